@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+// lstv-node: a DICOM node that flags lumbosacral transitional vertebrae.
+// Modules by domain; data flows one way: association → spool → series → analysis → flag + report → outbox.
+import PackageDescription
+
+let dcmtkLibraries = [
+    "dcmnet", "dcmsr", "dcmjpls", "dcmjpeg", "dcmimage", "dcmimgle", "dcmdata",
+    "oflog", "ofstd", "ijg8", "ijg12", "ijg16", "dcmtkcharls",
+].map { LinkerSetting.linkedLibrary($0) }
+
+let package = Package(
+    name: "lstv-node",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lstv-node", targets: ["LSTVNodeCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // The only code that includes DCMTK: association handling, dataset access, pixel decode,
+        // SR/SC writers, behind an extern "C" API with plain C types.
+        .target(
+            name: "CDICOM",
+            path: "Sources/CDICOM",
+            cxxSettings: [.unsafeFlags(["-fno-strict-aliasing"])],
+            linkerSettings: dcmtkLibraries
+        ),
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+
+        // DICOM I/O: the Swift face of CDICOM.
+        .target(name: "DICOM", dependencies: ["CDICOM"]),
+        // The network engine: tensors, kernels, safetensors models. Knows nothing of DICOM.
+        .target(name: "Engine", dependencies: ["COpenBLAS"]),
+        // Series → volume → preprocessing → engine → metrics → risk. Knows nothing of the network or database.
+        .target(name: "Analysis", dependencies: ["Engine", "DICOM"]),
+        // PostgreSQL: connections, migrations, typed queries. The only module that writes SQL.
+        .target(name: "Store", dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),
+        // The node: ingest, series assembly, routing, scheduling, outbox, daemon plumbing.
+        .target(name: "Node", dependencies: [
+            "DICOM", "Store", "Analysis", "Engine",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // The command line.
+        .executableTarget(name: "LSTVNodeCLI", dependencies: [
+            "Node", "Analysis", "Store", "DICOM", "Engine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "DICOMTests", dependencies: ["DICOM"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "DICOM"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Store", "DICOM"]),
+    ],
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx17
+)
