@@ -1,0 +1,136 @@
+"""Validation of the localizer in PyTorch: reference decode and level-counting metrics.
+
+Decode (the reference convention): per class, the point = mean (row, col) of the pixels whose
+probability is > 0.5; no such pixel = a missing detection.
+
+A level shift: a predicted disc whose nearest labelled disc (T12/L1 and the five lumbar discs) is
+another level, i.e. the ladder assigned one (or more) discs off. A subject has a level shift when
+any of its predicted discs is shifted.
+
+Ladder consistency check (reported as its own flag): predicted discs ordered top to bottom, no two
+levels on one disc, plausible spacing (each gap within [0.5, 2] x the median gap), no missing disc.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .data import CLASSES, CLASS_INDEX, DISCS, SIZE, to160
+
+LADDER_DISCS = ["T12/L1"] + DISCS
+
+
+def decode(prob: np.ndarray, threshold: float = 0.5) -> dict:
+    """prob (C, H, W) -> {class name: (row, col) or None} for every non-background class."""
+    out = {}
+    for c, name in enumerate(CLASSES):
+        if c == 0:
+            continue
+        rr, cc = np.nonzero(prob[c] > threshold)
+        out[name] = (float(rr.mean()), float(cc.mean())) if len(rr) else None
+    return out
+
+
+def entropy_at(prob: np.ndarray, pt) -> float:
+    if pt is None:
+        return float("nan")
+    r, c = int(round(pt[0])), int(round(pt[1]))
+    r, c = min(max(r, 0), SIZE - 1), min(max(c, 0), SIZE - 1)
+    p = np.clip(prob[:, r, c], 1e-12, 1)
+    return float(-(p * np.log(p)).sum())
+
+
+def consistency(pred: dict) -> tuple[bool, str]:
+    """The ladder check on the five predicted discs. -> (ok, reason)."""
+    pts = [pred.get(d) for d in DISCS]
+    if any(p is None for p in pts):
+        return False, "missing"
+    rows = [p[0] for p in pts]
+    if any(b <= a for a, b in zip(rows, rows[1:])):
+        return False, "order"
+    gaps = [float(np.hypot(b[0] - a[0], b[1] - a[1])) for a, b in zip(pts, pts[1:])]
+    med = float(np.median(gaps))
+    if med <= 0 or any(g < 0.5 * med or g > 2.0 * med for g in gaps):
+        return False, "spacing"
+    return True, ""
+
+
+def score_case(prob: np.ndarray, true160: dict) -> dict:
+    """One validation image: prob (C,H,W) and the labelled points already in 160 coordinates."""
+    pred = decode(prob)
+    res = {"errors": {}, "missing": [], "shifted": [], "entropy": {}, "pred": pred}
+    true_discs = {d: true160[d] for d in LADDER_DISCS if d in true160}
+    for name in CLASSES[1:]:
+        if name not in true160:
+            continue
+        p = pred[name]
+        if p is None:
+            res["missing"].append(name)
+            continue
+        t = true160[name]
+        res["errors"][name] = float(np.hypot(p[0] - t[0], p[1] - t[1]))
+        res["entropy"][name] = entropy_at(prob, p)
+    for d in DISCS:
+        p = pred[d]
+        if p is None or d not in true_discs:
+            continue
+        nearest = min(true_discs, key=lambda k: np.hypot(p[0] - true_discs[k][0], p[1] - true_discs[k][1]))
+        if nearest != d:
+            res["shifted"].append(f"{d}->{nearest}")
+    ok, why = consistency(pred)
+    res["consistent"] = ok
+    res["inconsistency"] = why
+    return res
+
+
+def summarize(cases: list[dict]) -> dict:
+    """cases: [{subject_id, source, spacing_mm_160 (mm per 160-px or None), result}] -> metrics."""
+    per_level = {}
+    for name in CLASSES[1:]:
+        errs = [c["result"]["errors"][name] for c in cases if name in c["result"]["errors"]]
+        n_lab = sum(1 for c in cases if name in c["result"]["errors"] or name in c["result"]["missing"])
+        if n_lab == 0:
+            continue
+        mm = [c["result"]["errors"][name] * c["mm_per_px160"] for c in cases
+              if name in c["result"]["errors"] and c.get("mm_per_px160")]
+        per_level[name] = {
+            "n": n_lab,
+            "missing": n_lab - len(errs),
+            "median_px": round(float(np.median(errs)), 2) if errs else None,
+            "p90_px": round(float(np.percentile(errs, 90)), 2) if errs else None,
+            "within_10px": round(sum(e <= 10 for e in errs) / n_lab, 4),
+            "within_5px": round(sum(e <= 5 for e in errs) / n_lab, 4),
+        }
+        if mm:
+            per_level[name]["median_mm"] = round(float(np.median(mm)), 2)
+            per_level[name]["p90_mm"] = round(float(np.percentile(mm, 90)), 2)
+            per_level[name]["within_5mm"] = round(sum(e <= 5 for e in mm) / len(mm), 4)
+    disc_errs, disc_n = [], 0
+    for c in cases:
+        for d in DISCS:
+            if d in c["result"]["errors"]:
+                disc_errs.append(c["result"]["errors"][d])
+                disc_n += 1
+            elif d in c["result"]["missing"]:
+                disc_n += 1
+    shifted = [c for c in cases if c["result"]["shifted"]]
+    inconsistent = [c for c in cases if not c["result"]["consistent"]]
+    return {
+        "subjects": len(cases),
+        "disc_points": disc_n,
+        "disc_within_10px": round(sum(e <= 10 for e in disc_errs) / max(disc_n, 1), 4),
+        "disc_within_5px": round(sum(e <= 5 for e in disc_errs) / max(disc_n, 1), 4),
+        "disc_median_px": round(float(np.median(disc_errs)), 2) if disc_errs else None,
+        "disc_p90_px": round(float(np.percentile(disc_errs, 90)), 2) if disc_errs else None,
+        "disc_missing": disc_n - len(disc_errs),
+        "subjects_with_level_shift": len(shifted),
+        "level_shift_rate": round(len(shifted) / max(len(cases), 1), 4),
+        "level_shifts": {c["subject_id"]: c["result"]["shifted"] for c in shifted},
+        "shifts_caught_by_consistency": sum(1 for c in shifted if not c["result"]["consistent"]),
+        "subjects_inconsistent": len(inconsistent),
+        "inconsistent": {c["subject_id"]: c["result"]["inconsistency"] for c in inconsistent},
+        "per_level": per_level,
+    }
+
+
+def true_points_160(sample) -> dict:
+    return {k: to160(v, sample.image.shape) for k, v in sample.points.items() if k in CLASS_INDEX}

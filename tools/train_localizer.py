@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""Train the bundled vertebral-level localizer (issue 4) on the real lumbar MRI, on CPU.
+
+    .venv-tools/bin/python tools/train_localizer.py            # full run, writes models/lstv-localizer.safetensors
+
+Seeded and deterministic (torch deterministic algorithms, 2 threads, one process). Inputs are
+prepared exactly as the inference pipeline prepares them: whole-volume 8-bit min-max, bilinear
+resize to 160x160 (cv2 INTER_LINEAR), x/255, (x-mean)/std, the grey slice repeated to 3 channels.
+Targets: each labelled point is a small disc (radius --radius px at 160) of its class on a
+background class; the estimated positions of levels a subject does not label are ignored.
+Classes: background, the five discs L1/L2..L5/S1, and the landmarks T12/L1, L1..L5 (bodies).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from lstv_tools.data import (CLASSES, CLASS_INDEX, DISCS, LADDER, SIZE, load_all, resize160,  # noqa: E402
+                             sha256_text, split_subjects, default_data_root)
+from lstv_tools.net import Net  # noqa: E402
+from lstv_tools.train_eval import score_case, summarize, true_points_160  # noqa: E402
+
+ROOT = os.path.dirname(HERE)
+IGNORE = 255
+
+ARCHS = {
+    # resnet34d-like basic-block encoder at half width, U-Net decoder.
+    "r34h": {"encoder": {"type": "resnet", "block": "basic", "layers": [3, 4, 6, 3], "widths": [32, 64, 128, 256],
+                         "expansion": 1, "stem": "deep", "stem_width": 16, "stem_pool": "avg", "avg_down": True},
+             "decoder": {"widths": [128, 64, 32, 32, 16]}},
+    # resnet18d-like at half width (faster, for quick experiments).
+    "r18h": {"encoder": {"type": "resnet", "block": "basic", "layers": [2, 2, 2, 2], "widths": [32, 64, 128, 256],
+                         "expansion": 1, "stem": "deep", "stem_width": 16, "stem_pool": "avg", "avg_down": True},
+             "decoder": {"widths": [128, 64, 32, 32, 16]}},
+}
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=default_data_root(), help="the shared lumbar data folder")
+    ap.add_argument("--out", default=os.path.join(ROOT, "models", "lstv-localizer.safetensors"))
+    ap.add_argument("--validation-out", default=os.path.join(ROOT, "models", "VALIDATION_PYTORCH.json"))
+    ap.add_argument("--cache", default=os.path.join(ROOT, "models", "cache"))
+    ap.add_argument("--arch", default="r34h", choices=sorted(ARCHS))
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--weight-decay", type=float, default=1e-4)
+    ap.add_argument("--radius", type=float, default=3.5, help="target disc radius, px at 160")
+    ap.add_argument("--fg-weight", type=float, default=2.0, help="CE weight of every level class (background 1)")
+    ap.add_argument("--volume-weight", type=float, default=3.0, help="sampling weight of a 3D subject vs a 2D one")
+    ap.add_argument("--vesal-weight", type=float, default=2.0)
+    ap.add_argument("--seed", type=int, default=20240604)
+    ap.add_argument("--split-seed", type=int, default=0)
+    ap.add_argument("--val-fraction", type=float, default=0.2)
+    ap.add_argument("--eval-every", type=int, default=0, help="evaluate every N steps (0: only at the end)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--name", default="lstv-localizer")
+    ap.add_argument("--version", default="1.0.0")
+    ap.add_argument("--no-save", action="store_true")
+    return ap.parse_args()
+
+
+# ----------------------------------------------------------------------------------------------
+# Augmentation: one affine from the original image to 160x160 (no flips), then intensity.
+
+def base_matrix(shape):
+    """The affine of cv2.resize to 160x160 (half-pixel convention), in (x=col, y=row) order."""
+    h, w = shape
+    sx, sy = SIZE / w, SIZE / h
+    return np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1]], np.float64)
+
+
+def random_matrix(rng, shape):
+    m = base_matrix(shape)
+    c = (SIZE - 1) / 2
+    ang = math.radians(rng.uniform(-12, 12))
+    s = math.exp(rng.uniform(math.log(0.8), math.log(1.3)))
+    a = math.exp(rng.uniform(-0.1, 0.1))
+    sx, sy = s * a, s / a
+    tx, ty = rng.uniform(-14, 14), rng.uniform(-14, 14)
+    t1 = np.array([[1, 0, -c], [0, 1, -c], [0, 0, 1]], np.float64)
+    rs = np.array([[sx * math.cos(ang), -sy * math.sin(ang), 0], [sx * math.sin(ang), sy * math.cos(ang), 0], [0, 0, 1]])
+    t2 = np.array([[1, 0, c + tx], [0, 1, c + ty], [0, 0, 1]], np.float64)
+    return t2 @ rs @ t1 @ m
+
+
+def apply_points(m, pts: dict) -> dict:
+    out = {}
+    for k, (r, c) in pts.items():
+        x = m[0, 0] * c + m[0, 1] * r + m[0, 2]
+        y = m[1, 0] * c + m[1, 1] * r + m[1, 2]
+        out[k] = (float(y), float(x))
+    return out
+
+
+def intensity(rng, x: np.ndarray) -> np.ndarray:
+    """x float32 in [0,1] (160x160)."""
+    x = np.clip(x, 0, 1) ** math.exp(rng.uniform(-0.4, 0.4))
+    mu = float(x.mean())
+    x = (x - mu) * math.exp(rng.uniform(-0.3, 0.3)) + mu + rng.uniform(-0.08, 0.08)
+    if rng.rand() < 0.25:
+        x = cv2.GaussianBlur(x, (0, 0), rng.uniform(0.3, 1.0))
+    if rng.rand() < 0.5:
+        x = x + rng.normal(0, rng.uniform(0.005, 0.03), x.shape).astype(np.float32)
+    x = np.clip(x, 0, 1)
+    return (np.round(x * 255) / 255).astype(np.float32)  # the engine sees 8-bit pixels
+
+
+_YY, _XX = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
+
+
+def make_target(points160: dict, estimated160: dict, radius: float) -> np.ndarray:
+    tgt = np.zeros((SIZE, SIZE), np.uint8)
+    ladder = {**estimated160, **points160}
+    seq = [ladder[n] for n in LADDER if n in ladder]
+    half = float(np.median([math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip(seq, seq[1:])])) if len(seq) > 1 else 8.0
+    r_ign = max(radius + 2.0, 0.6 * half)
+    for name, (r, c) in estimated160.items():
+        if name in CLASS_INDEX:
+            tgt[(_YY - r) ** 2 + (_XX - c) ** 2 <= r_ign ** 2] = IGNORE
+    for name, (r, c) in points160.items():
+        if name in CLASS_INDEX:
+            tgt[(_YY - r) ** 2 + (_XX - c) ** 2 <= radius ** 2] = CLASS_INDEX[name]
+    return tgt
+
+
+def normalise(x: np.ndarray, mean: float, std: float) -> np.ndarray:
+    return (x - mean) / std
+
+
+def prepare_eval(sample) -> np.ndarray:
+    """Exactly the inference pipeline: 8-bit (already), cv2 bilinear resize, /255."""
+    return resize160(sample.image).astype(np.float32) / 255.0
+
+
+# ----------------------------------------------------------------------------------------------
+
+def evaluate(model, samples, mean, std, offsets=(0,)):
+    """Score the validation subjects (volumes: the slices at the given offsets from mid-sagittal)."""
+    model.eval()
+    cases = []
+    with torch.no_grad():
+        for s in samples:
+            if s.slice_offset not in offsets:
+                continue
+            x = normalise(prepare_eval(s), mean, std)
+            t = torch.from_numpy(x)[None, None].expand(1, 3, SIZE, SIZE).contiguous()
+            prob = model(t)[0].numpy()
+            mm = s.spacing * s.image.shape[0] / SIZE if s.spacing else None
+            cases.append({"subject_id": s.subject_id if s.slice_offset == 0 else f"{s.subject_id}@{s.slice_offset:+d}",
+                          "source": s.source, "mm_per_px160": mm,
+                          "result": score_case(prob, true_points_160(s))})
+    model.train()
+    return cases
+
+
+def report(cases):
+    summ = summarize(cases)
+    by_source = {}
+    for src in sorted({c["source"] for c in cases}):
+        s = summarize([c for c in cases if c["source"] == src])
+        by_source[src] = {k: s[k] for k in ("subjects", "disc_points", "disc_within_10px", "disc_median_px",
+                                              "disc_missing", "subjects_with_level_shift", "subjects_inconsistent")}
+    summ["by_source"] = by_source
+    return summ
+
+
+def short(summ):
+    return (f"discs<=10px {summ['disc_within_10px']:.3f} med {summ['disc_median_px']} p90 {summ['disc_p90_px']} "
+            f"missing {summ['disc_missing']} shifts {summ['subjects_with_level_shift']}/{summ['subjects']} "
+            f"inconsistent {summ['subjects_inconsistent']}")
+
+
+def main():
+    args = parse_args()
+    t_start = time.time()
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True)
+    rng = np.random.RandomState(args.seed)
+
+    by_subject, sources, data_version, excluded = load_all(args.data, args.cache)
+    train_ids, val_ids = split_subjects(sources, args.val_fraction, args.split_seed)
+    print(f"data {data_version[:12]}: {len(by_subject)} subjects ({len(train_ids)} train, {len(val_ids)} val), "
+          f"excluded (no level names) {excluded}", flush=True)
+
+    # Normalisation from the training images as the engine prepares them.
+    train_px = np.concatenate([prepare_eval(by_subject[s][len(by_subject[s]) // 2]).ravel() for s in train_ids])
+    mean, std = round(float(train_px.mean()), 4), round(float(train_px.std()), 4)
+    print(f"normalisation mean {mean} std {std}", flush=True)
+
+    weights = np.array([args.volume_weight if sources[s].startswith("fcs") else
+                        args.vesal_weight if sources[s] == "vesal" else 1.0 for s in train_ids])
+    weights = weights / weights.sum()
+
+    arch = dict(ARCHS[args.arch], num_classes=len(CLASSES))
+    model = Net(arch)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"arch {args.arch}: {n_params / 1e6:.2f}M parameters", flush=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    warm = max(1, args.steps // 20)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda i: (i + 1) / warm if i < warm else 0.5 * (1 + math.cos(math.pi * (i - warm) / max(1, args.steps - warm))))
+    class_w = torch.tensor([1.0] + [args.fg_weight] * (len(CLASSES) - 1))
+
+    val_samples = [s for sid in val_ids for s in by_subject[sid]]
+    model.train()
+    t0 = time.time()
+    running = []
+    for step in range(args.steps):
+        xs, ys = [], []
+        for sid in rng.choice(train_ids, size=args.batch, p=weights):
+            samples = by_subject[sid]
+            s = samples[rng.randint(len(samples))]
+            m = random_matrix(rng, s.image.shape) if rng.rand() < 0.9 else base_matrix(s.image.shape)
+            img = cv2.warpAffine(s.image, m[:2], (SIZE, SIZE), flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            x = intensity(rng, img.astype(np.float32) / 255.0)
+            tgt = make_target(apply_points(m, s.points), apply_points(m, s.estimated), args.radius)
+            xs.append(normalise(x, mean, std))
+            ys.append(tgt)
+        x = torch.from_numpy(np.stack(xs))[:, None].expand(-1, 3, -1, -1).contiguous()
+        y = torch.from_numpy(np.stack(ys)).long()
+        loss = F.cross_entropy(model.forward_logits(x), y, weight=class_w, ignore_index=IGNORE)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        running.append(loss.item())
+        if (step + 1) % 50 == 0:
+            el = time.time() - t0
+            print(f"step {step + 1}/{args.steps} loss {np.mean(running):.4f} lr {sched.get_last_lr()[0]:.2e} "
+                  f"{el / (step + 1):.2f}s/step eta {el / (step + 1) * (args.steps - step - 1) / 60:.1f} min", flush=True)
+            running = []
+        if args.eval_every and (step + 1) % args.eval_every == 0 and step + 1 < args.steps:
+            print(f"  val@{step + 1}: {short(report(evaluate(model, val_samples, mean, std)))}", flush=True)
+    train_time = time.time() - t0
+
+    recipe = {
+        "arch": args.arch, "steps": args.steps, "batch": args.batch, "optimizer": "AdamW", "lr": args.lr,
+        "weight_decay": args.weight_decay, "schedule": f"linear warmup {warm} steps, cosine to 0",
+        "loss": f"cross-entropy, class weights background 1 / levels {args.fg_weight}, ignore_index for the "
+                "estimated positions of levels a subject does not label",
+        "target_radius_px160": args.radius, "input": "8-bit whole-volume min-max, cv2 INTER_LINEAR resize to 160, x/255",
+        "augmentation": "affine (rotation +-12 deg, scale 0.8-1.3, aspect +-10%, shift +-14 px; 10% none), "
+                        "gamma, contrast, brightness, blur, noise, 8-bit rounding; no flips",
+        "sampling": f"by subject; 3D subjects x{args.volume_weight}, vesal x{args.vesal_weight}; "
+                    "volumes: a random slice of mid-sagittal -3..+3",
+        "seed": args.seed, "split_seed": args.split_seed, "val_fraction": args.val_fraction,
+        "threads": args.threads, "torch": torch.__version__,
+    }
+
+    # Save as float16 and validate the saved weights (what ships).
+    state = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    cases = evaluate(model, val_samples, mean, std)
+    summ = report(cases)
+    vol_cases = evaluate(model, val_samples, mean, std, offsets=tuple(range(-3, 4)))
+    vol_summ = report([c for c in vol_cases if c["source"].startswith("fcs")])
+    print(f"validation (float16 weights): {short(summ)}", flush=True)
+    print(f"validation volumes, all slices -3..+3: {short(vol_summ)}", flush=True)
+    print(f"training time {train_time / 60:.1f} min", flush=True)
+
+    training_meta = {
+        "data_version": "sha256:" + data_version,
+        "data": "../shared/data/lumbar (tianchi_spark_2d, vesal_png_2d, fastcleverseg IVD + VB2)",
+        "train_subjects_sha256": sorted(sha256_text(s) for s in train_ids),
+        "validation_subjects": val_ids,
+        "excluded_subjects": excluded,
+        "recipe": recipe,
+    }
+    out = {
+        "model": args.name, "version": args.version, "classes": CLASSES, "architecture": arch,
+        "normalization": {"scale": 255.0, "mean": [mean] * 3, "std": [std] * 3},
+        "data_version": "sha256:" + data_version, "validation_subjects": val_ids,
+        "decode": "per class, mean (row, col) of pixels with p > 0.5 (float16 weights as saved)",
+        "validation": summ, "validation_volumes_all_slices": vol_summ,
+        "cases": [{"subject_id": c["subject_id"], "source": c["source"], "errors_px160": c["result"]["errors"],
+                   "missing": c["result"]["missing"], "shifted": c["result"]["shifted"],
+                   "consistent": c["result"]["consistent"], "entropy": c["result"]["entropy"]} for c in cases],
+        "train_time_min": round(train_time / 60, 1), "total_time_min": round((time.time() - t_start) / 60, 1),
+        "recipe": recipe,
+    }
+    if args.no_save:
+        print(json.dumps(summ, indent=1))
+        return
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    meta = {
+        "format": "lstv-localizer/1", "name": args.name, "version": args.version,
+        "architecture": json.dumps(arch), "classes": json.dumps(CLASSES),
+        "input": json.dumps({"height": SIZE, "width": SIZE, "channels": 3}),
+        "normalization": json.dumps(out["normalization"]),
+        "source": f"trained by tools/train_localizer.py ({args.arch}, {args.steps} steps, seed {args.seed}) "
+                  f"on ../shared/data/lumbar index sha256 {data_version}",
+        "training": json.dumps(training_meta),
+    }
+    save_model(args.out, state, meta)
+    with open(args.validation_out, "w") as f:
+        json.dump(out, f, indent=1)
+    print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.1f} MB) and {args.validation_out}", flush=True)
+
+
+def save_model(path, state, meta):
+    """docs/MODEL_FORMAT.md: the state_dict under the reference names, metadata in __metadata__."""
+    from safetensors.torch import save_file
+    save_file({k: v.contiguous() for k, v in state.items()}, path, metadata=meta)
+
+
+if __name__ == "__main__":
+    main()
