@@ -52,6 +52,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Benchmark: the engine against PyTorch and onnxruntime (bench/localizer/run.sh drives it).
+        .executableTarget(name: "localizer-bench", dependencies: ["Engine"], path: "bench/localizer/swift"),
+
         .testTarget(name: "DICOMTests", dependencies: ["DICOM"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "DICOM"], resources: [.copy("Fixtures")]),

@@ -1,0 +1,130 @@
+// Datasets: open a file, read attributes as strings, decode monochrome frames to floats.
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dctk.h"
+#include "dcmtk/dcmdata/dcpixel.h"
+#include "cdicom.h"
+#include "util.h"
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+struct cdicom_dataset {
+    DcmFileFormat file;
+};
+
+cdicom_dataset *cdicom_dataset_open(const char *path, int header_only, char *err, size_t err_len) {
+    auto *ds = new cdicom_dataset();
+    // header_only keeps large values (pixel data) on disk but still walks the whole stream, which
+    // is what detects a truncated file.
+    const Uint32 maxRead = header_only ? 4096 : DCM_MaxReadLength;
+    OFCondition cond = ds->file.loadFile(path, EXS_Unknown, EGL_noChange, maxRead, ERM_autoDetect);
+    if (cond.bad()) {
+        cdicom::copy(err, err_len, cond.text());
+        delete ds;
+        return nullptr;
+    }
+    return ds;
+}
+
+void cdicom_dataset_close(cdicom_dataset *ds) { delete ds; }
+
+int cdicom_dataset_get_string(cdicom_dataset *ds, uint16_t group, uint16_t element, char *buf, size_t buf_len) {
+    DcmTagKey key(group, element);
+    DcmItem *item = group == 0x0002 ? static_cast<DcmItem *>(ds->file.getMetaInfo())
+                                    : static_cast<DcmItem *>(ds->file.getDataset());
+    DcmElement *el = nullptr;
+    if (item == nullptr || item->findAndGetElement(key, el).bad() || el == nullptr) return 0;
+    OFString value;
+    if (el->getLength() == 0) value.clear();
+    else if (el->getOFStringArray(value).bad()) return 0;
+    if (value.length() + 1 > buf_len) return -1;
+    memcpy(buf, value.c_str(), value.length() + 1);
+    return 1;
+}
+
+int cdicom_dataset_image_info(cdicom_dataset *ds, uint32_t *frames, uint32_t *rows, uint32_t *columns,
+                              uint32_t *samples_per_pixel) {
+    DcmDataset *d = ds->file.getDataset();
+    Uint16 r = 0, c = 0, spp = 1;
+    Sint32 nframes = 1;
+    d->findAndGetUint16(DCM_Rows, r);
+    d->findAndGetUint16(DCM_Columns, c);
+    d->findAndGetUint16(DCM_SamplesPerPixel, spp);
+    if (d->findAndGetSint32(DCM_NumberOfFrames, nframes).bad() || nframes < 1) nframes = 1;
+    if (!d->tagExists(DCM_PixelData)) { r = 0; c = 0; nframes = 0; }
+    *frames = (uint32_t)nframes; *rows = r; *columns = c; *samples_per_pixel = spp;
+    return 0;
+}
+
+// Stored values → float with BitsStored masking and sign extension, as pydicom's pixel_array does,
+// then the modality rescale. Decompression goes through DCMTK's registered codecs.
+int cdicom_dataset_decode_frame(cdicom_dataset *ds, uint32_t frame, float *out, size_t out_count,
+                                char *err, size_t err_len) {
+    DcmDataset *d = ds->file.getDataset();
+    Uint16 rows = 0, cols = 0, spp = 1, bitsAllocated = 0, bitsStored = 0, pixelRep = 0;
+    d->findAndGetUint16(DCM_Rows, rows);
+    d->findAndGetUint16(DCM_Columns, cols);
+    d->findAndGetUint16(DCM_SamplesPerPixel, spp);
+    d->findAndGetUint16(DCM_BitsAllocated, bitsAllocated);
+    if (d->findAndGetUint16(DCM_BitsStored, bitsStored).bad()) bitsStored = bitsAllocated;
+    d->findAndGetUint16(DCM_PixelRepresentation, pixelRep);
+    if (spp != 1) { cdicom::copy(err, err_len, "only monochrome images (SamplesPerPixel 1) are supported"); return -1; }
+    if (bitsAllocated != 8 && bitsAllocated != 16) { cdicom::copy(err, err_len, "BitsAllocated must be 8 or 16"); return -1; }
+    if (bitsStored == 0 || bitsStored > bitsAllocated) bitsStored = bitsAllocated;
+    const size_t npix = (size_t)rows * cols;
+    if (out_count < npix) { cdicom::copy(err, err_len, "output buffer too small"); return -1; }
+
+    Sint32 nframes = 1;
+    if (d->findAndGetSint32(DCM_NumberOfFrames, nframes).bad() || nframes < 1) nframes = 1;
+    if ((Sint32)frame >= nframes) { cdicom::copy(err, err_len, "frame index out of range"); return -1; }
+
+    // Decompress in place when encapsulated (JPEG, JPEG-LS, RLE); no-op for native data.
+    E_TransferSyntax xfer = d->getOriginalXfer();
+    if (DcmXfer(xfer).isEncapsulated()) {
+        OFCondition c = d->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+        if (c.bad() || !d->canWriteXfer(EXS_LittleEndianExplicit)) {
+            cdicom::copy(err, err_len, (std::string("cannot decompress pixel data: ") + c.text()).c_str());
+            return -1;
+        }
+    }
+    DcmElement *pixel = nullptr;
+    if (d->findAndGetElement(DCM_PixelData, pixel).bad() || pixel == nullptr) {
+        cdicom::copy(err, err_len, "no pixel data");
+        return -1;
+    }
+    // Values may have been left on disk by a header-only open: load them now.
+    pixel->loadAllDataIntoMemory();
+
+    Float64 slope = 1.0, intercept = 0.0;
+    if (d->findAndGetFloat64(DCM_RescaleSlope, slope).bad()) slope = 1.0;
+    if (d->findAndGetFloat64(DCM_RescaleIntercept, intercept).bad()) intercept = 0.0;
+
+    const Uint32 mask = bitsStored >= 32 ? 0xffffffffu : ((1u << bitsStored) - 1u);
+    const Uint32 signBit = 1u << (bitsStored - 1);
+    auto convert = [&](Uint32 raw) -> float {
+        Uint32 v = raw & mask;
+        double value;
+        if (pixelRep == 1 && (v & signBit)) value = (double)((Sint32)(v | ~mask));
+        else value = (double)v;
+        return (float)(value * slope + intercept);
+    };
+    if (bitsAllocated == 16) {
+        Uint16 *data = nullptr;
+        if (pixel->getUint16Array(data).bad() || data == nullptr || pixel->getLength() < (frame + 1) * npix * 2) {
+            cdicom::copy(err, err_len, "pixel data shorter than Rows x Columns x frames");
+            return -1;
+        }
+        const Uint16 *f = data + (size_t)frame * npix;
+        for (size_t i = 0; i < npix; ++i) out[i] = convert(f[i]);
+    } else {
+        Uint8 *data = nullptr;
+        if (pixel->getUint8Array(data).bad() || data == nullptr || pixel->getLength() < (frame + 1) * npix) {
+            cdicom::copy(err, err_len, "pixel data shorter than Rows x Columns x frames");
+            return -1;
+        }
+        const Uint8 *f = data + (size_t)frame * npix;
+        for (size_t i = 0; i < npix; ++i) out[i] = convert(f[i]);
+    }
+    return 0;
+}

@@ -1,0 +1,122 @@
+/*
+ * cdicom: the only code in lstv-node that includes DCMTK.
+ *
+ * Swift cannot import DCMTK's C++ classes directly, so this target exposes a small extern "C" API with
+ * plain C types: datasets (read attributes, decode pixels), a C-STORE/C-ECHO service class provider
+ * (SCP) with one thread per association, and (later) SCU and SR/SC writers. Policy (what to accept,
+ * where files go, which status to answer) stays in Swift; this layer is mechanism only.
+ */
+#ifndef CDICOM_H
+#define CDICOM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Once per process: registers the JPEG, JPEG-LS and RLE decoders, sets TCP_NODELAY for DCMTK's
+ * own sockets and quietens DCMTK's logger (errors are reported through return values). */
+void cdicom_initialize(int dcmtk_log_level /* 0 trace … 5 fatal */);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Datasets                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct cdicom_dataset cdicom_dataset;
+
+/* Opens a DICOM Part 10 file (or a raw dataset, transfer syntax guessed). header_only != 0 leaves
+ * values longer than 4 KiB (pixel data) on disk, but the whole file is still parsed, so a truncated
+ * file fails here. Returns NULL and writes a message into err on failure. */
+cdicom_dataset *cdicom_dataset_open(const char *path, int header_only, char *err, size_t err_len);
+void cdicom_dataset_close(cdicom_dataset *ds);
+
+/* Copies the value of (group,element) as a string (multiple values joined by '\\') into buf.
+ * Searches the dataset, then the file meta information (group 0002). Returns 1 if present (the
+ * value may be empty), 0 if absent, -1 if buf is too small. */
+int cdicom_dataset_get_string(cdicom_dataset *ds, uint16_t group, uint16_t element, char *buf, size_t buf_len);
+
+/* Number of frames, rows, columns, samples per pixel of the image (0 if no pixel data). */
+int cdicom_dataset_image_info(cdicom_dataset *ds, uint32_t *frames, uint32_t *rows, uint32_t *columns,
+                              uint32_t *samples_per_pixel);
+
+/* Decodes one frame of a monochrome image (any transfer syntax the node accepts: DCMTK's JPEG,
+ * JPEG-LS and RLE decoders) into out (rows*columns floats), stored values with BitsStored masking and
+ * sign extension, then RescaleSlope/RescaleIntercept applied. Returns 0 on success. */
+int cdicom_dataset_decode_frame(cdicom_dataset *ds, uint32_t frame, float *out, size_t out_count,
+                                char *err, size_t err_len);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Storage SCP                                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct cdicom_scp cdicom_scp;
+
+typedef struct {
+    const char *calling_ae_title;
+    const char *called_ae_title;
+    const char *peer_host;
+    uint64_t association_id; /* unique within the process, for log correlation */
+} cdicom_association_info;
+
+/* What accept_association answers. */
+enum {
+    CDICOM_ACCEPT = 0,
+    CDICOM_REJECT_CALLED_AE = 1,  /* A-ASSOCIATE-RJ permanent, called AE title not recognised */
+    CDICOM_REJECT_CALLING_AE = 2, /* A-ASSOCIATE-RJ permanent, calling AE title not recognised */
+    CDICOM_REJECT_NO_REASON = 3,  /* A-ASSOCIATE-RJ permanent, no reason given (host not allowed) */
+};
+
+typedef struct {
+    const cdicom_association_info *association;
+    const char *affected_sop_class_uid;    /* from the C-STORE-RQ command */
+    const char *affected_sop_instance_uid; /* from the C-STORE-RQ command */
+    const char *transfer_syntax_uid;       /* of the accepted presentation context */
+    uint16_t message_id;
+} cdicom_store_request;
+
+typedef struct {
+    void *context;
+    /* Called on the association's thread before the A-ASSOCIATE-AC is sent. */
+    int (*accept_association)(void *context, const cdicom_association_info *info);
+    /* Called before the data set is read. Return 0 and write a temporary file path into tmp_path to
+     * receive the data set there (Part 10, bit-preserving, not fsync'd). Return a DIMSE status
+     * instead to read and discard the data set and answer that status (e.g. 0xA700 when the disk is
+     * nearly full, 0x0122 for an unsupported SOP class). */
+    uint16_t (*store_begin)(void *context, const cdicom_store_request *request, char *tmp_path, size_t tmp_path_len);
+    /* Called once the data set is complete in tmp_path; returns the DIMSE status to answer. The
+     * callee owns tmp_path from here (moves or removes it). Not called when the transfer broke off:
+     * the shim removes the partial file itself. */
+    uint16_t (*store_end)(void *context, const cdicom_store_request *request, const char *tmp_path);
+    /* Association events for the log: level 0 debug, 1 info, 2 warning, 3 error. No patient data. */
+    void (*log)(void *context, int level, const char *message);
+} cdicom_scp_callbacks;
+
+typedef struct {
+    const char *ae_title;
+    uint16_t port;
+    int max_associations;     /* concurrent associations; one more is rejected (transient, local limit) */
+    int acse_timeout_seconds; /* association negotiation and release */
+    int dimse_timeout_seconds;/* idle time between messages before the association is aborted */
+    uint32_t max_pdu;         /* maximum PDU we receive */
+    const char *const *sop_classes;       size_t sop_class_count;       /* storage SOP classes */
+    const char *const *transfer_syntaxes; size_t transfer_syntax_count; /* in order of preference */
+} cdicom_scp_config;
+
+/* Binds the port. Returns NULL and a message in err on failure. */
+cdicom_scp *cdicom_scp_create(const cdicom_scp_config *config, const cdicom_scp_callbacks *callbacks,
+                              char *err, size_t err_len);
+/* Accepts associations until cdicom_scp_stop; then waits up to grace_seconds for the associations in
+ * flight to finish (aborting the rest) and returns. Blocks: run it on a dedicated thread. */
+int cdicom_scp_run(cdicom_scp *scp, int grace_seconds);
+/* Asks run to stop accepting. Thread-safe; returns at once. */
+void cdicom_scp_stop(cdicom_scp *scp);
+int cdicom_scp_active_associations(cdicom_scp *scp);
+void cdicom_scp_destroy(cdicom_scp *scp);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

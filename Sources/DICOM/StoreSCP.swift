@@ -1,0 +1,167 @@
+import CDICOM
+import Foundation
+
+/// Who is asking for an association.
+public struct AssociationInfo: Sendable {
+    public let callingAETitle: String
+    public let calledAETitle: String
+    public let peerHost: String
+    public let id: UInt64
+}
+
+/// A C-STORE request as the command announced it.
+public struct StoreRequest: Sendable {
+    public let association: AssociationInfo
+    public let affectedSOPClassUID: String
+    public let affectedSOPInstanceUID: String
+    public let transferSyntaxUID: String
+    public let messageID: UInt16
+}
+
+/// Before a data set is read: where to receive it, or the status that refuses it.
+public enum StoreBeginDecision: Sendable {
+    case receive(intoTemporaryPath: String)
+    case refuse(DIMSEStatus)
+}
+
+public enum AssociationDecision: Sendable {
+    case accept
+    case rejectCalledAETitle
+    case rejectCallingAETitle
+    case rejectNoReason
+}
+
+/// What the storage SCP asks of its owner. Called on the association's thread: the calls for one
+/// association are sequential, those of different associations run in parallel.
+public protocol StoreSCPDelegate: AnyObject, Sendable {
+    func shouldAccept(_ association: AssociationInfo) -> AssociationDecision
+    /// Before the data set is read: a temporary path to receive it into, or a refusal status.
+    func storeWillBegin(_ request: StoreRequest) -> StoreBeginDecision
+    /// The data set is complete in `temporaryPath` (not yet fsync'd); the delegate owns the file now.
+    /// Return success only once the instance is durable.
+    func storeDidEnd(_ request: StoreRequest, temporaryPath: String) -> DIMSEStatus
+    func log(level: Int, _ message: String)
+}
+
+public struct StoreSCPConfiguration: Sendable {
+    public var aeTitle: String
+    public var port: UInt16
+    public var maxAssociations: Int
+    public var acseTimeoutSeconds: Int
+    public var dimseTimeoutSeconds: Int
+    public var maxPDU: UInt32
+    public var sopClasses: [String]
+    public var transferSyntaxes: [String]
+
+    public init(aeTitle: String, port: UInt16, maxAssociations: Int = 32, acseTimeoutSeconds: Int = 30,
+                dimseTimeoutSeconds: Int = 60, maxPDU: UInt32 = 65536,
+                sopClasses: [String] = SOPClass.acceptedStorage,
+                transferSyntaxes: [String] = TransferSyntax.accepted) {
+        self.aeTitle = aeTitle; self.port = port; self.maxAssociations = maxAssociations
+        self.acseTimeoutSeconds = acseTimeoutSeconds; self.dimseTimeoutSeconds = dimseTimeoutSeconds
+        self.maxPDU = maxPDU; self.sopClasses = sopClasses; self.transferSyntaxes = transferSyntaxes
+    }
+}
+
+/// The C-ECHO/C-STORE service class provider: DCMTK underneath, one thread per association.
+public final class StoreSCP: @unchecked Sendable {
+    private var handle: OpaquePointer?
+    private let box: Unmanaged<DelegateBox>
+
+    public init(configuration: StoreSCPConfiguration, delegate: StoreSCPDelegate) throws {
+        DICOMLibrary.initialize()
+        box = Unmanaged.passRetained(DelegateBox(delegate))
+        var callbacks = cdicom_scp_callbacks()
+        callbacks.context = box.toOpaque()
+        callbacks.accept_association = { ctx, info in
+            let d = Unmanaged<DelegateBox>.fromOpaque(ctx!).takeUnretainedValue().delegate
+            switch d.shouldAccept(AssociationInfo(info!.pointee)) {
+            case .accept: return Int32(CDICOM_ACCEPT)
+            case .rejectCalledAETitle: return Int32(CDICOM_REJECT_CALLED_AE)
+            case .rejectCallingAETitle: return Int32(CDICOM_REJECT_CALLING_AE)
+            case .rejectNoReason: return Int32(CDICOM_REJECT_NO_REASON)
+            }
+        }
+        callbacks.store_begin = { ctx, req, tmp, tmpLen in
+            let d = Unmanaged<DelegateBox>.fromOpaque(ctx!).takeUnretainedValue().delegate
+            switch d.storeWillBegin(StoreRequest(req!.pointee)) {
+            case .refuse(let status): return status.rawValue
+            case .receive(let path):
+                let bytes = Array(path.utf8CString)
+                guard bytes.count <= tmpLen else { return DIMSEStatus.processingFailure.rawValue }
+                bytes.withUnsafeBufferPointer { tmp!.update(from: $0.baseAddress!, count: bytes.count) }
+                return 0
+            }
+        }
+        callbacks.store_end = { ctx, req, tmp in
+            let d = Unmanaged<DelegateBox>.fromOpaque(ctx!).takeUnretainedValue().delegate
+            return d.storeDidEnd(StoreRequest(req!.pointee), temporaryPath: String(cString: tmp!)).rawValue
+        }
+        callbacks.log = { ctx, level, message in
+            let d = Unmanaged<DelegateBox>.fromOpaque(ctx!).takeUnretainedValue().delegate
+            d.log(level: Int(level), String(cString: message!))
+        }
+        var err = [CChar](repeating: 0, count: 512)
+        let created: OpaquePointer? = configuration.aeTitle.withCString { ae in
+            withCStringArray(configuration.sopClasses) { classes in
+                withCStringArray(configuration.transferSyntaxes) { syntaxes in
+                    var config = cdicom_scp_config(
+                        ae_title: ae, port: configuration.port, max_associations: Int32(configuration.maxAssociations),
+                        acse_timeout_seconds: Int32(configuration.acseTimeoutSeconds),
+                        dimse_timeout_seconds: Int32(configuration.dimseTimeoutSeconds), max_pdu: configuration.maxPDU,
+                        sop_classes: classes, sop_class_count: configuration.sopClasses.count,
+                        transfer_syntaxes: syntaxes, transfer_syntax_count: configuration.transferSyntaxes.count)
+                    return cdicom_scp_create(&config, &callbacks, &err, err.count)
+                }
+            }
+        }
+        guard let created else {
+            box.release()
+            throw DICOMError(String(cString: err))
+        }
+        handle = created
+    }
+
+    deinit {
+        cdicom_scp_destroy(handle)
+        box.release()
+    }
+
+    /// Accepts associations until `stop()`; then lets those in flight finish for up to `graceSeconds`.
+    /// Blocks: call it from a dedicated thread.
+    @discardableResult
+    public func run(graceSeconds: Int) -> Bool { cdicom_scp_run(handle, Int32(graceSeconds)) == 0 }
+
+    public func stop() { cdicom_scp_stop(handle) }
+
+    public var activeAssociations: Int { Int(cdicom_scp_active_associations(handle)) }
+}
+
+private final class DelegateBox {
+    let delegate: StoreSCPDelegate
+    init(_ delegate: StoreSCPDelegate) { self.delegate = delegate }
+}
+
+extension AssociationInfo {
+    init(_ c: cdicom_association_info) {
+        self.init(callingAETitle: String(cString: c.calling_ae_title).trimmingCharacters(in: .whitespaces),
+                  calledAETitle: String(cString: c.called_ae_title).trimmingCharacters(in: .whitespaces),
+                  peerHost: String(cString: c.peer_host), id: c.association_id)
+    }
+}
+
+extension StoreRequest {
+    init(_ c: cdicom_store_request) {
+        self.init(association: AssociationInfo(c.association.pointee),
+                  affectedSOPClassUID: String(cString: c.affected_sop_class_uid),
+                  affectedSOPInstanceUID: String(cString: c.affected_sop_instance_uid),
+                  transferSyntaxUID: String(cString: c.transfer_syntax_uid), messageID: c.message_id)
+    }
+}
+
+/// Calls body with a C array of C strings that live for the duration of the call.
+func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let duplicated = strings.map { UnsafePointer(strdup($0)) }
+    defer { duplicated.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
+    return duplicated.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import Node
+
+@main
+struct LSTVNode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lstv-node",
+        abstract: "A DICOM node that flags lumbosacral transitional vertebrae on sagittal T2 lumbar MRI.",
+        subcommands: [Serve.self, DB.self, CheckConfig.self, SeriesCommand.self])
+}
+
+/// Options shared by every command that reads the configuration.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "YAML configuration file (keys: see config/lstv-node.yaml).")
+    var config: String?
+
+    @Option(name: .long, help: "Directory for the spool and the private PostgreSQL cluster.")
+    var dataDir: String?
+
+    @Option(name: .long, help: "libpq URI, e.g. postgresql://user@/db?host=/socket/dir (password from PGPASSWORD).")
+    var databaseURL: String?
+
+    func load() throws -> NodeConfiguration {
+        var c = try NodeConfiguration.load(path: config ?? ProcessInfo.processInfo.environment["LSTV_NODE_CONFIG"])
+        if let v = dataDir { c.dataDirectory = v }
+        if let v = databaseURL { c.databaseURL = v }
+        return c
+    }
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the node: DICOM listener, indexing, series assembly, routing.")
+
+    @OptionGroup var options: ConfigOptions
+    @Option(help: "TCP port to listen on.") var port: Int?
+    @Option(help: "Called AE title the node answers to.") var aeTitle: String?
+    @Option(help: "Seconds without a new instance after which a series is complete.") var quietSeconds: Double?
+
+    func run() throws {
+        var c = try options.load()
+        if let v = port { c.port = v }
+        if let v = aeTitle { c.aeTitle = v }
+        if let v = quietSeconds { c.quietSeconds = v }
+        LogfmtHandler.bootstrap(level: c.logLevel)
+        do {
+            let code = try NodeService(configuration: c).run()
+            throw ExitCode(code)
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            FileHandle.standardError.write("lstv-node: \(error)\n".data(using: .utf8)!)
+            throw ExitCode.failure
+        }
+    }
+}
+
+struct DB: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "db", abstract: "Database maintenance.",
+                                                    subcommands: [Migrate.self])
+
+    struct Migrate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Apply pending schema migrations.")
+        @OptionGroup var options: ConfigOptions
+
+        func run() throws {
+            let c = try options.load()
+            let applied = try NodeAdmin(configuration: c).migrate()
+            print(applied.isEmpty ? "database is up to date" : "applied migrations: \(applied.map(String.init).joined(separator: ", "))")
+        }
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "check-config",
+                                                    abstract: "Validate the configuration and print the effective values.")
+    @OptionGroup var options: ConfigOptions
+
+    func run() throws {
+        do {
+            let c = try options.load()
+            try c.validate()
+            print(NodeAdmin.describe(c))
+        } catch {
+            FileHandle.standardError.write("lstv-node: configuration invalid: \(error)\n".data(using: .utf8)!)
+            throw ExitCode(2)
+        }
+    }
+}
+
+struct SeriesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "series", abstract: "Series known to the node.",
+                                                    subcommands: [List.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One entry per series: UIDs, counts, state, route and reason.")
+        @OptionGroup var options: ConfigOptions
+        @Flag(help: "JSON output.") var json = false
+
+        func run() throws {
+            let admin = NodeAdmin(configuration: try options.load())
+            print(json ? try admin.seriesJSON() : try admin.seriesTable())
+        }
+    }
+}

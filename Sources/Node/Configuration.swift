@@ -1,0 +1,111 @@
+import Foundation
+import Store
+import Yams
+
+/// The node's configuration: embedded defaults, overridden by a YAML file, overridden by flags.
+/// Keys in the file are snake_case; every key is optional.
+public struct NodeConfiguration: Sendable, Equatable {
+    public var aeTitle = "LSTVNODE"
+    public var port = 11112
+    /// Spool, private PostgreSQL cluster and other state live here.
+    public var dataDirectory = "var"
+    /// libpq URI, e.g. postgresql://lstv@/lstv?host=/var/lib/lstv-node/pg/run. Nil: the private
+    /// cluster under the data directory. The password may come from PGPASSWORD or ~/.pgpass.
+    public var databaseURL: String?
+    /// A series is complete after this long without a new instance.
+    public var quietSeconds = 10.0
+    public var maxAssociations = 32
+    public var acseTimeoutSeconds = 30
+    public var dimseTimeoutSeconds = 60
+    /// Empty: any calling AE title may store.
+    public var allowedCallingAETitles: [String] = []
+    /// Empty: any host may connect.
+    public var allowedHosts: [String] = []
+    /// C-STORE is refused with A700 (out of resources) below this much free space.
+    public var minimumFreeDiskMB = 512
+    public var shutdownGraceSeconds = 30
+    /// Files of ignored series are removed this long after the series completed.
+    public var ignoredRetentionHours = 24.0
+    public var routing = RoutingConfiguration.default
+    public var logLevel = "info"
+
+    public init() {}
+
+    public var spoolDirectory: String { (dataDirectory as NSString).appendingPathComponent("spool") }
+
+    /// The configured URL, or the private cluster's socket under the data directory.
+    public var effectiveDatabaseURL: String {
+        if let url = databaseURL, !url.isEmpty { return url }
+        if let env = ProcessInfo.processInfo.environment["LSTV_DATABASE_URL"], !env.isEmpty { return env }
+        let absolute = URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
+        return "postgresql://lstv@/lstv?host=\(absolute)/pg/run"
+    }
+
+    public static func load(path: String?) throws -> NodeConfiguration {
+        var config = NodeConfiguration()
+        guard let path else { return config }
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ConfigurationError("cannot read configuration file \(path): \(error.localizedDescription)")
+        }
+        let file: ConfigurationFile
+        do { file = try YAMLDecoder().decode(ConfigurationFile.self, from: text) } catch {
+            throw ConfigurationError("invalid configuration file \(path): \(error)")
+        }
+        file.apply(to: &config)
+        try config.validate()
+        return config
+    }
+
+    public func validate() throws {
+        guard (1...16).contains(aeTitle.count), aeTitle.allSatisfy({ $0.isASCII && $0 != "\\" && !$0.isNewline }) else {
+            throw ConfigurationError("ae_title must be 1 to 16 ASCII characters without backslash: \(aeTitle)")
+        }
+        guard (1...65535).contains(port) else { throw ConfigurationError("port must be 1…65535: \(port)") }
+        guard quietSeconds > 0 else { throw ConfigurationError("quiet_seconds must be positive") }
+        guard maxAssociations >= 1 else { throw ConfigurationError("max_associations must be at least 1") }
+        _ = try routing.compiled()
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The file's shape: all optional, so a file names only what it changes.
+struct ConfigurationFile: Decodable {
+    var ae_title: String?
+    var port: Int?
+    var data_dir: String?
+    var database_url: String?
+    var quiet_seconds: Double?
+    var max_associations: Int?
+    var acse_timeout_seconds: Int?
+    var dimse_timeout_seconds: Int?
+    var allowed_calling_ae_titles: [String]?
+    var allowed_hosts: [String]?
+    var minimum_free_disk_mb: Int?
+    var shutdown_grace_seconds: Int?
+    var ignored_retention_hours: Double?
+    var routing: RoutingConfiguration?
+    var log_level: String?
+
+    func apply(to c: inout NodeConfiguration) {
+        if let v = ae_title { c.aeTitle = v }
+        if let v = port { c.port = v }
+        if let v = data_dir { c.dataDirectory = v }
+        if let v = database_url { c.databaseURL = v }
+        if let v = quiet_seconds { c.quietSeconds = v }
+        if let v = max_associations { c.maxAssociations = v }
+        if let v = acse_timeout_seconds { c.acseTimeoutSeconds = v }
+        if let v = dimse_timeout_seconds { c.dimseTimeoutSeconds = v }
+        if let v = allowed_calling_ae_titles { c.allowedCallingAETitles = v }
+        if let v = allowed_hosts { c.allowedHosts = v }
+        if let v = minimum_free_disk_mb { c.minimumFreeDiskMB = v }
+        if let v = shutdown_grace_seconds { c.shutdownGraceSeconds = v }
+        if let v = ignored_retention_hours { c.ignoredRetentionHours = v }
+        if let v = routing { c.routing = v }
+        if let v = log_level { c.logLevel = v }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Store
+
+/// What the administrative CLI commands do, kept here so the CLI stays a thin shell.
+public struct NodeAdmin {
+    let configuration: NodeConfiguration
+    let database: Database
+
+    public init(configuration: NodeConfiguration) {
+        self.configuration = configuration
+        database = Database(url: configuration.effectiveDatabaseURL, maxIdle: 1)
+    }
+
+    public func migrate() throws -> [Int] { try Migrations.apply(to: database) }
+
+    /// `series list --json`: one object per series.
+    public func seriesJSON() throws -> String {
+        let items = try InstanceIndex(database: database).allSeries().map(SeriesListing.init)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(items), as: UTF8.self)
+    }
+
+    public func seriesTable() throws -> String {
+        let items = try InstanceIndex(database: database).allSeries().map(SeriesListing.init)
+        var lines = ["SERIES INSTANCE UID                                            MOD  INST  STATE      ROUTE      DESCRIPTION"]
+        for s in items {
+            lines.append([s.series_instance_uid.padding(toLength: 62, withPad: " ", startingAt: 0),
+                          (s.modality ?? "").padding(toLength: 4, withPad: " ", startingAt: 0),
+                          String(s.instances).padding(toLength: 5, withPad: " ", startingAt: 0),
+                          s.state.padding(toLength: 10, withPad: " ", startingAt: 0),
+                          (s.route ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0),
+                          s.series_description ?? ""].joined(separator: " "))
+            if let r = s.reason, s.route == "ignored" { lines.append("    reason: \(r)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public static func describe(_ c: NodeConfiguration) -> String {
+        var lines = [
+            "ae_title: \(c.aeTitle)", "port: \(c.port)", "data_dir: \(c.dataDirectory)",
+            "database_url: \(c.databaseURL == nil ? "(private cluster) " : "")\(redacted(c.effectiveDatabaseURL))",
+            "quiet_seconds: \(c.quietSeconds)", "max_associations: \(c.maxAssociations)",
+            "allowed_calling_ae_titles: \(c.allowedCallingAETitles)", "allowed_hosts: \(c.allowedHosts)",
+            "minimum_free_disk_mb: \(c.minimumFreeDiskMB)", "ignored_retention_hours: \(c.ignoredRetentionHours)",
+            "routing rules:",
+        ]
+        for r in c.routing.rules { lines.append("  - \(r.name) → \(r.route.rawValue)") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func redacted(_ url: String) -> String {
+        guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://"), scheme.upperBound < at,
+              let colon = url[scheme.upperBound..<at].firstIndex(of: ":") else { return url }
+        return String(url[..<colon]) + ":***" + String(url[at...])
+    }
+}
+
+/// The JSON shape of `series list --json` (field names are part of the interface).
+struct SeriesListing: Encodable {
+    let study_instance_uid: String
+    let series_instance_uid: String
+    let modality: String?
+    let series_description: String?
+    let instances: Int
+    let state: String
+    let route: String?
+    let reason: String?
+    let first_instance_at: Date
+    let last_instance_at: Date
+    let completed_at: Date?
+
+    init(_ s: SeriesRecord) {
+        study_instance_uid = s.studyInstanceUID
+        series_instance_uid = s.seriesInstanceUID
+        modality = s.descriptors.modality
+        series_description = s.descriptors.seriesDescription
+        instances = s.instances
+        state = s.state.rawValue
+        route = s.route?.rawValue
+        reason = s.reason
+        first_instance_at = s.firstInstanceAt
+        last_instance_at = s.lastInstanceAt
+        completed_at = s.completedAt
+    }
+}

@@ -1,0 +1,141 @@
+import DICOM
+import Foundation
+import Logging
+import Store
+
+/// The running node: owns the threads and the order in which they start and stop.
+///
+///     start: migrate → reconcile spool → indexer → listener → assembler/retention loop → READY=1
+///     stop (SIGTERM): STOPPING=1 → listener stops accepting and finishes associations in flight
+///                     → indexer drains → loops end → exit 0
+public final class NodeService: @unchecked Sendable {
+    public let configuration: NodeConfiguration
+    let logger: Logger
+    let database: Database
+    let index: InstanceIndex
+    let spool: Spool
+    let indexer: Indexer
+    let assembler: SeriesAssembler
+    let sweeper: RetentionSweeper
+    let notifier = SystemdNotifier()
+    private var scp: StoreSCP?
+    private let stopRequested = NSCondition()
+    private var stopping = false
+    private var lastLoopBeat = Date()
+    private let beatLock = NSLock()
+
+    public init(configuration: NodeConfiguration) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        logger = Logger(label: "node")
+        database = Database(url: configuration.effectiveDatabaseURL)
+        index = InstanceIndex(database: database)
+        spool = try Spool(root: configuration.spoolDirectory)
+        indexer = Indexer(index: index, logger: Logger(label: "indexer"))
+        assembler = SeriesAssembler(index: index, indexer: indexer, router: try configuration.routing.compiled(),
+                                    quietSeconds: configuration.quietSeconds, logger: Logger(label: "assembler"))
+        sweeper = RetentionSweeper(index: index, spool: spool, retentionHours: configuration.ignoredRetentionHours,
+                                   logger: Logger(label: "retention"))
+    }
+
+    /// Runs until SIGTERM/SIGINT. Returns the process exit code.
+    public func run() throws -> Int32 {
+        let applied = try Migrations.apply(to: database)
+        if !applied.isEmpty { logger.info("database migrated", metadata: ["versions": "\(applied)"]) }
+        try SpoolReconciler(spool: spool, index: index, logger: Logger(label: "reconcile")).reconcile()
+        indexer.start()
+
+        let scp = try StoreSCP(configuration: StoreSCPConfiguration(
+            aeTitle: configuration.aeTitle, port: UInt16(configuration.port),
+            maxAssociations: configuration.maxAssociations, acseTimeoutSeconds: configuration.acseTimeoutSeconds,
+            dimseTimeoutSeconds: configuration.dimseTimeoutSeconds),
+            delegate: Ingest(configuration: configuration, spool: spool, indexer: indexer, logger: Logger(label: "ingest")))
+        self.scp = scp
+        let listenerDone = DispatchSemaphore(value: 0)
+        let grace = configuration.shutdownGraceSeconds
+        let listener = Thread {
+            scp.run(graceSeconds: grace)
+            listenerDone.signal()
+        }
+        listener.name = "listener"
+        listener.start()
+
+        let loops = Thread { [self] in backgroundLoops() }
+        loops.name = "assembler"
+        loops.start()
+
+        let signals = installSignalHandlers()
+        logger.info("listening", metadata: ["ae_title": "\(configuration.aeTitle)", "port": "\(configuration.port)",
+                                           "spool": "\(spool.root)", "quiet_seconds": "\(configuration.quietSeconds)"])
+        notifier.ready()
+        startWatchdog()
+
+        stopRequested.lock()
+        while !stopping { stopRequested.wait() }
+        stopRequested.unlock()
+        _ = signals
+
+        logger.info("stopping: no new associations; finishing those in flight")
+        notifier.stopping()
+        scp.stop()
+        listenerDone.wait()
+        indexer.stop(timeout: 10)
+        logger.info("stopped")
+        return 0
+    }
+
+    public func requestStop() {
+        stopRequested.lock()
+        stopping = true
+        stopRequested.broadcast()
+        stopRequested.unlock()
+    }
+
+    private var isStopping: Bool {
+        stopRequested.lock(); defer { stopRequested.unlock() }
+        return stopping
+    }
+
+    /// Series completion every quarter of the quiet period (at most 1 s), retention every minute.
+    private func backgroundLoops() {
+        let tick = min(1.0, max(0.05, configuration.quietSeconds / 4))
+        var lastSweep = Date.distantPast
+        while !isStopping {
+            do {
+                try assembler.tick()
+                if Date().timeIntervalSince(lastSweep) > 60 {
+                    try sweeper.sweep()
+                    lastSweep = Date()
+                }
+                beatLock.lock(); lastLoopBeat = Date(); beatLock.unlock()
+            } catch {
+                logger.error("series assembly failed; will retry", metadata: ["error": "\(error)"])
+            }
+            Thread.sleep(forTimeInterval: tick)
+        }
+    }
+
+    /// WATCHDOG=1 only while the loops make progress, so systemd restarts a wedged node.
+    private func startWatchdog() {
+        guard let interval = notifier.watchdogInterval else { return }
+        let t = Thread { [self] in
+            while !isStopping {
+                beatLock.lock(); let beat = lastLoopBeat; beatLock.unlock()
+                if Date().timeIntervalSince(beat) < max(interval, 30) { notifier.watchdog() }
+                Thread.sleep(forTimeInterval: interval / 2)
+            }
+        }
+        t.name = "watchdog"
+        t.start()
+    }
+
+    private func installSignalHandlers() -> [DispatchSourceSignal] {
+        [SIGTERM, SIGINT].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [weak self] in self?.requestStop() }
+            source.resume()
+            return source
+        }
+    }
+}

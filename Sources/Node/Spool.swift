@@ -1,0 +1,128 @@
+import Foundation
+
+/// The spool: where instances become durable before they are acknowledged.
+///
+///     spool/incoming/<random>.part            data set being received (never acknowledged)
+///     spool/instances/<study>/<series>/<sop>.dcm
+///
+/// `commit` fsyncs the file, links it into place (link fails if the instance is already there, so
+/// a re-sent instance is recognised without a race), removes the temporary name and fsyncs the
+/// directories: after it returns, a power cut cannot lose the instance. Paths are built only from
+/// UIDs that passed `UID.isValid`, so no component can be "..", empty or contain a slash.
+public final class Spool: @unchecked Sendable {
+    public let root: String
+    public let incoming: String
+    public let instances: String
+
+    public enum Outcome: Equatable { case stored(path: String), duplicate(path: String) }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let errno: Int32
+        public let operation: String
+        public var isOutOfSpace: Bool { errno == ENOSPC || errno == EDQUOT }
+        public var description: String { "\(operation): \(String(cString: strerror(errno)))" }
+    }
+
+    public init(root: String) throws {
+        self.root = root
+        incoming = (root as NSString).appendingPathComponent("incoming")
+        instances = (root as NSString).appendingPathComponent("instances")
+        for dir in [root, incoming, instances] { try Spool.makeDirectory(dir) }
+    }
+
+    public func temporaryPath() -> String {
+        (incoming as NSString).appendingPathComponent(UUID().uuidString.lowercased() + ".part")
+    }
+
+    public func finalPath(study: String, series: String, sop: String) -> String {
+        "\(instances)/\(study)/\(series)/\(sop).dcm"
+    }
+
+    public func commit(temporaryPath tmp: String, study: String, series: String, sop: String) throws -> Outcome {
+        try Spool.fsyncFile(tmp)
+        let studyDir = "\(instances)/\(study)"
+        let seriesDir = "\(studyDir)/\(series)"
+        if try Spool.makeDirectoryIfMissing(studyDir) { try Spool.fsyncDirectory(instances) }
+        if try Spool.makeDirectoryIfMissing(seriesDir) { try Spool.fsyncDirectory(studyDir) }
+        let path = "\(seriesDir)/\(sop).dcm"
+        if link(tmp, path) != 0 {
+            let e = errno
+            unlink(tmp)
+            if e == EEXIST { return .duplicate(path: path) }
+            throw Failure(errno: e, operation: "link into spool")
+        }
+        unlink(tmp)
+        try Spool.fsyncDirectory(seriesDir)
+        return .stored(path: path)
+    }
+
+    /// Bytes available to the node on the spool's file system.
+    public func freeBytes() -> Int64? {
+        var s = statvfs()
+        guard statvfs(root, &s) == 0 else { return nil }
+        return Int64(s.f_bavail) * Int64(s.f_frsize)
+    }
+
+    /// Removes data sets that were being received when the node stopped: none was acknowledged.
+    @discardableResult
+    public func removeIncomplete() -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: incoming)) ?? []
+        for name in names { unlink((incoming as NSString).appendingPathComponent(name)) }
+        return names.count
+    }
+
+    /// Every committed instance file.
+    public func committedFiles() -> [String] {
+        var out: [String] = []
+        let fm = FileManager.default
+        for study in (try? fm.contentsOfDirectory(atPath: instances)) ?? [] {
+            let studyDir = "\(instances)/\(study)"
+            for series in (try? fm.contentsOfDirectory(atPath: studyDir)) ?? [] {
+                let seriesDir = "\(studyDir)/\(series)"
+                for file in (try? fm.contentsOfDirectory(atPath: seriesDir)) ?? [] where file.hasSuffix(".dcm") {
+                    out.append("\(seriesDir)/\(file)")
+                }
+            }
+        }
+        return out
+    }
+
+    /// Removes files and then the series and study directories if they became empty.
+    public func remove(paths: [String]) {
+        var dirs = Set<String>()
+        for p in paths {
+            unlink(p)
+            let series = (p as NSString).deletingLastPathComponent
+            dirs.insert(series)
+            dirs.insert((series as NSString).deletingLastPathComponent)
+        }
+        for d in dirs.sorted(by: { $0.count > $1.count }) where d.hasPrefix(instances + "/") { rmdir(d) }
+    }
+
+    static func fsyncFile(_ path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw Failure(errno: errno, operation: "open for fsync") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw Failure(errno: errno, operation: "fsync") }
+    }
+
+    static func fsyncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY)
+        guard fd >= 0 else { throw Failure(errno: errno, operation: "open directory for fsync") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw Failure(errno: errno, operation: "fsync directory") }
+    }
+
+    /// True if it created the directory.
+    static func makeDirectoryIfMissing(_ path: String) throws -> Bool {
+        if mkdir(path, 0o750) == 0 { return true }
+        if errno == EEXIST { return false }
+        throw Failure(errno: errno, operation: "mkdir")
+    }
+
+    static func makeDirectory(_ path: String) throws {
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            throw Failure(errno: EACCES, operation: "create \(path)")
+        }
+    }
+}

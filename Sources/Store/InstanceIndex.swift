@@ -1,0 +1,224 @@
+import Foundation
+
+/// What the index keeps of one received instance (and of its series, from the first instance).
+public struct InstanceRecord: Sendable, Equatable {
+    public var sopInstanceUID: String
+    public var seriesInstanceUID: String
+    public var studyInstanceUID: String
+    public var sopClassUID: String
+    public var transferSyntaxUID: String
+    public var instanceNumber: Int?
+    public var path: String
+    public var bytes: Int64
+    public var receivedAt: Date
+    public var callingAETitle: String?
+    public var series: SeriesDescriptors
+
+    public init(sopInstanceUID: String, seriesInstanceUID: String, studyInstanceUID: String, sopClassUID: String,
+                transferSyntaxUID: String, instanceNumber: Int?, path: String, bytes: Int64, receivedAt: Date,
+                callingAETitle: String?, series: SeriesDescriptors) {
+        self.sopInstanceUID = sopInstanceUID; self.seriesInstanceUID = seriesInstanceUID
+        self.studyInstanceUID = studyInstanceUID; self.sopClassUID = sopClassUID
+        self.transferSyntaxUID = transferSyntaxUID; self.instanceNumber = instanceNumber; self.path = path
+        self.bytes = bytes; self.receivedAt = receivedAt; self.callingAETitle = callingAETitle; self.series = series
+    }
+}
+
+/// Series-level attributes the router reads (taken from the series' first instance).
+public struct SeriesDescriptors: Sendable, Equatable, Codable {
+    public var patientID: String?
+    public var accessionNumber: String?
+    public var studyDate: String?
+    public var modality: String?
+    public var seriesDescription: String?
+    public var protocolName: String?
+    public var seriesNumber: Int?
+    public var imageType: [String]
+    public var imageOrientationPatient: [Double]?
+    public var echoTime: Double?
+    public var repetitionTime: Double?
+    public var sliceThickness: Double?
+
+    public init(patientID: String? = nil, accessionNumber: String? = nil, studyDate: String? = nil, modality: String? = nil,
+                seriesDescription: String? = nil, protocolName: String? = nil, seriesNumber: Int? = nil,
+                imageType: [String] = [], imageOrientationPatient: [Double]? = nil, echoTime: Double? = nil,
+                repetitionTime: Double? = nil, sliceThickness: Double? = nil) {
+        self.patientID = patientID; self.accessionNumber = accessionNumber; self.studyDate = studyDate
+        self.modality = modality; self.seriesDescription = seriesDescription; self.protocolName = protocolName
+        self.seriesNumber = seriesNumber; self.imageType = imageType
+        self.imageOrientationPatient = imageOrientationPatient; self.echoTime = echoTime
+        self.repetitionTime = repetitionTime; self.sliceThickness = sliceThickness
+    }
+}
+
+public enum SeriesState: String, Sendable, Codable { case receiving, complete, purged }
+public enum Route: String, Sendable, Codable { case localizer, ignored }
+
+public struct SeriesRecord: Sendable, Codable {
+    public var seriesInstanceUID: String
+    public var studyInstanceUID: String
+    public var sopClassUID: String?
+    public var descriptors: SeriesDescriptors
+    public var callingAETitle: String?
+    public var instances: Int
+    public var state: SeriesState
+    public var route: Route?
+    public var reason: String?
+    public var revision: Int
+    public var firstInstanceAt: Date
+    public var lastInstanceAt: Date
+    public var completedAt: Date?
+}
+
+/// Instances and series in PostgreSQL.
+public struct InstanceIndex: Sendable {
+    public let database: Database
+    public init(database: Database) { self.database = database }
+
+    /// Indexes a batch in one transaction. Idempotent: an instance already indexed is skipped and
+    /// leaves its series untouched. A new instance in a complete series reopens it.
+    /// Returns how many instances were new.
+    @discardableResult
+    public func index(_ batch: [InstanceRecord]) throws -> Int {
+        guard !batch.isEmpty else { return 0 }
+        return try database.transaction { c in
+            var added = 0
+            for r in batch {
+                let d = r.series
+                let at = Timestamp.format(r.receivedAt)
+                try c.execute("""
+                    INSERT INTO series (series_instance_uid, study_instance_uid, patient_id, accession_number, study_date,
+                        modality, sop_class_uid, series_description, protocol_name, series_number, image_type,
+                        image_orientation, echo_time, repetition_time, slice_thickness, calling_ae_title,
+                        first_instance_at, last_instance_at)
+                    VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$17)
+                    ON CONFLICT (series_instance_uid) DO NOTHING
+                    """, [r.seriesInstanceUID, r.studyInstanceUID, d.patientID, d.accessionNumber, d.studyDate,
+                          d.modality, r.sopClassUID, d.seriesDescription, d.protocolName, d.seriesNumber.map(String.init),
+                          d.imageType.isEmpty ? nil : d.imageType.joined(separator: "\\"),
+                          d.imageOrientationPatient.map { $0.map { String($0) }.joined(separator: "\\") },
+                          d.echoTime.map { String($0) }, d.repetitionTime.map { String($0) },
+                          d.sliceThickness.map { String($0) }, r.callingAETitle, at])
+                let result = try c.execute("""
+                    WITH added AS (
+                        INSERT INTO instances (sop_instance_uid, series_instance_uid, study_instance_uid, sop_class_uid,
+                            transfer_syntax_uid, instance_number, path, bytes, received_at, calling_ae_title)
+                        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
+                        ON CONFLICT DO NOTHING
+                        RETURNING series_instance_uid, received_at)
+                    UPDATE series s SET
+                        instances = s.instances + 1,
+                        last_instance_at = greatest(s.last_instance_at, added.received_at),
+                        revision = s.revision + CASE WHEN s.state = 'receiving' THEN 0 ELSE 1 END,
+                        state = 'receiving', completed_at = NULL, purged_at = NULL
+                    FROM added WHERE s.series_instance_uid = added.series_instance_uid
+                    """, [r.sopInstanceUID, r.seriesInstanceUID, r.studyInstanceUID, r.sopClassUID, r.transferSyntaxUID,
+                          r.instanceNumber.map(String.init), r.path, String(r.bytes), at, r.callingAETitle])
+                added += result.affectedRows
+            }
+            return added
+        }
+    }
+
+    /// Every indexed path: the spool reconciliation compares the disk against it.
+    public func indexedPaths() throws -> Set<String> {
+        try database.withConnection { c in
+            Set(try c.execute("SELECT path FROM instances").rows.compactMap { $0["path"] })
+        }
+    }
+
+    public func isIndexed(sopInstanceUID: String) throws -> Bool {
+        try database.withConnection { c in
+            try c.execute("SELECT 1 FROM instances WHERE sop_instance_uid = $1", [sopInstanceUID]).count > 0
+        }
+    }
+
+    /// Series quiet since before `cutoff` become complete, routed by `route` in the same transaction
+    /// (so a crash never leaves a complete series without a route).
+    @discardableResult
+    public func completeQuietSeries(quietSince cutoff: Date, now: Date,
+                                    route: (SeriesRecord) -> (Route, String)) throws -> [SeriesRecord] {
+        try database.transaction { c in
+            let rows = try c.execute("""
+                SELECT * FROM series WHERE state = 'receiving' AND last_instance_at < $1
+                ORDER BY last_instance_at FOR UPDATE SKIP LOCKED
+                """, [Timestamp.format(cutoff)]).rows
+            var done: [SeriesRecord] = []
+            for row in rows {
+                var s = SeriesRecord(row: row)
+                let (r, reason) = route(s)
+                try c.execute("""
+                    UPDATE series SET state = 'complete', completed_at = $2, route = $3, reason = $4
+                    WHERE series_instance_uid = $1
+                    """, [s.seriesInstanceUID, Timestamp.format(now), r.rawValue, reason])
+                s.state = .complete; s.completedAt = now; s.route = r; s.reason = reason
+                done.append(s)
+            }
+            return done
+        }
+    }
+
+    public func series(uid: String) throws -> SeriesRecord? {
+        try database.withConnection { c in
+            try c.execute("SELECT * FROM series WHERE series_instance_uid = $1", [uid]).rows.first.map(SeriesRecord.init(row:))
+        }
+    }
+
+    public func allSeries() throws -> [SeriesRecord] {
+        try database.withConnection { c in
+            try c.execute("SELECT * FROM series ORDER BY first_instance_at, series_instance_uid").rows.map(SeriesRecord.init(row:))
+        }
+    }
+
+    public func instancePaths(seriesInstanceUID: String) throws -> [String] {
+        try database.withConnection { c in
+            try c.execute("SELECT path FROM instances WHERE series_instance_uid = $1 ORDER BY instance_number NULLS LAST, path",
+                          [seriesInstanceUID]).rows.compactMap { $0["path"] }
+        }
+    }
+
+    /// Ignored series completed before `cutoff` whose files are still on disk.
+    public func ignoredSeriesToPurge(completedBefore cutoff: Date) throws -> [String] {
+        try database.withConnection { c in
+            try c.execute("""
+                SELECT series_instance_uid FROM series
+                WHERE state = 'complete' AND route = 'ignored' AND completed_at < $1
+                """, [Timestamp.format(cutoff)]).rows.compactMap { $0["series_instance_uid"] }
+        }
+    }
+
+    /// Marks a series purged and forgets its instance rows, unless an instance arrived meanwhile
+    /// (the series would be 'receiving' again). A later re-send is then indexed as new.
+    @discardableResult
+    public func markPurged(seriesInstanceUID: String, paths: [String], at: Date) throws -> Bool {
+        try database.transaction { c in
+            let updated = try c.execute("""
+                UPDATE series SET state = 'purged', purged_at = $2
+                WHERE series_instance_uid = $1 AND state = 'complete' AND route = 'ignored'
+                """, [seriesInstanceUID, Timestamp.format(at)]).affectedRows == 1
+            guard updated else { return false }
+            for p in paths { try c.execute("DELETE FROM instances WHERE path = $1", [p]) }
+            return true
+        }
+    }
+}
+
+extension SeriesRecord {
+    init(row: Row) {
+        let d = SeriesDescriptors(
+            patientID: row["patient_id"], accessionNumber: row["accession_number"], studyDate: row["study_date"],
+            modality: row["modality"], seriesDescription: row["series_description"], protocolName: row["protocol_name"],
+            seriesNumber: row.int("series_number"),
+            imageType: row["image_type"].map { $0.split(separator: "\\", omittingEmptySubsequences: false).map(String.init) } ?? [],
+            imageOrientationPatient: row["image_orientation"].map { $0.split(separator: "\\").compactMap { Double($0) } },
+            echoTime: row.double("echo_time"), repetitionTime: row.double("repetition_time"),
+            sliceThickness: row.double("slice_thickness"))
+        self.init(seriesInstanceUID: row["series_instance_uid"] ?? "", studyInstanceUID: row["study_instance_uid"] ?? "",
+                  sopClassUID: row["sop_class_uid"], descriptors: d, callingAETitle: row["calling_ae_title"],
+                  instances: row.int("instances") ?? 0, state: SeriesState(rawValue: row["state"] ?? "") ?? .receiving,
+                  route: row["route"].flatMap(Route.init(rawValue:)), reason: row["reason"],
+                  revision: row.int("revision") ?? 0, firstInstanceAt: row.date("first_instance_at") ?? Date(timeIntervalSince1970: 0),
+                  lastInstanceAt: row.date("last_instance_at") ?? Date(timeIntervalSince1970: 0),
+                  completedAt: row.date("completed_at"))
+    }
+}
