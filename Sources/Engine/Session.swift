@@ -1,0 +1,236 @@
+// A Session runs one model at a fixed (batch, height, width). Everything is planned at creation:
+//   * the graph's virtual buffers get offsets in ONE arena by lifetime (greedy, largest first:
+//     two buffers share memory when no op needs both), so activations take the peak live set,
+//     not the sum;
+//   * the im2col scratch is sized for the largest chunk (convs are cut into chunks of output rows
+//     so the scratch stays a few MB whatever the batch, and the bias/ReLU epilogue runs on output
+//     that is still in cache);
+// and `run` only does arithmetic: it allocates nothing (the arena address and size are exposed
+// for the tests to check that). A session is not thread-safe; make one per thread.
+
+import COpenBLAS
+import Foundation
+
+public final class Session {
+    public let batch: Int
+    public let height: Int
+    public let width: Int
+    public let threads: Int
+    public let classes: Int
+    /// Floats in one image of input (3*H*W) and output (classes*H*W).
+    public var inputCountPerImage: Int { 3 * height * width }
+    public var outputCountPerImage: Int { classes * height * width }
+
+    /// Multiply-adds x2 of all convolutions for one image.
+    public let flopsPerImage: Double
+
+    /// Test hook: the arena, planned once. Its address and size never change across runs.
+    public var arenaAddress: UInt { UInt(bitPattern: arena) }
+    public var arenaBytes: Int { arenaCount * MemoryLayout<Float>.size }
+
+    // Tuning: im2col chunk (floats of scratch) and 1x1 output chunk (floats of output).
+    static var im2colChunkFloats = 1 << 20
+    static var pointwiseChunkFloats = 1 << 19
+
+    private let model: LocalizerModel          // keeps the weights alive
+    private let graph: Graph
+    private let layers: [ConvLayer]
+    private let arena: UnsafeMutablePointer<Float>
+    private let arenaCount: Int
+    private let offsets: [Int]
+    private let col: UnsafeMutablePointer<Float>
+    private let chunk: [Int]                    // per op: rows (im2col) or columns (1x1) per chunk
+    private let greyA: [Float], greyB: [Float]  // x = pixel * a[c] + b[c]
+
+    init(model: LocalizerModel, batch: Int, threads: Int, height: Int, width: Int) throws {
+        guard batch >= 1 else { throw EngineError.badInput("batch \(batch) < 1") }
+        guard threads >= 1 else { throw EngineError.badInput("threads \(threads) < 1") }
+        guard height > 0, width > 0, height % 32 == 0, width % 32 == 0 else {
+            throw EngineError.badInput("input \(height)x\(width): both must be positive multiples of 32 (5 stride-2 stages)")
+        }
+        self.model = model
+        self.batch = batch
+        self.threads = threads
+        self.height = height
+        self.width = width
+        classes = model.metadata.architecture.numClasses
+        let g = Graph(model.metadata.architecture, height: height, width: width)
+        graph = g
+        layers = model.weights.layers
+        precondition(layers.count == g.convs.count, "graph and weights disagree")
+
+        // --- chunking and the im2col scratch ---
+        var chunk = [Int](repeating: 0, count: g.ops.count)
+        var colFloats = 16
+        var flops = 0.0
+        for (i, op) in g.ops.enumerated() {
+            guard case let .conv(l, x, y, _, _) = op else { continue }
+            let s = layers[l].spec
+            flops += 2.0 * Double(s.cout * s.cin * s.k * s.k * y.h * y.w)
+            _ = x
+            if s.k == 1 && s.stride == 1 {
+                chunk[i] = max(16, Session.pointwiseChunkFloats / s.cout)
+            } else {
+                let kdim = s.cin * s.k * s.k
+                let rows = max(1, min(batch * y.h, Session.im2colChunkFloats / (kdim * y.w)))
+                chunk[i] = rows
+                colFloats = max(colFloats, kdim * rows * y.w)
+            }
+        }
+        self.chunk = chunk
+        flopsPerImage = flops
+
+        // --- lifetimes and offsets ---
+        let nb = g.buffers.count
+        var first = [Int](repeating: Int.max, count: nb), last = [Int](repeating: -1, count: nb)
+        func touch(_ r: Ref, _ i: Int) { first[r.buf] = min(first[r.buf], i); last[r.buf] = max(last[r.buf], i) }
+        touch(g.input, -1)
+        for (i, op) in g.ops.enumerated() {
+            switch op {
+            case let .conv(_, x, y, _, _): touch(x, i); touch(y, i)
+            case let .avgPool(x, y, _), let .maxPool(x, y), let .upsample(x, y), let .copy(x, y): touch(x, i); touch(y, i)
+            }
+        }
+        touch(g.logits, g.ops.count)
+        let size = g.buffers.map { ($0.channels * $0.h * $0.w * batch + 15) & ~15 }  // 64-byte aligned pieces
+        var offsets = [Int](repeating: 0, count: nb)
+        var placed: [Int] = []
+        var end = 0
+        for b in (0..<nb).sorted(by: { (size[$0], -$0) > (size[$1], -$1) }) where last[b] >= first[b] {
+            // Lowest gap among the placed buffers alive at the same time.
+            let live = placed.filter { first[$0] <= last[b] && first[b] <= last[$0] }.sorted { offsets[$0] < offsets[$1] }
+            var at = 0
+            for o in live {
+                if offsets[o] - at >= size[b] { break }
+                at = max(at, offsets[o] + size[o])
+            }
+            offsets[b] = at
+            end = max(end, at + size[b])
+            placed.append(b)
+        }
+        self.offsets = offsets
+        arenaCount = end + colFloats
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: arenaCount * 4, alignment: 64)
+        arena = raw.bindMemory(to: Float.self, capacity: arenaCount)
+        arena.initialize(repeating: 0, count: arenaCount)
+        col = arena + end
+
+        let n = model.metadata.normalization
+        greyA = (0..<3).map { 1 / (n.scale * n.std[$0]) }
+        greyB = (0..<3).map { -n.mean[$0] / n.std[$0] }
+    }
+
+    deinit { arena.deallocate() }
+
+    @inline(__always)
+    private func ptr(_ r: Ref, _ n: Int) -> UnsafeMutablePointer<Float> {
+        arena + offsets[r.buf] + r.ch0 * n * r.h * r.w
+    }
+
+    /// Runs n <= batch images: `input` is n x 3 x H x W, already normalised (NCHW float32);
+    /// `output` receives n x classes x H x W softmax probabilities (NCHW). Allocates nothing.
+    public func run(input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>) throws {
+        let n = try images(input.count, per: inputCountPerImage, output: output.count)
+        let plane = height * width
+        let dst = ptr(graph.input, n)
+        for img in 0..<n {
+            for c in 0..<3 {
+                (dst + c * n * plane + img * plane).update(from: input.baseAddress! + (img * 3 + c) * plane, count: plane)
+            }
+        }
+        forward(n, output.baseAddress!)
+    }
+
+    /// Runs n <= batch grey slices: `grey` is n x H x W pixel values on the model's scale (0...255 for
+    /// 8-bit); each is normalised per `normalization` and repeated to the 3 input channels here.
+    public func run(grey: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>) throws {
+        let plane = height * width
+        let n = try images(grey.count, per: plane, output: output.count)
+        let dst = ptr(graph.input, n)
+        for img in 0..<n {
+            let src = grey.baseAddress! + img * plane
+            for c in 0..<3 {
+                let d = dst + c * n * plane + img * plane, a = greyA[c], b = greyB[c]
+                for j in 0..<plane { d[j] = src[j] * a + b }
+            }
+        }
+        forward(n, output.baseAddress!)
+    }
+
+    /// Convenience: normalised NCHW input in, NCHW probabilities out (allocates the result).
+    public func run(input: [Float]) throws -> [Float] {
+        var out = [Float](repeating: 0, count: input.count / inputCountPerImage * outputCountPerImage)
+        try input.withUnsafeBufferPointer { i in try out.withUnsafeMutableBufferPointer { try run(input: i, output: $0) } }
+        return out
+    }
+
+    /// Convenience: grey N x H x W (0...255) in, NCHW probabilities out (allocates the result).
+    public func run(grey: [Float]) throws -> [Float] {
+        var out = [Float](repeating: 0, count: grey.count / (height * width) * outputCountPerImage)
+        try grey.withUnsafeBufferPointer { i in try out.withUnsafeMutableBufferPointer { try run(grey: i, output: $0) } }
+        return out
+    }
+
+    private func images(_ count: Int, per: Int, output: Int) throws -> Int {
+        guard count > 0, count % per == 0 else {
+            throw EngineError.badInput("\(count) input floats is not a whole number of \(per)-float images")
+        }
+        let n = count / per
+        guard n <= batch else { throw EngineError.badInput("\(n) images for a session of batch \(batch)") }
+        guard output == n * outputCountPerImage else {
+            throw EngineError.badInput("output holds \(output) floats, \(n) images need \(n * outputCountPerImage)")
+        }
+        return n
+    }
+
+    private func forward(_ n: Int, _ out: UnsafeMutablePointer<Float>) {
+        openblas_set_num_threads(Int32(threads))
+        for (i, op) in graph.ops.enumerated() {
+            switch op {
+            case let .conv(l, x, y, relu, acc):
+                conv(layers[l], x, y, n: n, relu: relu, accumulate: acc, chunk: chunk[i])
+            case let .avgPool(x, y, _):
+                // Floor and ceil modes differ only in the output size, fixed by the graph.
+                avgPool2x2(ptr(x, n), planes: x.c * n, h: x.h, w: x.w, ptr(y, n), oh: y.h, ow: y.w)
+            case let .maxPool(x, y):
+                maxPool3x3s2(ptr(x, n), planes: x.c * n, h: x.h, w: x.w, ptr(y, n), oh: y.h, ow: y.w)
+            case let .upsample(x, y):
+                upsample2x(ptr(x, n), planes: x.c * n, h: x.h, w: x.w, ptr(y, n))
+            case let .copy(x, y):
+                ptr(y, n).update(from: ptr(x, n), count: x.c * n * x.h * x.w)
+            }
+        }
+        softmaxToNCHW(ptr(graph.logits, n), classes: classes, n: n, plane: height * width, out)
+    }
+
+    private func conv(_ L: ConvLayer, _ x: Ref, _ y: Ref, n: Int, relu: Bool, accumulate: Bool, chunk: Int) {
+        let s = L.spec
+        let xin = ptr(x, n), yout = ptr(y, n)
+        let ldx = n * x.h * x.w, ldy = n * y.h * y.w
+        let beta: Float = accumulate ? 1 : 0
+        if s.k == 1 && s.stride == 1 {
+            // Pointwise: the input rows are the GEMM's B directly.
+            var c0 = 0
+            while c0 < ldy {
+                let cols = min(chunk, ldy - c0)
+                sgemm(m: s.cout, n: cols, k: s.cin, a: L.weight, lda: s.cin, b: xin + c0, ldb: ldx,
+                      c: yout + c0, ldc: ldy, beta: beta)
+                biasActivation(yout + c0, ldc: ldy, rows: s.cout, cols: cols, bias: L.bias, relu: relu)
+                c0 += cols
+            }
+            return
+        }
+        let kdim = L.kdim, rowsTotal = n * y.h
+        var r0 = 0
+        while r0 < rowsTotal {
+            let r1 = min(rowsTotal, r0 + chunk)
+            let cols = (r1 - r0) * y.w
+            im2col(xin, cin: s.cin, h: x.h, w: x.w, n: n, k: s.k, stride: s.stride, pad: s.pad,
+                   oh: y.h, ow: y.w, r0: r0, r1: r1, col: col)
+            let c = yout + r0 * y.w
+            sgemm(m: s.cout, n: cols, k: kdim, a: L.weight, lda: kdim, b: col, ldb: cols, c: c, ldc: ldy, beta: beta)
+            biasActivation(c, ldc: ldy, rows: s.cout, cols: cols, bias: L.bias, relu: relu)
+            r0 = r1
+        }
+    }
+}

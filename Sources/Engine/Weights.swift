@@ -1,0 +1,110 @@
+// Loading: check every tensor of the file against the graph's convolutions (name, shape, dtype),
+// then fold each BatchNorm into its conv (eps 1e-5):
+//   scale = gamma / sqrt(var + eps);  W' = W * scale (per output channel);  b' = beta - mean * scale
+// All folded weights and biases live in one 64-byte-aligned block owned by `WeightStore`.
+
+import Foundation
+
+let batchNormEps = 1e-5
+
+/// A convolution ready to run: folded weight [cout x cin*k*k] (row-major, PyTorch's OIHW order) and bias.
+struct ConvLayer {
+    var spec: ConvSpec
+    var weight: UnsafeMutablePointer<Float>
+    var bias: UnsafeMutablePointer<Float>
+    var kdim: Int { spec.cin * spec.k * spec.k }
+}
+
+final class WeightStore {
+    let base: UnsafeMutablePointer<Float>
+    let count: Int
+    private(set) var layers: [ConvLayer] = []
+
+    /// Tensors the engine accepts and ignores (int64 scalars in the reference Net).
+    static func isIgnored(_ name: String) -> Bool {
+        name == "D" || name == "mean" || name == "std" || name.hasSuffix(".num_batches_tracked")
+    }
+
+    /// Every tensor the architecture needs, in graph order, with its shape.
+    static func expectedTensors(_ convs: [ConvSpec]) -> [(String, [Int])] {
+        var out: [(String, [Int])] = []
+        for c in convs {
+            out.append((c.weight, [c.cout, c.cin, c.k, c.k]))
+            if let bn = c.bn {
+                for s in ["weight", "bias", "running_mean", "running_var"] { out.append(("\(bn).\(s)", [c.cout])) }
+            }
+            if let b = c.bias { out.append((b, [c.cout])) }
+        }
+        return out
+    }
+
+    /// Checks the file against the graph; throws on the first mismatch, naming the tensor.
+    static func check(_ file: SafeTensorsFile, _ convs: [ConvSpec]) throws {
+        var known = Set<String>()
+        for (name, shape) in expectedTensors(convs) {
+            known.insert(name)
+            guard let t = file.tensors[name] else { throw EngineError.missingTensor(name) }
+            guard t.dtype == .f32 || t.dtype == .f16 else {
+                throw EngineError.wrongDType(tensor: name, expected: "F32 or F16", found: t.dtype.rawValue)
+            }
+            guard t.shape == shape else { throw EngineError.wrongShape(tensor: name, expected: shape, found: t.shape) }
+        }
+        let bnPrefixes = Set(convs.compactMap(\.bn))
+        for name in file.names where !known.contains(name) {
+            let t = file.tensors[name]!
+            if name.hasSuffix(".num_batches_tracked") {
+                let prefix = String(name.dropLast(".num_batches_tracked".count))
+                guard bnPrefixes.contains(prefix) else { throw EngineError.unexpectedTensor(name) }
+                guard t.dtype == .i64, t.count == 1 else {
+                    throw EngineError.wrongDType(tensor: name, expected: "I64 scalar", found: "\(t.dtype.rawValue) \(t.shape)")
+                }
+            } else if !isIgnored(name) {
+                throw EngineError.unexpectedTensor(name)
+            }
+        }
+    }
+
+    init(file: SafeTensorsFile, convs: [ConvSpec]) throws {
+        try WeightStore.check(file, convs)
+        // One block: each conv's weights then bias, every piece starting on a 64-byte boundary.
+        func round16(_ n: Int) -> Int { (n + 15) & ~15 }
+        var offsets: [(Int, Int)] = []
+        var total = 0
+        for c in convs {
+            let w = total
+            total += round16(c.cout * c.cin * c.k * c.k)
+            offsets.append((w, total))
+            total += round16(c.cout)
+        }
+        count = total
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(total, 16) * 4, alignment: 64)
+        base = raw.bindMemory(to: Float.self, capacity: max(total, 16))
+        base.initialize(repeating: 0, count: max(total, 16))
+        // Every stored property is set: if a read below throws, deinit frees `base`.
+        do {
+            for (i, c) in convs.enumerated() {
+                let w = base + offsets[i].0, b = base + offsets[i].1
+                try file.readFloats(file.tensors[c.weight]!, into: w)
+                let kdim = c.cin * c.k * c.k
+                if let bn = c.bn {
+                    let gamma = try file.floats("\(bn).weight"), beta = try file.floats("\(bn).bias")
+                    let mean = try file.floats("\(bn).running_mean"), variance = try file.floats("\(bn).running_var")
+                    for o in 0..<c.cout {
+                        guard variance[o] >= 0 else {
+                            throw EngineError.badFile("\(bn).running_var[\(o)] = \(variance[o]) is negative")
+                        }
+                        let scale = Double(gamma[o]) / (Double(variance[o]) + batchNormEps).squareRoot()
+                        let row = w + o * kdim
+                        for j in 0..<kdim { row[j] = Float(Double(row[j]) * scale) }
+                        b[o] = Float(Double(beta[o]) - Double(mean[o]) * scale)
+                    }
+                } else if let bias = c.bias {
+                    try file.readFloats(file.tensors[bias]!, into: b)
+                }
+                layers.append(ConvLayer(spec: c, weight: w, bias: b))
+            }
+        }
+    }
+
+    deinit { base.deallocate() }
+}

@@ -1,0 +1,244 @@
+// Engine tests. The golden figures come from PyTorch (tools/make_golden.py writes the fixtures);
+// nothing here is a hard-coded number of our own except the published SHA-256 test vectors.
+
+import Foundation
+import XCTest
+@testable import Engine
+
+func fixture(_ name: String) -> URL {
+    Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")!
+}
+
+func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
+    precondition(a.count == b.count, "sizes \(a.count) vs \(b.count)")
+    var m: Float = 0
+    for i in 0..<a.count { m = max(m, abs(a[i] - b[i])) }
+    if a.contains(where: { $0.isNaN }) { return .infinity }
+    return m
+}
+
+final class GoldenTests: XCTestCase {
+    let tolerance: Float = 5e-5
+
+    func testBottleneckGreyBatchOfTwo() throws {
+        let model = try LocalizerModel(contentsOf: fixture("golden_bottleneck.safetensors"))
+        let cases = try SafeTensorsFile(url: fixture("golden_bottleneck_cases.safetensors"))
+        let grey = try cases.floats("grey"), want = try cases.floats("probs_grey")
+        XCTAssertEqual(cases.tensors["grey"]!.shape, [2, 160, 160])
+        let session = try model.makeSession(batch: 2, threads: 2)
+        let got = try session.run(grey: grey)
+        let d = maxAbsDiff(got, want)
+        XCTAssertLessThan(d, tolerance, "bottleneck grey: max |engine - PyTorch| = \(d)")
+    }
+
+    func testBottleneckFloatNonSquare() throws {
+        let model = try LocalizerModel(contentsOf: fixture("golden_bottleneck.safetensors"))
+        let cases = try SafeTensorsFile(url: fixture("golden_bottleneck_cases.safetensors"))
+        let x = try cases.floats("input_float"), want = try cases.floats("probs_float")
+        let shape = cases.tensors["input_float"]!.shape
+        XCTAssertNotEqual(shape[2], shape[3])
+        let session = try model.makeSession(batch: 1, threads: 1, height: shape[2], width: shape[3])
+        let d = maxAbsDiff(try session.run(input: x), want)
+        XCTAssertLessThan(d, tolerance, "bottleneck float \(shape): max diff \(d)")
+    }
+
+    func testBasicPlainStemMaxPool() throws {
+        let model = try LocalizerModel(contentsOf: fixture("golden_basic.safetensors"))
+        XCTAssertEqual(model.metadata.architecture.encoder.block, .basic)
+        XCTAssertEqual(model.metadata.architecture.encoder.stemPool, .max)
+        let cases = try SafeTensorsFile(url: fixture("golden_basic_cases.safetensors"))
+        let x = try cases.floats("input_float"), want = try cases.floats("probs_float")
+        let session = try model.makeSession(batch: 2, threads: 2)
+        let d = maxAbsDiff(try session.run(input: x), want)
+        XCTAssertLessThan(d, tolerance, "basic: max diff \(d)")
+    }
+
+    func testF16WeightsLoad() throws {
+        // The bottleneck fixture is stored as float16; its golden results (above) were computed by
+        // PyTorch from the same rounded values, so passing them proves the F16 path. Check the file
+        // really is F16 so that stays true.
+        let file = try SafeTensorsFile(url: fixture("golden_bottleneck.safetensors"))
+        XCTAssertEqual(file.tensors["encoder.conv1.0.weight"]?.dtype, .f16)
+        XCTAssertEqual(file.tensors["logit.bias"]?.dtype, .f16)
+        XCTAssertEqual(file.tensors["encoder.bn1.num_batches_tracked"]?.dtype, .i64)
+        // Conversion: exact on normals, subnormals, signed zero and infinities.
+        XCTAssertEqual(halfToFloat(0x3C00), 1)
+        XCTAssertEqual(halfToFloat(0xC000), -2)
+        XCTAssertEqual(halfToFloat(0x0001), Float(5.960464477539063e-08))
+        XCTAssertEqual(halfToFloat(0x7BFF), 65504)
+        XCTAssertEqual(halfToFloat(0x7C00), .infinity)
+        XCTAssertEqual(halfToFloat(0x8000).sign, .minus)
+    }
+
+    func testBatchOfNEqualsSingleRuns() throws {
+        let model = try LocalizerModel(contentsOf: fixture("golden_bottleneck.safetensors"))
+        let grey = try SafeTensorsFile(url: fixture("golden_bottleneck_cases.safetensors")).floats("grey")
+        let plane = 160 * 160
+        let batched = try model.makeSession(batch: 3, threads: 2)
+        let both = try batched.run(grey: grey)                 // 2 images in a batch-3 session
+        let single = try model.makeSession(batch: 1, threads: 1)
+        for i in 0..<2 {
+            let one = try single.run(grey: Array(grey[i * plane..<(i + 1) * plane]))
+            let part = Array(both[i * one.count..<(i + 1) * one.count])
+            XCTAssertLessThan(maxAbsDiff(one, part), 1e-5, "image \(i): batch vs single")
+        }
+    }
+
+    func testSteadyStateRunDoesNotAllocate() throws {
+        let model = try LocalizerModel(contentsOf: fixture("golden_basic.safetensors"))
+        let x = try SafeTensorsFile(url: fixture("golden_basic_cases.safetensors")).floats("input_float")
+        let session = try model.makeSession(batch: 2, threads: 1)
+        var out = [Float](repeating: 0, count: 2 * session.outputCountPerImage)
+        let address = session.arenaAddress, bytes = session.arenaBytes
+        func run() throws {
+            try x.withUnsafeBufferPointer { i in try out.withUnsafeMutableBufferPointer { try session.run(input: i, output: $0) } }
+        }
+        try run()
+        let first = out
+        for _ in 0..<3 { try run() }
+        XCTAssertEqual(session.arenaAddress, address)
+        XCTAssertEqual(session.arenaBytes, bytes)
+        XCTAssertEqual(out, first, "runs are deterministic")
+    }
+
+    func testBadInputSizes() throws {
+        let model = try LocalizerModel(contentsOf: fixture("golden_basic.safetensors"))
+        XCTAssertThrowsError(try model.makeSession(batch: 1, threads: 1, height: 100, width: 64))
+        let s = try model.makeSession(batch: 1, threads: 1)
+        XCTAssertThrowsError(try s.run(input: [Float](repeating: 0, count: 10)))
+        XCTAssertThrowsError(try s.run(input: [Float](repeating: 0, count: 2 * s.inputCountPerImage)))
+    }
+}
+
+final class LoaderTests: XCTestCase {
+    /// Rewrites the fixture's JSON header with `edit` and writes the result to a temp file.
+    func mutated(_ name: String, _ edit: (inout [String: Any]) -> Void) throws -> URL {
+        let data = try Data(contentsOf: fixture(name))
+        let len = data.prefix(8).withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
+        var header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + len))) as! [String: Any]
+        edit(&header)
+        let json = try JSONSerialization.data(withJSONObject: header)
+        var out = Data()
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(json)
+        out.append(data.subdata(in: (8 + len)..<data.count))
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("engine-\(UUID().uuidString).safetensors")
+        try out.write(to: url)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    func expectError(_ url: URL, naming tensor: String, _ check: (EngineError) -> Bool,
+                     file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try LocalizerModel(contentsOf: url), file: file, line: line) { error in
+            guard let e = error as? EngineError else { return XCTFail("not an EngineError: \(error)", file: file, line: line) }
+            XCTAssertTrue(check(e), "wrong error: \(e)", file: file, line: line)
+            XCTAssertTrue(e.description.contains(tensor), "message does not name \(tensor): \(e)", file: file, line: line)
+        }
+    }
+
+    let tensorName = "decoder.block.2.conv1.0.weight"
+
+    func testFixtureLoadsUnchanged() throws {
+        // The rewrite itself must not break anything, or the tests below prove nothing.
+        let url = try mutated("golden_basic.safetensors") { _ in }
+        XCTAssertNoThrow(try LocalizerModel(contentsOf: url))
+    }
+
+    func testWrongShape() throws {
+        let url = try mutated("golden_basic.safetensors") { h in
+            var t = h[self.tensorName] as! [String: Any]
+            let s = t["shape"] as! [Int]
+            t["shape"] = [s[1], s[0], s[2], s[3]]  // same size, transposed
+            h[self.tensorName] = t
+        }
+        expectError(url, naming: tensorName) { if case .wrongShape(let n, _, _) = $0 { return n == self.tensorName }; return false }
+    }
+
+    func testMissingTensor() throws {
+        let url = try mutated("golden_basic.safetensors") { h in h.removeValue(forKey: "encoder.layer3.0.bn2.running_var") }
+        expectError(url, naming: "encoder.layer3.0.bn2.running_var") {
+            if case .missingTensor(let n) = $0 { return n == "encoder.layer3.0.bn2.running_var" }; return false
+        }
+    }
+
+    func testWrongDType() throws {
+        let url = try mutated("golden_basic.safetensors") { h in
+            var t = h["logit.weight"] as! [String: Any]
+            t["dtype"] = "I32"  // same byte size as F32
+            h["logit.weight"] = t
+        }
+        expectError(url, naming: "logit.weight") { if case .wrongDType(let n, _, _) = $0 { return n == "logit.weight" }; return false }
+    }
+
+    func testUnexpectedTensor() throws {
+        let url = try mutated("golden_basic.safetensors") { h in h["encoder.fc.weight"] = h["logit.bias"] }
+        expectError(url, naming: "encoder.fc.weight") {
+            if case .unexpectedTensor(let n) = $0 { return n == "encoder.fc.weight" }; return false
+        }
+    }
+
+    func testBadMetadata() throws {
+        let noArch = try mutated("golden_basic.safetensors") { h in
+            var m = h["__metadata__"] as! [String: Any]
+            m.removeValue(forKey: "architecture")
+            h["__metadata__"] = m
+        }
+        expectError(noArch, naming: "architecture") { if case .badMetadata = $0 { return true }; return false }
+        let wrongFormat = try mutated("golden_basic.safetensors") { h in
+            var m = h["__metadata__"] as! [String: Any]
+            m["format"] = "something/2"
+            h["__metadata__"] = m
+        }
+        expectError(wrongFormat, naming: "something/2") { if case .badMetadata = $0 { return true }; return false }
+    }
+
+    func testMetadataDecoded() throws {
+        let model = try LocalizerModel(contentsOf: fixture("golden_bottleneck.safetensors"))
+        let m = model.metadata
+        XCTAssertEqual(m.name, "golden-bottleneck")
+        XCTAssertEqual(model.classes, ["background", "L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1"])
+        XCTAssertEqual(m.architecture.encoder.layers, [2, 1, 1, 1])
+        XCTAssertEqual(m.architecture.encoder.stem, .deep)
+        XCTAssertTrue(m.architecture.encoder.avgDown)
+        XCTAssertEqual(m.input, InputSpec(height: 160, width: 160, channels: 3))
+        XCTAssertEqual(m.normalization.scale, 255)
+        XCTAssertEqual(m.normalization.mean.count, 3)
+    }
+}
+
+final class SHA256Tests: XCTestCase {
+    func testKnownVectors() {
+        // FIPS 180-2 / NIST examples.
+        XCTAssertEqual(SHA256.hex([UInt8]()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(SHA256.hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)),
+                       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        XCTAssertEqual(SHA256.hex([UInt8](repeating: 0x61, count: 1_000_000)),
+                       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    func testStreamingMatchesOneShot() {
+        let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        var s = SHA256()
+        for cut in stride(from: 0, to: 1000, by: 37) { s.update(bytes[cut..<min(1000, cut + 37)]) }
+        XCTAssertEqual(s.finalize().map { String(format: "%02x", $0) }.joined(), SHA256.hex(bytes))
+    }
+
+    func testModelFileDigest() throws {
+        // sha256sum (coreutils) as the independent reference, when present.
+        let url = fixture("golden_basic.safetensors")
+        let model = try LocalizerModel(contentsOf: url)
+        XCTAssertEqual(model.sha256, try SHA256.hex(ofFileAt: url.path))
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sha256sum") else { return }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        p.arguments = [url.path]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        p.waitUntilExit()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(model.sha256, String(out.prefix(64)))
+    }
+}
