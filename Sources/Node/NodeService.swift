@@ -96,14 +96,16 @@ public final class NodeService: @unchecked Sendable {
         return stopping
     }
 
-    /// Series completion every quarter of the quiet period (at most 1 s), retention every minute.
+    /// Series completion every quarter of the quiet period (at most 1 s); the retention sweep every
+    /// quarter of the retention period, between 1 s and a minute.
     private func backgroundLoops() {
         let tick = min(1.0, max(0.05, configuration.quietSeconds / 4))
+        let sweepInterval = min(60, max(1, configuration.ignoredRetentionHours * 3600 / 4))
         var lastSweep = Date.distantPast
         while !isStopping {
             do {
                 try assembler.tick()
-                if Date().timeIntervalSince(lastSweep) > 60 {
+                if Date().timeIntervalSince(lastSweep) > sweepInterval {
                     try sweeper.sweep()
                     lastSweep = Date()
                 }

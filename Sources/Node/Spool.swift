@@ -24,6 +24,8 @@ public final class Spool: @unchecked Sendable {
     }
 
     public init(root: String) throws {
+        // One spelling of every path (no "//" or "./"): paths are compared as strings.
+        let root = URL(fileURLWithPath: root).standardizedFileURL.path
         self.root = root
         incoming = (root as NSString).appendingPathComponent("incoming")
         instances = (root as NSString).appendingPathComponent("instances")

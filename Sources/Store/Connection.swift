@@ -19,6 +19,7 @@ public final class Connection {
         guard let conn, PQstatus(conn) == CONNECTION_OK else {
             let message = conn.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
             if let c = conn { PQfinish(c) }
+            self.conn = nil  // deinit still runs for a fully initialised object that throws
             throw StoreError("cannot connect to PostgreSQL (\(Connection.redact(url))): "
                              + message.trimmingCharacters(in: .whitespacesAndNewlines))
         }
@@ -27,7 +28,7 @@ public final class Connection {
         _ = try? execute("SET TIME ZONE 'UTC'")
     }
 
-    deinit { PQfinish(conn) }
+    deinit { if let conn { PQfinish(conn) } }
 
     public var isHealthy: Bool { PQstatus(conn) == CONNECTION_OK }
 

@@ -1,0 +1,51 @@
+import XCTest
+@testable import Node
+
+final class ConfigurationTests: XCTestCase {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The shipped example documents the embedded defaults: they must not drift apart.
+    func testShippedConfigurationEqualsEmbeddedDefaults() throws {
+        let path = Self.repo.appendingPathComponent("config/lstv-node.yaml").path
+        XCTAssertEqual(try NodeConfiguration.load(path: path), NodeConfiguration())
+    }
+
+    func testFileOverridesOnlyWhatItNames() throws {
+        let path = NSTemporaryDirectory() + "/cfg-\(UUID().uuidString).yaml"
+        try "ae_title: MYNODE\nquiet_seconds: 2.5\nallowed_calling_ae_titles: [PACS1]\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let c = try NodeConfiguration.load(path: path)
+        XCTAssertEqual(c.aeTitle, "MYNODE")
+        XCTAssertEqual(c.quietSeconds, 2.5)
+        XCTAssertEqual(c.allowedCallingAETitles, ["PACS1"])
+        XCTAssertEqual(c.port, 11112)
+        XCTAssertEqual(c.routing, .default)
+    }
+
+    func testInvalidValuesAreRejectedWithTheKey() throws {
+        for (yaml, key) in [("ae_title: THIS_TITLE_IS_FAR_TOO_LONG\n", "ae_title"), ("port: 70000\n", "port"),
+                            ("quiet_seconds: 0\n", "quiet_seconds"), ("port: [1]\n", "port")] {
+            let path = NSTemporaryDirectory() + "/cfg-\(UUID().uuidString).yaml"
+            try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try NodeConfiguration.load(path: path)) { error in
+                XCTAssertTrue("\(error)".contains(key), "\(error)")
+            }
+        }
+    }
+
+    func testPrivateClusterURLUnderTheDataDirectory() {
+        var c = NodeConfiguration()
+        c.dataDirectory = "/srv/lstv"
+        if ProcessInfo.processInfo.environment["LSTV_DATABASE_URL"] == nil {
+            XCTAssertEqual(c.effectiveDatabaseURL, "postgresql://lstv@/lstv?host=/srv/lstv/pg/run")
+        }
+        c.databaseURL = "postgresql://node@db.example/lstv"
+        XCTAssertEqual(c.effectiveDatabaseURL, "postgresql://node@db.example/lstv")
+    }
+
+    func testPeerHostParsing() {
+        XCTAssertEqual(Ingest.host(of: "10.0.0.5"), "10.0.0.5")
+        XCTAssertEqual(Ingest.host(of: "10.0.0.5:4242"), "10.0.0.5")
+        XCTAssertEqual(Ingest.host(of: "[::1]:104"), "::1")
+        XCTAssertEqual(Ingest.host(of: "::1"), "::1")
+    }
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what lstv-node needs on Debian 12 when it is missing (idempotent, quiet when done).
+#   scripts/bootstrap.sh          system packages for building and running the node
+#   scripts/bootstrap.sh --test   also the test peers and the Python test environment (.venv)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libdcmtk-dev dcmtk libopenblas-dev libpq-dev postgresql)
+if [[ ${1:-} == --test ]]; then
+  packages+=(orthanc dicom3tools python3-venv)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "bootstrap: installing ${missing[*]}"
+  sudo_cmd=(); [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -q >/dev/null
+  # Orthanc's package starts a service; on machines without systemd that fails harmlessly.
+  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! command -v swift >/dev/null; then
+  [[ -x /opt/swift/usr/bin/swift ]] && export PATH=/opt/swift/usr/bin:$PATH
+  command -v swift >/dev/null || { echo "bootstrap: Swift 6 toolchain not found (expected on PATH or in /opt/swift)" >&2; exit 1; }
+fi
+
+if [[ ${1:-} == --test ]]; then
+  if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c "import pynetdicom, pydicom, highdicom, pytest" 2>/dev/null; then
+    echo "bootstrap: creating the Python test environment (.venv)"
+    python3 -m venv .venv
+    .venv/bin/pip install -q --disable-pip-version-check -r tests/requirements.txt
+  fi
+fi
