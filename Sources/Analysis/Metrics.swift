@@ -1,0 +1,124 @@
+// Per-level uncertainty metrics from the network's probability map. These numbers drive the risk,
+// so they follow the reference formulas exactly (see tools/lstv_tools/reference.py), in Double.
+import Foundation
+
+/// A point in pixel coordinates (row, column), fractional. Encoded as `[row, col]`.
+public struct PixelPoint: Equatable, Sendable, Codable {
+    public var row: Double
+    public var column: Double
+    public init(row: Double, column: Double) {
+        self.row = row
+        self.column = column
+    }
+    public init(from decoder: Decoder) throws {
+        var c = try decoder.unkeyedContainer()
+        row = try c.decode(Double.self)
+        column = try c.decode(Double.self)
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.unkeyedContainer()
+        try c.encode(row)
+        try c.encode(column)
+    }
+}
+
+/// Metrics of one level's probability channel.
+public struct LevelMetrics: Equatable, Sendable {
+    /// max(h).
+    public var peakConfidence: Double
+    /// -Σ p log(p + 1e-9), p = h / (Σh + 1e-9), natural log, over all pixels.
+    public var entropy: Double
+    /// The same over a 10x10 grid of block sums.
+    public var spatialEntropy: Double
+    /// Mean (row, col) of the pixels with h > 0.5 (strictly) on the probability grid; nil if none.
+    /// With softmax outputs a pixel exceeds 0.5 in at most one channel, so levels cannot share pixels.
+    public var point: PixelPoint?
+}
+
+public enum MetricsError: Error, Equatable, CustomStringConvertible {
+    case shape(String)
+    case nonFinite(level: String)
+    case missingClass(String)
+
+    public var description: String {
+        switch self {
+        case let .shape(m): return "probability map: \(m)"
+        case let .nonFinite(l): return "probability map of \(l) has NaN or infinite values"
+        case let .missingClass(c): return "model has no output class named \(c)"
+        }
+    }
+}
+
+public enum Metrics {
+    public static let epsilon = 1e-9
+    public static let grid = 10
+    public static let pointThreshold: Float = 0.5
+
+    /// Metrics of one channel, row-major `rows * columns`, both multiples of `grid`.
+    public static func level<C: Collection>(_ h: C, rows: Int, columns: Int, name: String = "channel") throws -> LevelMetrics
+    where C.Element == Float, C.Index == Int {
+        guard h.count == rows * columns, rows > 0, columns > 0 else {
+            throw MetricsError.shape("\(h.count) values for \(rows)x\(columns)")
+        }
+        guard rows % grid == 0, columns % grid == 0 else {
+            throw MetricsError.shape("\(rows)x\(columns) is not divisible into a \(grid)x\(grid) grid")
+        }
+        let bh = rows / grid, bw = columns / grid
+        var peak = -Double.infinity
+        var bins = [Double](repeating: 0, count: grid * grid)
+        var rowSum = 0.0, colSum = 0.0, n = 0
+        var i = h.startIndex
+        for r in 0..<rows {
+            let binRow = (r / bh) * grid
+            for c in 0..<columns {
+                let v = h[i]
+                i += 1
+                guard v.isFinite else { throw MetricsError.nonFinite(level: name) }
+                let d = Double(v)
+                if d > peak { peak = d }
+                bins[binRow + c / bw] += d
+                if v > pointThreshold {
+                    rowSum += Double(r)
+                    colSum += Double(c)
+                    n += 1
+                }
+            }
+        }
+        return LevelMetrics(
+            peakConfidence: peak,
+            entropy: entropy(h.lazy.map(Double.init)),
+            spatialEntropy: entropy(bins),
+            point: n > 0 ? PixelPoint(row: rowSum / Double(n), column: colSum / Double(n)) : nil)
+    }
+
+    /// Metrics of the five discs from the full softmax output, channel-major [channels][rows*columns];
+    /// channels are found by class name (the model may add landmark classes after the discs).
+    public static func levels(probabilities: [Float], classes: [String], rows: Int, columns: Int) throws -> [LevelName: LevelMetrics] {
+        let plane = rows * columns
+        guard probabilities.count == classes.count * plane else {
+            throw MetricsError.shape("\(probabilities.count) values for \(classes.count) classes of \(rows)x\(columns)")
+        }
+        var out: [LevelName: LevelMetrics] = [:]
+        for level in LevelName.allCases {
+            guard let k = classes.firstIndex(of: level.displayName) else {
+                throw MetricsError.missingClass(level.displayName)
+            }
+            out[level] = try Metrics.level(probabilities[(k * plane)..<((k + 1) * plane)],
+                                           rows: rows, columns: columns, name: level.displayName)
+        }
+        return out
+    }
+
+    /// -Σ p log(p + ε), p = x / (Σx + ε). An all-zero map has entropy 0.
+    static func entropy<S: Sequence>(_ x: S) -> Double where S.Element == Double {
+        var total = 0.0
+        for v in x { total += v }
+        let denom = total + epsilon
+        var h = 0.0
+        for v in x {
+            let p = v / denom
+            h -= p * log(p + epsilon)
+        }
+        return h
+    }
+}
