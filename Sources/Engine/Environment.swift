@@ -41,11 +41,12 @@ public enum Engine {
     @discardableResult
     public static func prepareEnvironment(coreType: String = "SkylakeX") -> EnvironmentAction {
         #if os(Linux)
+        if getenv("LSTV_ENGINE_REEXEC") != nil {
+            let set = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) } ?? "-"
+            return .unchanged("re-executed with OPENBLAS_CORETYPE=\(set); OpenBLAS core \(blasCoreName)")
+        }
         if let set = getenv("OPENBLAS_CORETYPE") {
             return .unchanged("OPENBLAS_CORETYPE=\(String(cString: set)) set by the user; OpenBLAS core \(blasCoreName)")
-        }
-        if getenv("LSTV_ENGINE_REEXEC") != nil {
-            return .unchanged("already re-executed once; OpenBLAS core \(blasCoreName)")
         }
         guard cpuHasAVX512 else { return .unchanged("no AVX-512; OpenBLAS core \(blasCoreName)") }
         if blasCoreName.lowercased() == coreType.lowercased() {
