@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import threading
 
 import pytest
 
@@ -78,22 +79,51 @@ def test_storescu_sends_the_three_studies(node, lumbar, lumbar_root):
     assert db == f"{TOTAL}|{TOTAL}|{TOTAL}"
 
 
-def test_pynetdicom_sends_the_three_studies(node, lumbar):
+def test_pynetdicom_sends_the_three_studies_in_parallel(node, lumbar):
     expected = expected_series(lumbar)
-    sent = []
+    # One association per study, all three at once, as a PACS routing several studies would.
+    results = {}
+
+    def send(study):
+        results[study.name] = nodeproc.send_files(
+            node.port, nodeproc.dicom_files(study.sagittal) + nodeproc.dicom_files(study.axial))
+
+    threads = [threading.Thread(target=send, args=(s,)) for s in lumbar]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
     for study in lumbar:
-        # One association per study, as a PACS would route it; the data sets re-encoded by pydicom
-        # (the usual pynetdicom path), not the raw file bytes.
-        files = nodeproc.dicom_files(study.sagittal) + nodeproc.dicom_files(study.axial)
-        statuses = send_datasets(node.port, files)
-        assert statuses == [nodeproc.SUCCESS] * len(files), \
-            f"{study.name}: non-success statuses {[hex(s) if s is not None else s for s in statuses if s != 0]}"
-        sent += files
-    assert len(sent) == TOTAL
+        r = results.get(study.name)
+        assert r is not None, f"{study.name}: sender did not finish"
+        assert not r.errors, f"{study.name}: {r}"
+        assert len(r.statuses) == SAGITTAL_COUNT + AXIAL_COUNT, f"{study.name}: {r}"
+        assert all(s == nodeproc.SUCCESS for s in r.statuses.values()), f"{study.name}: {r}"
 
     listing = node.wait_complete(expected, {uid: c for uid, (_, _, c) in expected.items()}, timeout=30)
     assert_routed(listing, expected)
     assert len(nodeproc.spool_files(node)) == TOTAL
+
+
+def test_pynetdicom_sends_reencoded_datasets(node, lumbar):
+    """The usual pynetdicom path: pydicom Datasets, re-encoded by the sender (implicit VR LE offered
+    first, so the node must store what arrived, not what was in the source file)."""
+    import pydicom
+
+    study = lumbar[0]
+    st, se = nodeproc.series_uids(study.sagittal)
+    files = nodeproc.dicom_files(study.sagittal)
+    statuses = send_datasets(node.port, files)
+    assert statuses == [nodeproc.SUCCESS] * len(files), \
+        f"non-success statuses {[hex(s) if s is not None else s for s in statuses if s != 0]}"
+    listing = node.wait_complete([se], {se: SAGITTAL_COUNT}, timeout=30)
+    assert listing[se]["route"] == "localizer"
+    stored = nodeproc.spool_files(node)
+    assert len(stored) == SAGITTAL_COUNT
+    ds = pydicom.dcmread(stored[0])
+    assert ds.file_meta.TransferSyntaxUID == pydicom.uid.ImplicitVRLittleEndian
+    src = pydicom.dcmread(next(f for f in files if nodeproc.read_uids(f)[2] == ds.SOPInstanceUID))
+    assert ds.PixelData == src.PixelData and ds.StudyInstanceUID == st
 
 
 def send_datasets(port: int, files) -> list[int | None]:
@@ -102,7 +132,7 @@ def send_datasets(port: int, files) -> list[int | None]:
 
     _config.STORE_SEND_CHUNKED_DATASET = False
     ae = AE(ae_title=nodeproc.SENDER_AE)
-    ae.add_requested_context(nodeproc.MR_IMAGE_STORAGE)
+    ae.add_requested_context(nodeproc.MR_IMAGE_STORAGE, [pydicom.uid.ImplicitVRLittleEndian])
     assoc = ae.associate("127.0.0.1", port, ae_title=nodeproc.NODE_AE)
     assert assoc.is_established, "association refused"
     statuses = []
