@@ -32,6 +32,9 @@ public struct IntensityRange: Equatable, Codable, Sendable {
 /// the volume's dtype. Integer volumes (uint16/int16: what pydicom gives without a rescale) are
 /// promoted to float64 by the true division; a float32 volume stays float32 (numpy 2 keeps `255`
 /// weak). Float64 is the default because the reference volume is the stacked uint16 pixel data.
+/// Limits of "exactly": pixels arrive as Float, so a non-integer rescale (float64 in pydicom) is
+/// rounded to float32 first; and numpy's int16 `v - min` wraps when the range exceeds 32767, which
+/// this exact arithmetic does not copy (MR data never comes near it).
 public enum MinMaxArithmetic: String, Codable, Sendable {
     case float64
     case float32

@@ -77,7 +77,9 @@ def load_volume(folder_or_paths):
 
 
 def min_max_uint8(v: np.ndarray) -> np.ndarray:
-    """Exactly the training code's scaling, on whatever dtype the volume has; max == min -> zeros."""
+    """Exactly the training code's scaling, on whatever dtype the volume has; max == min -> zeros.
+    (uint16/int16 -> float64 by the true division; float32 stays float32; int16 `v - mn` would wrap
+    past a 32767 range, as the training code would.)"""
     mn, mx = v.min(), v.max()
     if mx == mn:
         return np.zeros(v.shape, np.uint8)
