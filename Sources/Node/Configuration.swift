@@ -1,3 +1,4 @@
+import Analysis
 import Foundation
 import Store
 import Yams
@@ -27,6 +28,12 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// Files of ignored series are removed this long after the series completed.
     public var ignoredRetentionHours = 24.0
     public var routing = RoutingConfiguration.default
+    /// The localizer model file. Nil: the bundled model (see `ModelLocator`).
+    public var modelPath: String?
+    /// OpenBLAS threads per analysis.
+    public var analysisThreads = 1
+    /// LSTV suspicion from the L5/S1 entropy: high above `high`, medium from `medium` to `high`.
+    public var riskThresholds = RiskThresholds.default
     public var logLevel = "info"
 
     public init() {}
@@ -65,6 +72,8 @@ public struct NodeConfiguration: Sendable, Equatable {
         guard quietSeconds > 0 else { throw ConfigurationError("quiet_seconds must be positive") }
         guard maxAssociations >= 1 else { throw ConfigurationError("max_associations must be at least 1") }
         _ = try routing.compiled()
+        if let p = riskThresholds.problem { throw ConfigurationError("risk_thresholds: \(p)") }
+        guard (1...64).contains(analysisThreads) else { throw ConfigurationError("analysis_threads must be 1…64") }
     }
 }
 
@@ -89,6 +98,9 @@ struct ConfigurationFile: Decodable {
     var shutdown_grace_seconds: Int?
     var ignored_retention_hours: Double?
     var routing: RoutingConfiguration?
+    var model: String?
+    var analysis_threads: Int?
+    var risk_thresholds: RiskThresholds?
     var log_level: String?
 
     func apply(to c: inout NodeConfiguration) {
@@ -106,6 +118,9 @@ struct ConfigurationFile: Decodable {
         if let v = shutdown_grace_seconds { c.shutdownGraceSeconds = v }
         if let v = ignored_retention_hours { c.ignoredRetentionHours = v }
         if let v = routing { c.routing = v }
+        if let v = model { c.modelPath = v }
+        if let v = analysis_threads { c.analysisThreads = v }
+        if let v = risk_thresholds { c.riskThresholds = v }
         if let v = log_level { c.logLevel = v }
     }
 }

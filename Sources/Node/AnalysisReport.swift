@@ -1,0 +1,105 @@
+import Analysis
+import Engine
+import Foundation
+
+/// One analysed (or failed) series as `lstv-node analyze` reports it.
+public struct SeriesAnalysisReport: Encodable {
+    public struct ModelIdentity: Encodable, Equatable {
+        public let name: String
+        public let version: String
+        public let sha256: String
+        public init(_ model: LocalizerModel) { name = model.name; version = model.version; sha256 = model.sha256 }
+    }
+
+    public let studyInstanceUID: String
+    public let seriesInstanceUID: String
+    public let seriesDescription: String?
+    public let instances: Int
+    public let model: ModelIdentity
+    public let result: AnalysisResult?
+    public let error: String?
+
+    public init(studyInstanceUID: String, seriesInstanceUID: String, seriesDescription: String?, instances: Int,
+                model: ModelIdentity, result: AnalysisResult?, error: String?) {
+        self.studyInstanceUID = studyInstanceUID; self.seriesInstanceUID = seriesInstanceUID
+        self.seriesDescription = seriesDescription; self.instances = instances; self.model = model
+        self.result = result; self.error = error
+    }
+
+    enum Keys: String, CodingKey {
+        case study_instance_uid, series_instance_uid, series_description, instances, model, status, error
+        case risk, risk_entropy, risk_thresholds, ladder, levels, slice
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(studyInstanceUID, forKey: .study_instance_uid)
+        try c.encode(seriesInstanceUID, forKey: .series_instance_uid)
+        try c.encode(seriesDescription, forKey: .series_description)
+        try c.encode(instances, forKey: .instances)
+        try c.encode(model, forKey: .model)
+        if let r = result {
+            try c.encode("analysed", forKey: .status)
+            try c.encode(r.risk, forKey: .risk)
+            try c.encode(r.riskEntropy, forKey: .risk_entropy)
+            try c.encode(r.riskThresholds, forKey: .risk_thresholds)
+            try c.encode(r.ladder, forKey: .ladder)
+            try c.encode(r.levels, forKey: .levels)
+            try c.encode(r.slice, forKey: .slice)
+        } else {
+            try c.encode("failed", forKey: .status)
+            try c.encode(error ?? "unknown error", forKey: .error)
+        }
+    }
+
+    /// The reference's CSV columns: study_id, series_id, then per level confidence, entropy,
+    /// spatial entropy, then risk.
+    public static var csvHeader: String {
+        (["study_id", "series_id"] + LevelName.allCases.flatMap {
+            ["\($0.rawValue)_confidence", "\($0.rawValue)_entropy", "\($0.rawValue)_spatial_entropy"]
+        } + ["risk"]).joined(separator: ",")
+    }
+
+    public var csvRow: String? {
+        guard let r = result else { return nil }
+        var fields = [studyInstanceUID, seriesInstanceUID]
+        for level in LevelName.allCases {
+            let m = r.levels[level]!
+            fields += [format(m.peakConfidence), format(m.entropy), format(m.spatialEntropy)]
+        }
+        fields.append(r.risk.rawValue)
+        return fields.joined(separator: ",")
+    }
+
+    func format(_ v: Double) -> String { String(format: "%.6f", v) }
+
+    public static func json(_ reports: [SeriesAnalysisReport]) throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try e.encode(reports), as: UTF8.self)
+    }
+
+    public static func table(_ reports: [SeriesAnalysisReport]) -> String {
+        var lines: [String] = []
+        for r in reports {
+            lines.append("series \(r.seriesInstanceUID) (\(r.seriesDescription ?? "no description"), \(r.instances) instances)")
+            guard let a = r.result else {
+                lines.append("  FAILED: \(r.error ?? "unknown error")")
+                continue
+            }
+            lines.append("  model \(r.model.name) \(r.model.version) sha256 \(r.model.sha256.prefix(12))…")
+            lines.append("  LSTV risk: \(a.risk.rawValue.uppercased()) (L5/S1 entropy \(String(format: "%.3f", a.riskEntropy)));"
+                         + " ladder: \(a.ladder.status.rawValue)\(a.ladder.reasons.isEmpty ? "" : " (" + a.ladder.reasons.joined(separator: "; ") + ")")")
+            lines.append("  level   peak    entropy  spatial  point [row, col] px   point mm")
+            for level in LevelName.allCases {
+                let m = a.levels[level]!
+                let px = m.pointPx.map { String(format: "[%.1f, %.1f]", $0.row, $0.column) } ?? "-"
+                let mm = m.pointMm.map { String(format: "[%.1f, %.1f, %.1f]", $0.x, $0.y, $0.z) } ?? "-"
+                lines.append("  " + level.displayName.padding(toLength: 6, withPad: " ", startingAt: 0)
+                             + String(format: "  %.4f  %7.4f  %7.4f  ", m.peakConfidence, m.entropy, m.spatialEntropy)
+                             + px.padding(toLength: 20, withPad: " ", startingAt: 0) + " " + mm)
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
