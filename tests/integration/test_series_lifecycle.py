@@ -1,0 +1,65 @@
+"""Series assembly over time: late instances reopen a complete series; ignored series are purged
+after their retention period while localizer series stay."""
+from __future__ import annotations
+
+import time
+
+import nodeproc
+from conftest import SAGITTAL_COUNT
+
+
+def test_late_instances_reopen_a_complete_series(node, lumbar):
+    files = nodeproc.dicom_files(lumbar[0].sagittal)
+    study, series = nodeproc.series_uids(lumbar[0].sagittal)
+    first, late = files[:60], files[60:]
+    assert len(late) == SAGITTAL_COUNT - 60
+
+    r = nodeproc.send_files(node.port, first)
+    assert len(r.acknowledged) == 60, r
+    before = node.wait_complete([series], {series: 60}, timeout=30)[series]
+    assert before["route"] == "localizer" and before["completed_at"]
+
+    r = nodeproc.send_files(node.port, late)
+    assert len(r.acknowledged) == len(late), r
+    # Back to receiving (with the late instances counted) before it completes again.
+    seen = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        s = node.series_by_uid()[series]
+        seen.append((s["state"], s["instances"]))
+        if s["state"] == "complete" and s["instances"] == SAGITTAL_COUNT:
+            break
+        time.sleep(0.1)
+    assert ("receiving", SAGITTAL_COUNT) in seen, f"series never went back to receiving: {seen}"
+    after = node.wait_complete([series], {series: SAGITTAL_COUNT}, timeout=30)[series]
+    assert after["completed_at"] > before["completed_at"], "completed_at must move with the new completion"
+    assert after["route"] == "localizer"
+    assert after["last_instance_at"] > before["last_instance_at"]
+    assert len(nodeproc.spool_files(node)) == SAGITTAL_COUNT
+
+
+def test_ignored_series_are_purged_after_retention(node_factory, lumbar):
+    retention_s = 0.0005 * 3600  # 1.8 s
+    node = node_factory(quiet_seconds=1.0, config={"ignored_retention_hours": 0.0005})
+    study, sag = nodeproc.series_uids(lumbar[1].sagittal)
+    _, ax = nodeproc.series_uids(lumbar[1].axial)
+    files = nodeproc.dicom_files(lumbar[1].sagittal) + nodeproc.dicom_files(lumbar[1].axial)
+    r = nodeproc.send_files(node.port, files)
+    assert len(r.acknowledged) == len(files), r
+
+    node.wait_for_series(lambda l: ax in l and l[ax]["state"] in ("complete", "purged"), 30, "axial series complete")
+    listing = node.wait_for_series(lambda l: l.get(ax, {}).get("state") == "purged", 30, "axial series purged")
+    assert listing[ax]["route"] == "ignored"
+    ax_dir = node.instances_dir / study / ax
+    assert not (ax_dir.exists() and list(ax_dir.glob("*.dcm"))), "purged series' files still in the spool"
+    assert not ax_dir.exists(), "purged series' directory left behind"
+
+    # Well past the retention period the localizer series is untouched.
+    time.sleep(retention_s + 1.0)
+    listing = node.series_by_uid()
+    assert listing[sag]["state"] == "complete" and listing[sag]["route"] == "localizer", listing[sag]
+    assert len(list((node.instances_dir / study / sag).glob("*.dcm"))) == SAGITTAL_COUNT
+    assert len(nodeproc.spool_files(node)) == SAGITTAL_COUNT
+    rows = nodeproc.run_psql(node.database_url, "select series_instance_uid, count(*) from instances "
+                                                "group by 1").split()
+    assert rows == [f"{sag}|{SAGITTAL_COUNT}"], f"index rows after purge: {rows}"
