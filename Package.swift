@@ -4,7 +4,7 @@
 import PackageDescription
 
 let dcmtkLibraries = [
-    "dcmnet", "dcmsr", "dcmjpls", "dcmjpeg", "dcmimage", "dcmimgle", "dcmdata",
+    "cmr", "dcmnet", "dcmsr", "dcmjpls", "dcmjpeg", "dcmimage", "dcmimgle", "dcmdata",
     "oflog", "ofstd", "ijg8", "ijg12", "ijg16", "dcmtkcharls",
 ].map { LinkerSetting.linkedLibrary($0) }
 
