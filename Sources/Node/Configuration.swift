@@ -34,6 +34,11 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var analysisThreads = 1
     /// LSTV suspicion from the L5/S1 entropy: high above `high`, medium from `medium` to `high`.
     public var riskThresholds = RiskThresholds.default
+    /// Known DICOM peers: results go back to the sender by looking its calling AE title up here.
+    public var peers: [DicomPeerConfiguration] = []
+    public var results = ResultsConfiguration()
+    /// Analyses run at the same time (each on its own thread, `analysis_threads` BLAS threads each).
+    public var analysisWorkers = 1
     public var logLevel = "info"
 
     public init() {}
@@ -74,6 +79,13 @@ public struct NodeConfiguration: Sendable, Equatable {
         _ = try routing.compiled()
         if let p = riskThresholds.problem { throw ConfigurationError("risk_thresholds: \(p)") }
         guard (1...64).contains(analysisThreads) else { throw ConfigurationError("analysis_threads must be 1…64") }
+        guard (1...16).contains(analysisWorkers) else { throw ConfigurationError("analysis_workers must be 1…16") }
+        for p in peers + results.destinations where p.aeTitle.isEmpty || p.aeTitle.count > 16 || !(1...65535).contains(p.port) {
+            throw ConfigurationError("peer \(p.aeTitle)@\(p.host):\(p.port): AE title must be 1–16 characters and port 1–65535")
+        }
+        guard results.maxAttempts >= 1, results.initialBackoffSeconds > 0, results.maxBackoffSeconds >= results.initialBackoffSeconds else {
+            throw ConfigurationError("results: max_attempts ≥ 1 and 0 < initial_backoff_seconds ≤ max_backoff_seconds")
+        }
     }
 }
 
@@ -101,6 +113,9 @@ struct ConfigurationFile: Decodable {
     var model: String?
     var analysis_threads: Int?
     var risk_thresholds: RiskThresholds?
+    var peers: [DicomPeerConfiguration]?
+    var results: ResultsConfiguration?
+    var analysis_workers: Int?
     var log_level: String?
 
     func apply(to c: inout NodeConfiguration) {
@@ -121,6 +136,73 @@ struct ConfigurationFile: Decodable {
         if let v = model { c.modelPath = v }
         if let v = analysis_threads { c.analysisThreads = v }
         if let v = risk_thresholds { c.riskThresholds = v }
+        if let v = peers { c.peers = v }
+        if let v = results { c.results = v }
+        if let v = analysis_workers { c.analysisWorkers = v }
         if let v = log_level { c.logLevel = v }
+    }
+}
+
+/// A DICOM application entity the node may send to.
+public struct DicomPeerConfiguration: Codable, Sendable, Equatable, Hashable {
+    public var aeTitle: String
+    public var host: String
+    public var port: Int
+    public init(aeTitle: String, host: String, port: Int) { self.aeTitle = aeTitle; self.host = host; self.port = port }
+    enum CodingKeys: String, CodingKey { case aeTitle = "ae_title", host, port }
+
+    /// `AE@HOST:PORT`, as `serve --destination` takes it.
+    public init(parsing text: String) throws {
+        guard let at = text.firstIndex(of: "@"), let colon = text.lastIndex(of: ":"), at < colon,
+              let port = Int(text[text.index(after: colon)...]) else {
+            throw ConfigurationError("destination must be AE@HOST:PORT: \(text)")
+        }
+        self.init(aeTitle: String(text[..<at]), host: String(text[text.index(after: at)..<colon]), port: port)
+    }
+}
+
+/// What the node sends back, where, and how hard it tries.
+public struct ResultsConfiguration: Codable, Sendable, Equatable {
+    /// Send results to the AE that sent the series (its calling AE title looked up in `peers`).
+    public var sendToSender = true
+    /// Fixed destinations, in addition.
+    public var destinations: [DicomPeerConfiguration] = []
+    /// The AE title the node calls with.
+    public var callingAETitle: String?
+    /// "comprehensive3d" (default) or "enhanced".
+    public var srDocument = "comprehensive3d"
+    public var keyImage = true
+    public var srSeriesNumber = 9901
+    public var srSeriesDescription = "LSTV localizer report"
+    public var keyImageSeriesNumber = 9902
+    public var keyImageSeriesDescription = "LSTV localizer key image"
+    public var maxAttempts = 10
+    public var initialBackoffSeconds = 5.0
+    public var maxBackoffSeconds = 600.0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case sendToSender = "send_to_sender", destinations, callingAETitle = "calling_ae_title", srDocument = "sr_document"
+        case keyImage = "key_image", srSeriesNumber = "sr_series_number", srSeriesDescription = "sr_series_description"
+        case keyImageSeriesNumber = "key_image_series_number", keyImageSeriesDescription = "key_image_series_description"
+        case maxAttempts = "max_attempts", initialBackoffSeconds = "initial_backoff_seconds", maxBackoffSeconds = "max_backoff_seconds"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = ResultsConfiguration()
+        sendToSender = try c.decodeIfPresent(Bool.self, forKey: .sendToSender) ?? d.sendToSender
+        destinations = try c.decodeIfPresent([DicomPeerConfiguration].self, forKey: .destinations) ?? d.destinations
+        callingAETitle = try c.decodeIfPresent(String.self, forKey: .callingAETitle)
+        srDocument = try c.decodeIfPresent(String.self, forKey: .srDocument) ?? d.srDocument
+        keyImage = try c.decodeIfPresent(Bool.self, forKey: .keyImage) ?? d.keyImage
+        srSeriesNumber = try c.decodeIfPresent(Int.self, forKey: .srSeriesNumber) ?? d.srSeriesNumber
+        srSeriesDescription = try c.decodeIfPresent(String.self, forKey: .srSeriesDescription) ?? d.srSeriesDescription
+        keyImageSeriesNumber = try c.decodeIfPresent(Int.self, forKey: .keyImageSeriesNumber) ?? d.keyImageSeriesNumber
+        keyImageSeriesDescription = try c.decodeIfPresent(String.self, forKey: .keyImageSeriesDescription) ?? d.keyImageSeriesDescription
+        maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
+        initialBackoffSeconds = try c.decodeIfPresent(Double.self, forKey: .initialBackoffSeconds) ?? d.initialBackoffSeconds
+        maxBackoffSeconds = try c.decodeIfPresent(Double.self, forKey: .maxBackoffSeconds) ?? d.maxBackoffSeconds
     }
 }

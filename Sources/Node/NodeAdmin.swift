@@ -85,3 +85,61 @@ struct SeriesListing: Encodable {
         completed_at = s.completedAt
     }
 }
+
+extension NodeAdmin {
+    /// `flags list`: rows of the `lstv_flags` view.
+    public func flags(since: Date?, risk: String?, json: Bool) throws -> String {
+        let rows = try Pipeline(database: database).flags(since: since, risk: risk)
+        if json {
+            let objects: [[String: Any]] = rows.map { row in
+                var o: [String: Any] = [:]
+                for (k, v) in row.values where k != "result" {
+                    if let d = Double(v), k.contains("entropy") || k.contains("confidence") { o[k] = d } else { o[k] = v }
+                }
+                if let r = row["result"], let parsed = try? JSONSerialization.jsonObject(with: Data(r.utf8)) { o["result"] = parsed }
+                return o
+            }
+            let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            return String(decoding: data, as: UTF8.self)
+        }
+        var lines = ["ANALYSED AT                  RISK    LADDER        L5/S1 ENTROPY  ACCESSION        SERIES INSTANCE UID"]
+        for r in rows {
+            lines.append([(r["analysed_at"] ?? "").padding(toLength: 28, withPad: " ", startingAt: 0),
+                          (r["risk"] ?? "").padding(toLength: 7, withPad: " ", startingAt: 0),
+                          (r["ladder_status"] ?? "").padding(toLength: 13, withPad: " ", startingAt: 0),
+                          String(format: "%13.4f", r.double("l5_s1_entropy") ?? .nan),
+                          " " + (r["accession_number"] ?? "-").padding(toLength: 16, withPad: " ", startingAt: 0),
+                          r["series_instance_uid"] ?? ""].joined(separator: " "))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public func outbox(json: Bool) throws -> String {
+        let items = try Pipeline(database: database).outbox()
+        if json {
+            let objects: [[String: Any]] = items.map {
+                ["id": $0.id, "kind": $0.kind, "sop_instance_uid": $0.sopInstanceUID, "series_instance_uid": $0.seriesInstanceUID,
+                 "destination": "\($0.destination.aeTitle)@\($0.destination.host):\($0.destination.port)",
+                 "state": $0.state, "attempts": $0.attempts, "next_attempt_at": ISO8601DateFormatter().string(from: $0.nextAttemptAt),
+                 "last_status": $0.lastStatus ?? NSNull(), "last_error": $0.lastError ?? NSNull(),
+                 "sent_at": $0.sentAt.map { ISO8601DateFormatter().string(from: $0) } ?? NSNull()]
+            }
+            let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            return String(decoding: data, as: UTF8.self)
+        }
+        var lines = ["ID     KIND       STATE    ATTEMPTS  DESTINATION                     LAST"]
+        for i in items {
+            lines.append([String(i.id).padding(toLength: 6, withPad: " ", startingAt: 0),
+                          i.kind.padding(toLength: 10, withPad: " ", startingAt: 0),
+                          i.state.padding(toLength: 8, withPad: " ", startingAt: 0),
+                          String(i.attempts).padding(toLength: 9, withPad: " ", startingAt: 0),
+                          "\(i.destination.aeTitle)@\(i.destination.host):\(i.destination.port)".padding(toLength: 31, withPad: " ", startingAt: 0),
+                          [i.lastStatus, i.lastError].compactMap { $0 }.joined(separator: " ")].joined(separator: " "))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public func retryOutbox(id: Int64) throws -> Bool {
+        try Pipeline(database: database).retry(outboxID: id, now: Date())
+    }
+}

@@ -134,9 +134,10 @@ public struct InstanceIndex: Sendable {
     }
 
     /// Series quiet since before `cutoff` become complete, routed by `route` in the same transaction
-    /// (so a crash never leaves a complete series without a route).
+    /// (so a crash never leaves a complete series without a route); a series routed to the
+    /// localizer gets its analysis job for `model` in that transaction too.
     @discardableResult
-    public func completeQuietSeries(quietSince cutoff: Date, now: Date,
+    public func completeQuietSeries(quietSince cutoff: Date, now: Date, model: ModelIdentity? = nil,
                                     route: (SeriesRecord) -> (Route, String)) throws -> [SeriesRecord] {
         try database.transaction { c in
             let rows = try c.execute("""
@@ -151,6 +152,12 @@ public struct InstanceIndex: Sendable {
                     UPDATE series SET state = 'complete', completed_at = $2, route = $3, reason = $4
                     WHERE series_instance_uid = $1
                     """, [s.seriesInstanceUID, Timestamp.format(now), r.rawValue, reason])
+                if r == .localizer, let model {
+                    try c.execute("""
+                        INSERT INTO analyses (series_instance_uid, series_revision, model_name, model_version, model_sha256, created_at)
+                        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING
+                        """, [s.seriesInstanceUID, String(s.revision), model.name, model.version, model.sha256, Timestamp.format(now)])
+                }
                 s.state = .complete; s.completedAt = now; s.route = r; s.reason = reason
                 done.append(s)
             }

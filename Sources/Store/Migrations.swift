@@ -50,6 +50,90 @@ public enum Migrations {
         );
         CREATE INDEX instances_series ON instances (series_instance_uid);
         """),
+        Migration(version: 2, name: "analyses, results, outbox, lstv_flags", sql: """
+        -- One analysis job per (series revision, model). Completion of a localizer series inserts
+        -- it in the same transaction; workers claim it with FOR UPDATE SKIP LOCKED.
+        CREATE TABLE analyses (
+            id                  bigserial PRIMARY KEY,
+            series_instance_uid text NOT NULL REFERENCES series ON DELETE CASCADE,
+            series_revision     integer NOT NULL,
+            model_name          text NOT NULL,
+            model_version       text NOT NULL,
+            model_sha256        text NOT NULL,
+            state               text NOT NULL DEFAULT 'pending'
+                                CHECK (state IN ('pending', 'running', 'done', 'failed')),
+            attempts            integer NOT NULL DEFAULT 0,
+            result              jsonb,
+            risk                text CHECK (risk IN ('low', 'medium', 'high')),
+            ladder_status       text,
+            error               text,
+            created_at          timestamptz NOT NULL,
+            started_at          timestamptz,
+            finished_at         timestamptz,
+            UNIQUE (series_instance_uid, series_revision, model_sha256)
+        );
+        CREATE INDEX analyses_pending ON analyses (id) WHERE state = 'pending';
+
+        -- DICOM objects the node produced (SR, key image), kept as files until delivered.
+        CREATE TABLE results (
+            id                  bigserial PRIMARY KEY,
+            analysis_id         bigint NOT NULL REFERENCES analyses ON DELETE CASCADE,
+            kind                text NOT NULL CHECK (kind IN ('sr', 'key_image')),
+            sop_class_uid       text NOT NULL,
+            sop_instance_uid    text NOT NULL UNIQUE,
+            series_instance_uid text NOT NULL,
+            path                text NOT NULL,
+            predecessor_sop_instance_uid text,
+            created_at          timestamptz NOT NULL
+        );
+
+        -- One row per (result, destination). Retried with backoff; a permanent refusal is dead.
+        CREATE TABLE outbox (
+            id                  bigserial PRIMARY KEY,
+            result_id           bigint NOT NULL REFERENCES results ON DELETE CASCADE,
+            destination_ae      text NOT NULL,
+            destination_host    text NOT NULL,
+            destination_port    integer NOT NULL,
+            state               text NOT NULL DEFAULT 'pending'
+                                CHECK (state IN ('pending', 'sending', 'sent', 'dead')),
+            attempts            integer NOT NULL DEFAULT 0,
+            next_attempt_at     timestamptz NOT NULL,
+            last_status         text,
+            last_error          text,
+            created_at          timestamptz NOT NULL,
+            sent_at             timestamptz,
+            UNIQUE (result_id, destination_ae, destination_host, destination_port)
+        );
+        CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending';
+
+        -- For worklists and integrators: the latest finished analysis of each series, one row per
+        -- series, every level's metrics as columns. Read-only by contract; columns only ever added.
+        CREATE VIEW lstv_flags AS
+        SELECT DISTINCT ON (a.series_instance_uid)
+            s.study_instance_uid, a.series_instance_uid, s.accession_number, s.patient_id, s.study_date,
+            s.series_description, a.model_name, a.model_version, a.model_sha256,
+            a.risk, (a.result->>'risk_entropy')::double precision AS l5_s1_risk_entropy, a.ladder_status,
+            (a.result#>>'{levels,l1_l2,peak_confidence}')::double precision AS l1_l2_confidence,
+            (a.result#>>'{levels,l1_l2,entropy}')::double precision AS l1_l2_entropy,
+            (a.result#>>'{levels,l1_l2,spatial_entropy}')::double precision AS l1_l2_spatial_entropy,
+            (a.result#>>'{levels,l2_l3,peak_confidence}')::double precision AS l2_l3_confidence,
+            (a.result#>>'{levels,l2_l3,entropy}')::double precision AS l2_l3_entropy,
+            (a.result#>>'{levels,l2_l3,spatial_entropy}')::double precision AS l2_l3_spatial_entropy,
+            (a.result#>>'{levels,l3_l4,peak_confidence}')::double precision AS l3_l4_confidence,
+            (a.result#>>'{levels,l3_l4,entropy}')::double precision AS l3_l4_entropy,
+            (a.result#>>'{levels,l3_l4,spatial_entropy}')::double precision AS l3_l4_spatial_entropy,
+            (a.result#>>'{levels,l4_l5,peak_confidence}')::double precision AS l4_l5_confidence,
+            (a.result#>>'{levels,l4_l5,entropy}')::double precision AS l4_l5_entropy,
+            (a.result#>>'{levels,l4_l5,spatial_entropy}')::double precision AS l4_l5_spatial_entropy,
+            (a.result#>>'{levels,l5_s1,peak_confidence}')::double precision AS l5_s1_confidence,
+            (a.result#>>'{levels,l5_s1,entropy}')::double precision AS l5_s1_entropy,
+            (a.result#>>'{levels,l5_s1,spatial_entropy}')::double precision AS l5_s1_spatial_entropy,
+            a.result, a.id AS analysis_id, a.series_revision, s.completed_at AS series_completed_at,
+            a.created_at, a.finished_at AS analysed_at
+        FROM analyses a JOIN series s USING (series_instance_uid)
+        WHERE a.state = 'done'
+        ORDER BY a.series_instance_uid, a.finished_at DESC, a.id DESC;
+        """),
     ]
 
     /// Applies what is missing. Safe to run concurrently (an advisory lock serialises runners).

@@ -1,3 +1,4 @@
+import DICOM
 import XCTest
 @testable import Node
 
@@ -47,5 +48,29 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(Ingest.host(of: "10.0.0.5:4242"), "10.0.0.5")
         XCTAssertEqual(Ingest.host(of: "[::1]:104"), "::1")
         XCTAssertEqual(Ingest.host(of: "::1"), "::1")
+    }
+}
+
+final class UIDGeneratorTests: XCTestCase {
+    func testDerivedUIDsAreValidStableAndDistinct() {
+        let a = UIDGenerator.uid(for: "analysis 1 sr")
+        XCTAssertEqual(a, UIDGenerator.uid(for: "analysis 1 sr"))
+        XCTAssertNotEqual(a, UIDGenerator.uid(for: "analysis 1 key_image"))
+        XCTAssertTrue(a.hasPrefix("2.25."))
+        XCTAssertTrue(UID.isValid(a), a)
+        XCTAssertLessThanOrEqual(a.count, 64)
+    }
+
+    func testDecimalConversion() {
+        XCTAssertEqual(UIDGenerator.decimal([0x01, 0x00]), "256")
+        XCTAssertEqual(UIDGenerator.decimal([0xFF, 0xFF, 0xFF, 0xFF]), "4294967295")
+        XCTAssertEqual(UIDGenerator.decimal([0, 0]), "0")
+    }
+
+    func testDestinationParsing() throws {
+        let d = try DicomPeerConfiguration(parsing: "ORTHANC@127.0.0.1:4242")
+        XCTAssertEqual(d, DicomPeerConfiguration(aeTitle: "ORTHANC", host: "127.0.0.1", port: 4242))
+        XCTAssertThrowsError(try DicomPeerConfiguration(parsing: "ORTHANC:4242"))
+        XCTAssertThrowsError(try DicomPeerConfiguration(parsing: "ORTHANC@host:port"))
     }
 }

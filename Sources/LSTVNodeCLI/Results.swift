@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Node
+
+struct Flags: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "LSTV flags for worklists (the lstv_flags view).",
+                                                    subcommands: [List.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The latest analysis of each series, newest first.")
+        @OptionGroup var options: ConfigOptions
+        @Option(help: "Only analyses finished at or after this time (ISO 8601, e.g. 2026-11-24T00:00:00Z).") var since: String?
+        @Option(help: "Only this risk: low, medium or high.") var risk: String?
+        @Flag(help: "JSON output.") var json = false
+
+        func run() throws {
+            var sinceDate: Date?
+            if let since {
+                guard let d = ISO8601DateFormatter().date(from: since) else { throw ValidationError("--since must be ISO 8601: \(since)") }
+                sinceDate = d
+            }
+            if let risk, !["low", "medium", "high"].contains(risk) { throw ValidationError("--risk must be low, medium or high") }
+            print(try NodeAdmin(configuration: try options.load()).flags(since: sinceDate, risk: risk, json: json))
+        }
+    }
+}
+
+struct Outbox: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Deliveries of reports and key images to DICOM destinations.",
+                                                    subcommands: [List.self, Retry.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every delivery with its state (pending, sending, sent, dead).")
+        @OptionGroup var options: ConfigOptions
+        @Flag(help: "JSON output.") var json = false
+        func run() throws { print(try NodeAdmin(configuration: try options.load()).outbox(json: json)) }
+    }
+
+    struct Retry: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a dead (or waiting) delivery due now with a fresh attempt budget.")
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "Outbox ID (from `outbox list`).") var id: Int64
+        func run() throws {
+            guard try NodeAdmin(configuration: try options.load()).retryOutbox(id: id) else {
+                throw ValidationError("no dead or pending delivery with ID \(id)")
+            }
+            print("delivery \(id) will be retried")
+        }
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+
+/// The model an analysis job is for.
+public struct ModelIdentity: Sendable, Equatable, Codable {
+    public var name: String
+    public var version: String
+    public var sha256: String
+    public init(name: String, version: String, sha256: String) { self.name = name; self.version = version; self.sha256 = sha256 }
+}
+
+public struct AnalysisJob: Sendable {
+    public var id: Int64
+    public var seriesInstanceUID: String
+    public var seriesRevision: Int
+    public var attempts: Int
+    public var model: ModelIdentity
+}
+
+/// A produced DICOM object waiting to be recorded with its analysis.
+public struct ResultRecord: Sendable {
+    public var kind: String            // "sr" | "key_image"
+    public var sopClassUID: String
+    public var sopInstanceUID: String
+    public var seriesInstanceUID: String
+    public var path: String
+    public var predecessorSOPInstanceUID: String?
+    public init(kind: String, sopClassUID: String, sopInstanceUID: String, seriesInstanceUID: String, path: String,
+                predecessorSOPInstanceUID: String?) {
+        self.kind = kind; self.sopClassUID = sopClassUID; self.sopInstanceUID = sopInstanceUID
+        self.seriesInstanceUID = seriesInstanceUID; self.path = path; self.predecessorSOPInstanceUID = predecessorSOPInstanceUID
+    }
+}
+
+public struct Destination: Sendable, Equatable, Hashable, Codable {
+    public var aeTitle: String
+    public var host: String
+    public var port: Int
+    public init(aeTitle: String, host: String, port: Int) { self.aeTitle = aeTitle; self.host = host; self.port = port }
+}
+
+public struct OutboxItem: Sendable {
+    public var id: Int64
+    public var resultID: Int64
+    public var kind: String
+    public var path: String
+    public var sopInstanceUID: String
+    public var destination: Destination
+    public var state: String
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var lastStatus: String?
+    public var lastError: String?
+    public var sentAt: Date?
+    public var seriesInstanceUID: String
+}
+
+/// Analysis jobs, produced results and their delivery: every step a row, so a restart resumes.
+public struct Pipeline: Sendable {
+    public let database: Database
+    public init(database: Database) { self.database = database }
+
+    /// After a crash, work marked in progress is simply pending again (one node per database).
+    public func resetInterrupted() throws -> (analyses: Int, deliveries: Int) {
+        try database.transaction { c in
+            let a = try c.execute("UPDATE analyses SET state = 'pending' WHERE state = 'running'").affectedRows
+            let o = try c.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'").affectedRows
+            return (a, o)
+        }
+    }
+
+    /// The next pending analysis, marked running.
+    public func claimAnalysis(now: Date) throws -> AnalysisJob? {
+        try database.withConnection { c in
+            try c.execute("""
+                UPDATE analyses SET state = 'running', started_at = $1, attempts = attempts + 1
+                WHERE id = (SELECT id FROM analyses WHERE state = 'pending' ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
+                RETURNING id, series_instance_uid, series_revision, attempts, model_name, model_version, model_sha256
+                """, [Timestamp.format(now)]).rows.first.map {
+                AnalysisJob(id: Int64($0["id"]!)!, seriesInstanceUID: $0["series_instance_uid"]!,
+                            seriesRevision: $0.int("series_revision")!, attempts: $0.int("attempts")!,
+                            model: ModelIdentity(name: $0["model_name"]!, version: $0["model_version"]!, sha256: $0["model_sha256"]!))
+            }
+        }
+    }
+
+    /// Records a finished analysis, its results and one outbox row per (result, destination),
+    /// atomically.
+    public func finish(job: AnalysisJob, resultJSON: String, risk: String, ladderStatus: String,
+                       results: [ResultRecord], destinations: [Destination], now: Date) throws {
+        try database.transaction { c in
+            let at = Timestamp.format(now)
+            try c.execute("""
+                UPDATE analyses SET state = 'done', result = $2::jsonb, risk = $3, ladder_status = $4, finished_at = $5, error = NULL
+                WHERE id = $1
+                """, [String(job.id), resultJSON, risk, ladderStatus, at])
+            for r in results {
+                let id = try c.execute("""
+                    INSERT INTO results (analysis_id, kind, sop_class_uid, sop_instance_uid, series_instance_uid, path,
+                                         predecessor_sop_instance_uid, created_at)
+                    VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
+                    ON CONFLICT (sop_instance_uid) DO UPDATE SET path = EXCLUDED.path
+                    RETURNING id
+                    """, [String(job.id), r.kind, r.sopClassUID, r.sopInstanceUID, r.seriesInstanceUID, r.path,
+                          r.predecessorSOPInstanceUID, at]).rows.first!["id"]!
+                for d in destinations {
+                    try c.execute("""
+                        INSERT INTO outbox (result_id, destination_ae, destination_host, destination_port, next_attempt_at, created_at)
+                        VALUES ($1,$2,$3,$4,$5,$5) ON CONFLICT DO NOTHING
+                        """, [id, d.aeTitle, d.host, String(d.port), at])
+                }
+            }
+        }
+    }
+
+    public func fail(job: AnalysisJob, error: String, now: Date) throws {
+        try database.withConnection { c in
+            try c.execute("UPDATE analyses SET state = 'failed', error = $2, finished_at = $3 WHERE id = $1",
+                          [String(job.id), error, Timestamp.format(now)])
+        }
+    }
+
+    /// The SR of the most recent finished analysis of the series (a revised SR references it).
+    public func latestReport(seriesInstanceUID: String, excludingAnalysis id: Int64) throws -> (sopClassUID: String, sopInstanceUID: String, seriesInstanceUID: String)? {
+        try database.withConnection { c in
+            try c.execute("""
+                SELECT r.sop_class_uid, r.sop_instance_uid, r.series_instance_uid FROM results r JOIN analyses a ON a.id = r.analysis_id
+                WHERE a.series_instance_uid = $1 AND a.state = 'done' AND r.kind = 'sr' AND a.id <> $2
+                ORDER BY a.finished_at DESC, a.id DESC LIMIT 1
+                """, [seriesInstanceUID, String(id)]).rows.first.map {
+                ($0["sop_class_uid"]!, $0["sop_instance_uid"]!, $0["series_instance_uid"]!)
+            }
+        }
+    }
+
+    /// Due deliveries, marked sending. Grouped by the caller per destination.
+    public func claimDeliveries(now: Date, limit: Int = 50) throws -> [OutboxItem] {
+        try database.withConnection { c in
+            try c.execute("""
+                UPDATE outbox o SET state = 'sending'
+                FROM results r
+                WHERE o.id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1
+                               ORDER BY next_attempt_at, id FOR UPDATE SKIP LOCKED LIMIT $2)
+                  AND r.id = o.result_id
+                RETURNING o.*, r.kind, r.path, r.sop_instance_uid, r.series_instance_uid
+                """, [Timestamp.format(now), String(limit)]).rows.map(OutboxItem.init(row:))
+        }
+    }
+
+    public func markSent(_ id: Int64, status: String, now: Date) throws {
+        try database.withConnection { c in
+            try c.execute("UPDATE outbox SET state = 'sent', attempts = attempts + 1, last_status = $2, last_error = NULL, sent_at = $3 WHERE id = $1",
+                          [String(id), status, Timestamp.format(now)])
+        }
+    }
+
+    public func markRetry(_ id: Int64, status: String?, error: String, next: Date) throws {
+        try database.withConnection { c in
+            try c.execute("UPDATE outbox SET state = 'pending', attempts = attempts + 1, last_status = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1",
+                          [String(id), status, error, Timestamp.format(next)])
+        }
+    }
+
+    public func markDead(_ id: Int64, status: String?, error: String) throws {
+        try database.withConnection { c in
+            try c.execute("UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_status = $2, last_error = $3 WHERE id = $1",
+                          [String(id), status, error])
+        }
+    }
+
+    public func outbox() throws -> [OutboxItem] {
+        try database.withConnection { c in
+            try c.execute("""
+                SELECT o.*, r.kind, r.path, r.sop_instance_uid, r.series_instance_uid FROM outbox o JOIN results r ON r.id = o.result_id
+                ORDER BY o.id
+                """).rows.map(OutboxItem.init(row:))
+        }
+    }
+
+    /// `outbox retry ID`: a dead (or waiting) delivery is due now, with a fresh attempt budget.
+    public func retry(outboxID: Int64, now: Date) throws -> Bool {
+        try database.withConnection { c in
+            try c.execute("""
+                UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $2
+                WHERE id = $1 AND state IN ('dead', 'pending')
+                """, [String(outboxID), Timestamp.format(now)]).affectedRows == 1
+        }
+    }
+
+    public func analyses(seriesInstanceUID: String) throws -> [Row] {
+        try database.withConnection { c in
+            try c.execute("SELECT * FROM analyses WHERE series_instance_uid = $1 ORDER BY id", [seriesInstanceUID]).rows
+        }
+    }
+
+    /// Rows of the `lstv_flags` view, newest first.
+    public func flags(since: Date?, risk: String?) throws -> [Row] {
+        try database.withConnection { c in
+            try c.execute("""
+                SELECT * FROM lstv_flags
+                WHERE ($1::timestamptz IS NULL OR analysed_at >= $1::timestamptz) AND ($2::text IS NULL OR risk = $2)
+                ORDER BY analysed_at DESC
+                """, [since.map(Timestamp.format), risk]).rows
+        }
+    }
+}
+
+extension OutboxItem {
+    init(row: Row) {
+        self.init(id: Int64(row["id"]!)!, resultID: Int64(row["result_id"]!)!, kind: row["kind"] ?? "", path: row["path"] ?? "",
+                  sopInstanceUID: row["sop_instance_uid"] ?? "",
+                  destination: Destination(aeTitle: row["destination_ae"]!, host: row["destination_host"]!, port: row.int("destination_port")!),
+                  state: row["state"]!, attempts: row.int("attempts") ?? 0, nextAttemptAt: row.date("next_attempt_at") ?? Date(),
+                  lastStatus: row["last_status"], lastError: row["last_error"], sentAt: row.date("sent_at"),
+                  seriesInstanceUID: row["series_instance_uid"] ?? "")
+    }
+}
