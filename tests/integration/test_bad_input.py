@@ -115,17 +115,29 @@ def assert_echo(node):
 
 
 def associate(port, called=nodeproc.NODE_AE, calling=nodeproc.SENDER_AE, contexts=(nodeproc.VERIFICATION,)):
+    """An association request; returns pynetdicom's Association (established, rejected or aborted).
+
+    pynetdicom's requestor has a race of its own: now and then (about 1 in 20 on a loaded machine)
+    it reports an A-ASSOCIATE-RJ as an abort with no response primitive, although the node sent the
+    RJ PDU and waited for the peer to close (checked with strace). Such an attempt is repeated."""
     from pynetdicom import AE
 
-    ae = AE(ae_title=calling)
-    ae.acse_timeout = 10
-    for c in contexts:
-        ae.add_requested_context(c)
-    return ae.associate("127.0.0.1", port, ae_title=called)
+    for _ in range(5):
+        ae = AE(ae_title=calling)
+        ae.acse_timeout = 10
+        for c in contexts:
+            ae.add_requested_context(c)
+        assoc = ae.associate("127.0.0.1", port, ae_title=called)
+        if assoc.is_established or assoc.is_rejected or assoc.acceptor.primitive is not None:
+            return assoc
+        time.sleep(0.05)
+    return assoc
 
 
 def assert_rejected(assoc, reason: int):
-    assert assoc.is_rejected, "association must be rejected (A-ASSOCIATE-RJ)"
+    assert assoc.is_rejected, ("association must be rejected (A-ASSOCIATE-RJ); got established="
+                               f"{assoc.is_established} aborted={assoc.is_aborted} "
+                               f"primitive={getattr(assoc.acceptor.primitive, 'result', None)}")
     rj = assoc.acceptor.primitive
     assert (rj.result, rj.result_source, rj.diagnostic) == (REJECTED_PERMANENT, SOURCE_SERVICE_USER, reason), \
         f"A-ASSOCIATE-RJ result/source/reason = {rj.result}/{rj.result_source}/{rj.diagnostic}, " \
@@ -155,6 +167,9 @@ def test_host_outside_allow_list_is_rejected(node_factory):
     node = node_factory(config={"allowed_hosts": ["192.0.2.17"]}, start=False)
     node.start(check_echo=False)  # our own C-ECHO from 127.0.0.1 is refused by this configuration
     assert_rejected(associate(node.port), REASON_NONE)
+    p = subprocess.run([nodeproc.require_tool("echoscu"), "-aet", nodeproc.SENDER_AE, "-aec", nodeproc.NODE_AE,
+                        "127.0.0.1", str(node.port)], capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0 and "Association Rejected" in p.stdout + p.stderr, p.stdout + p.stderr
 
 
 def test_host_in_allow_list_is_accepted(node_factory):
