@@ -68,14 +68,16 @@ public struct Pipeline: Sendable {
         }
     }
 
-    /// The next pending analysis, marked running.
-    public func claimAnalysis(now: Date) throws -> AnalysisJob? {
+    /// The next pending analysis for the loaded model, marked running. Jobs queued for another
+    /// model (before a model change) wait for a node running that model.
+    public func claimAnalysis(now: Date, modelSHA256: String) throws -> AnalysisJob? {
         try database.withConnection { c in
             try c.execute("""
                 UPDATE analyses SET state = 'running', started_at = $1, attempts = attempts + 1
-                WHERE id = (SELECT id FROM analyses WHERE state = 'pending' ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
+                WHERE id = (SELECT id FROM analyses WHERE state = 'pending' AND model_sha256 = $2
+                            ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
                 RETURNING id, series_instance_uid, series_revision, attempts, model_name, model_version, model_sha256
-                """, [Timestamp.format(now)]).rows.first.map {
+                """, [Timestamp.format(now), modelSHA256]).rows.first.map {
                 AnalysisJob(id: Int64($0["id"]!)!, seriesInstanceUID: $0["series_instance_uid"]!,
                             seriesRevision: $0.int("series_revision")!, attempts: $0.int("attempts")!,
                             model: ModelIdentity(name: $0["model_name"]!, version: $0["model_version"]!, sha256: $0["model_sha256"]!))
