@@ -1,9 +1,17 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Node
 
 @main
 struct LSTVNode: ParsableCommand {
+    /// OpenBLAS picks its kernels when it loads: the engine may re-execute the process once with
+    /// OPENBLAS_CORETYPE set (AVX-512 machines), before anything else happens.
+    static func main() {
+        Engine.prepareEnvironment()
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "lstv-node",
         abstract: "A DICOM node that flags lumbosacral transitional vertebrae on sagittal T2 lumbar MRI.",
@@ -36,12 +44,15 @@ struct Serve: ParsableCommand {
     @Option(help: "TCP port to listen on.") var port: Int?
     @Option(help: "Called AE title the node answers to.") var aeTitle: String?
     @Option(help: "Seconds without a new instance after which a series is complete.") var quietSeconds: Double?
+    @Option(name: .customLong("destination"), help: "Send results to AE@HOST:PORT (repeatable; replaces the file's destinations).")
+    var destinations: [String] = []
 
     func run() throws {
         var c = try options.load()
         if let v = port { c.port = v }
         if let v = aeTitle { c.aeTitle = v }
         if let v = quietSeconds { c.quietSeconds = v }
+        if !destinations.isEmpty { c.results.destinations = try destinations.map(DicomPeerConfiguration.init(parsing:)) }
         LogfmtHandler.bootstrap(level: c.logLevel)
         do {
             let code = try NodeService(configuration: c).run()

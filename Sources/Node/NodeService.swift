@@ -1,13 +1,16 @@
+import Analysis
 import DICOM
+import Engine
 import Foundation
 import Logging
 import Store
 
 /// The running node: owns the threads and the order in which they start and stop.
 ///
-///     start: migrate → reconcile spool → indexer → listener → assembler/retention loop → READY=1
+///     start: load model → migrate → reconcile spool → reset interrupted jobs → indexer
+///            → analysis workers → outbox sender → listener → assembler/retention loop → READY=1
 ///     stop (SIGTERM): STOPPING=1 → listener stops accepting and finishes associations in flight
-///                     → indexer drains → loops end → exit 0
+///                     → indexer drains → analysis in progress finishes → sender stops → exit 0
 public final class NodeService: @unchecked Sendable {
     public let configuration: NodeConfiguration
     let logger: Logger
@@ -17,6 +20,10 @@ public final class NodeService: @unchecked Sendable {
     let indexer: Indexer
     let assembler: SeriesAssembler
     let sweeper: RetentionSweeper
+    let pipeline: Pipeline
+    let model: LocalizerModel
+    let worker: AnalysisWorker
+    let sender: OutboxSender
     let notifier = SystemdNotifier()
     private var scp: StoreSCP?
     private let stopRequested = NSCondition()
@@ -36,6 +43,21 @@ public final class NodeService: @unchecked Sendable {
                                     quietSeconds: configuration.quietSeconds, logger: Logger(label: "assembler"))
         sweeper = RetentionSweeper(index: index, spool: spool, retentionHours: configuration.ignoredRetentionHours,
                                    logger: Logger(label: "retention"))
+        pipeline = Pipeline(database: database)
+        // No model, no node: a node that stores studies but silently never flags them is worse
+        // than one that refuses to start.
+        let modelURL = try ModelLocator.resolve(explicit: nil, configuration: configuration)
+        do { model = try LocalizerModel(contentsOf: modelURL) } catch {
+            throw ConfigurationError("cannot load the localizer model \(modelURL.path): \(error)")
+        }
+        worker = AnalysisWorker(pipeline: pipeline, index: index, model: model, configuration: configuration,
+                                builder: try ResultBuilder(configuration: configuration), logger: Logger(label: "analysis"))
+        sender = OutboxSender(pipeline: pipeline, results: configuration.results,
+                              callingAETitle: configuration.results.callingAETitle ?? configuration.aeTitle,
+                              logger: Logger(label: "outbox"))
+        assembler.model = ModelIdentity(name: model.name, version: model.version, sha256: model.sha256)
+        assembler.onComplete = { [worker] s in if s.route == .localizer { worker.nudge() } }
+        worker.onFinished = { [sender] in sender.nudge() }
     }
 
     /// Runs until SIGTERM/SIGINT. Returns the process exit code.
@@ -43,7 +65,16 @@ public final class NodeService: @unchecked Sendable {
         let applied = try Migrations.apply(to: database)
         if !applied.isEmpty { logger.info("database migrated", metadata: ["versions": "\(applied)"]) }
         try SpoolReconciler(spool: spool, index: index, logger: Logger(label: "reconcile")).reconcile()
+        let interrupted = try pipeline.resetInterrupted()
+        if interrupted.analyses + interrupted.deliveries > 0 {
+            logger.info("resuming interrupted work", metadata: ["analyses": "\(interrupted.analyses)",
+                                                                "deliveries": "\(interrupted.deliveries)"])
+        }
+        logger.info("model loaded", metadata: ["model": "\(model.name)", "version": "\(model.version)",
+                                              "sha256": "\(model.sha256)", "path": "\(model.url.path)"])
         indexer.start()
+        try worker.start()
+        sender.start()
 
         let scp = try StoreSCP(configuration: StoreSCPConfiguration(
             aeTitle: configuration.aeTitle, port: UInt16(configuration.port),
@@ -80,6 +111,8 @@ public final class NodeService: @unchecked Sendable {
         scp.stop()
         listenerDone.wait()
         indexer.stop(timeout: 10)
+        worker.stop(timeout: 60)
+        sender.stop()
         logger.info("stopped")
         return 0
     }

@@ -13,6 +13,8 @@ public final class SeriesAssembler: @unchecked Sendable {
     let logger: Logger
     /// Called with each series that completed, after its transaction committed.
     var onComplete: (SeriesRecord) -> Void = { _ in }
+    /// Series routed to the localizer get an analysis job for this model, in the completing transaction.
+    var model: ModelIdentity?
 
     public init(index: InstanceIndex, indexer: Indexer, router: Router, quietSeconds: TimeInterval, logger: Logger) {
         self.index = index
@@ -28,7 +30,7 @@ public final class SeriesAssembler: @unchecked Sendable {
         var cutoff = now.addingTimeInterval(-quiet)
         // Instances received but not yet indexed still count as activity.
         if let pending = indexer.oldestPendingReceivedAt, pending < cutoff { cutoff = pending }
-        let completed = try index.completeQuietSeries(quietSince: cutoff, now: now) { router.route($0.descriptors) }
+        let completed = try index.completeQuietSeries(quietSince: cutoff, now: now, model: model) { router.route($0.descriptors) }
         for s in completed {
             logger.info("series complete", metadata: [
                 "series_instance_uid": "\(s.seriesInstanceUID)", "instances": "\(s.instances)",

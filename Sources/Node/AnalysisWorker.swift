@@ -1,0 +1,139 @@
+import Analysis
+import DICOM
+import Engine
+import Foundation
+import Logging
+import Store
+
+/// Runs analysis jobs on a bounded pool of threads, never on the listener's: claim a pending job
+/// (FOR UPDATE SKIP LOCKED), analyse the series, write the SR and key image durably, then record
+/// the result, the objects and their deliveries in one transaction. A crash anywhere leaves the
+/// job pending or running (reset at start) and it runs again; the objects' UIDs are derived from
+/// the job, so a re-run reproduces the same instances.
+public final class AnalysisWorker: @unchecked Sendable {
+    let pipeline: Pipeline
+    let index: InstanceIndex
+    let model: LocalizerModel
+    let configuration: NodeConfiguration
+    let builder: ResultBuilder
+    let logger: Logger
+    /// Called after a job finished (the outbox sender is nudged).
+    var onFinished: () -> Void = {}
+    private let wake = NSCondition()
+    private var woken = false
+    private var stopping = false
+    private var running = 0
+
+    init(pipeline: Pipeline, index: InstanceIndex, model: LocalizerModel, configuration: NodeConfiguration,
+         builder: ResultBuilder, logger: Logger) {
+        self.pipeline = pipeline
+        self.index = index
+        self.model = model
+        self.configuration = configuration
+        self.builder = builder
+        self.logger = logger
+    }
+
+    public func start() throws {
+        for i in 0..<configuration.analysisWorkers {
+            // Each thread owns its analyzer: a session's planned memory is not shared.
+            let analyzer = try Analyzer(model: model, threads: configuration.analysisThreads,
+                                        riskThresholds: configuration.riskThresholds)
+            let t = Thread { [self] in loop(analyzer) }
+            t.name = "analysis-\(i)"
+            wake.lock(); running += 1; wake.unlock()
+            t.start()
+        }
+    }
+
+    public func nudge() {
+        wake.lock(); woken = true; wake.broadcast(); wake.unlock()
+    }
+
+    /// Lets the job in progress finish, then stops the threads.
+    public func stop(timeout: TimeInterval) {
+        wake.lock()
+        stopping = true
+        wake.broadcast()
+        let deadline = Date().addingTimeInterval(timeout)
+        while running > 0 && Date() < deadline { _ = wake.wait(until: deadline) }
+        wake.unlock()
+    }
+
+    private func loop(_ analyzer: Analyzer) {
+        defer { wake.lock(); running -= 1; wake.broadcast(); wake.unlock() }
+        while true {
+            wake.lock()
+            if stopping { wake.unlock(); return }
+            wake.unlock()
+            var job: AnalysisJob?
+            do { job = try pipeline.claimAnalysis(now: Date(), modelSHA256: model.sha256) } catch {
+                logger.error("cannot claim analysis jobs; will retry", metadata: ["error": "\(error)"])
+            }
+            guard let job else {
+                wake.lock()
+                if !woken && !stopping { _ = wake.wait(until: Date().addingTimeInterval(1)) }
+                woken = false
+                wake.unlock()
+                continue
+            }
+            run(job, analyzer)
+        }
+    }
+
+    func run(_ job: AnalysisJob, _ analyzer: Analyzer) {
+        let meta: Logger.Metadata = ["analysis_id": "\(job.id)", "series_instance_uid": "\(job.seriesInstanceUID)",
+                                     "revision": "\(job.seriesRevision)"]
+        let started = Date()
+        do {
+            guard let series = try index.series(uid: job.seriesInstanceUID) else { throw AnalysisFailure("series no longer indexed") }
+            let paths = try index.instancePaths(seriesInstanceUID: job.seriesInstanceUID)
+            guard !paths.isEmpty else { throw AnalysisFailure("series has no instances on disk") }
+            let output = try analyzer.run(paths: paths)
+            let predecessor = try pipeline.latestReport(seriesInstanceUID: series.seriesInstanceUID, excludingAnalysis: job.id)
+                .map { ReferencedInstance(sopClassUID: $0.sopClassUID, sopInstanceUID: $0.sopInstanceUID,
+                                          seriesInstanceUID: $0.seriesInstanceUID, studyInstanceUID: series.studyInstanceUID) }
+            let objects = try builder.build(job: job, series: series, paths: paths, output: output, model: model,
+                                            predecessor: predecessor)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let json = String(decoding: try encoder.encode(output.result), as: UTF8.self)
+            try pipeline.finish(job: job, resultJSON: json, risk: output.result.risk.rawValue,
+                                ladderStatus: output.result.ladder.status.rawValue, results: objects,
+                                destinations: destinations(for: series), now: Date())
+            logger.info("series analysed", metadata: meta.merging([
+                "risk": "\(output.result.risk.rawValue)", "ladder": "\(output.result.ladder.status.rawValue)",
+                "l5_s1_entropy": "\(String(format: "%.4f", output.result.riskEntropy))",
+                "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"]) { $1 })
+            onFinished()
+        } catch {
+            logger.error("analysis failed", metadata: meta.merging(["error": "\(error)"]) { $1 })
+            do { try pipeline.fail(job: job, error: "\(error)", now: Date()) } catch {
+                logger.error("cannot record the failed analysis", metadata: meta.merging(["error": "\(error)"]) { $1 })
+            }
+        }
+    }
+
+    /// The sender (calling AE looked up in `peers`) and the fixed destinations.
+    func destinations(for series: SeriesRecord) -> [Destination] {
+        var out: [Destination] = []
+        if configuration.results.sendToSender, let ae = series.callingAETitle {
+            if let p = configuration.peers.first(where: { $0.aeTitle == ae }) {
+                out.append(Destination(aeTitle: p.aeTitle, host: p.host, port: p.port))
+            } else {
+                logger.warning("sender not in peers; results not sent back to it",
+                               metadata: ["calling_ae": "\(ae)", "series_instance_uid": "\(series.seriesInstanceUID)"])
+            }
+        }
+        for p in configuration.results.destinations {
+            let d = Destination(aeTitle: p.aeTitle, host: p.host, port: p.port)
+            if !out.contains(d) { out.append(d) }
+        }
+        return out
+    }
+}
+
+struct AnalysisFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

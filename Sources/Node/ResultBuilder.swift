@@ -1,0 +1,99 @@
+import Analysis
+import DICOM
+import Engine
+import Foundation
+import Store
+
+/// Turns one finished analysis into DICOM objects on disk: the TID 1500 structured report and the
+/// key image, in the analysed study, each in a new series. Files are written to a temporary name,
+/// fsync'd and renamed, so a recorded result always has its file. UIDs derive from the job.
+struct ResultBuilder {
+    let configuration: NodeConfiguration
+    let directory: String
+    static let softwareVersion = "1.0.0"
+
+    init(configuration: NodeConfiguration) throws {
+        self.configuration = configuration
+        directory = (configuration.dataDirectory as NSString).appendingPathComponent("results")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    /// `predecessor`: the report this one revises (the series' previous SR), if any.
+    func build(job: AnalysisJob, series: SeriesRecord, paths: [String], output: Analyzer.Output,
+               model: LocalizerModel, predecessor: ReferencedInstance?) throws -> [ResultRecord] {
+        let result = output.result
+        let evidence = try paths.map { try ReferencedInstance(file: $0) }
+        guard let middle = evidence.first(where: { $0.sopInstanceUID == result.slice.sopInstanceUID }),
+              let middlePath = paths.first(where: { $0.hasSuffix("/\(result.slice.sopInstanceUID).dcm") }) ?? paths.first else {
+            throw AnalysisFailure("the analysed middle slice is not among the series' instances")
+        }
+        let jobDir = "\(directory)/\(job.id)"
+        try FileManager.default.createDirectory(atPath: jobDir, withIntermediateDirectories: true)
+        var records: [ResultRecord] = []
+
+        // Structured report.
+        let srDocument: SRDocumentClass = configuration.results.srDocument.lowercased() == "enhanced" ? .enhanced : .comprehensive3D
+        let srUID = UIDGenerator.uid(for: "analysis \(job.id) sr")
+        let srSeriesUID = UIDGenerator.uid(for: "analysis \(job.id) sr series")
+        let levels = LevelName.allCases.map { level -> LevelMeasurement in
+            let m = result.levels[level]!
+            return LevelMeasurement(
+                trackingIdentifier: level.displayName,
+                trackingUID: UIDGenerator.uid(for: "analysis \(job.id) level \(level.rawValue)"),
+                findingSite: Codes.disc(forLevel: level.displayName)!,
+                peakConfidence: m.peakConfidence, entropy: m.entropy, spatialEntropy: m.spatialEntropy,
+                point: m.pointPx.map { (row: $0.row, column: $0.column) })
+        }
+        let report = MeasurementReport(
+            sourceInstancePath: middlePath, evidence: evidence, middleSlice: middle, middleSlicePath: middlePath,
+            studyInstanceUID: series.studyInstanceUID, seriesInstanceUID: srSeriesUID, sopInstanceUID: srUID,
+            seriesNumber: configuration.results.srSeriesNumber, seriesDescription: configuration.results.srSeriesDescription,
+            deviceObserverUID: UIDGenerator.uid(for: "device \(configuration.aeTitle)"),
+            deviceObserverName: configuration.aeTitle, manufacturer: "lstv-node", modelName: "lstv-node",
+            softwareVersion: Self.softwareVersion, algorithmName: model.name, algorithmVersion: model.version,
+            algorithmParameters: ["model sha256 \(model.sha256)",
+                                  "risk thresholds high>\(result.riskThresholds.high) medium>=\(result.riskThresholds.medium) (L5/S1 entropy)",
+                                  "input \(model.inputHeight)x\(model.inputWidth), middle slice \(result.slice.index + 1) of \(result.slice.count)"],
+            levels: levels, lstvSuspicion: result.risk.rawValue, ladderConsistency: result.ladder.status.rawValue,
+            predecessor: predecessor, documentClass: srDocument)
+        let srPath = "\(jobDir)/sr.dcm"
+        try writeDurably(srPath) { try StructuredReportWriter.write(report, to: $0) }
+        records.append(ResultRecord(kind: "sr", sopClassUID: srDocument.sopClassUID, sopInstanceUID: srUID,
+                                    seriesInstanceUID: srSeriesUID, path: srPath, predecessorSOPInstanceUID: predecessor?.sopInstanceUID))
+
+        // Key image.
+        if configuration.results.keyImage {
+            let points = LevelName.allCases.map { level -> (label: String, row: Double, column: Double)? in
+                result.levels[level]!.pointPx.map { (label: level.displayName, row: $0.row, column: $0.column) }
+            }
+            let rendered = KeyImageRenderer.render(KeyImageInput(
+                grey: output.middleSlice8Bit, rows: result.slice.rows, columns: result.slice.columns,
+                heatmaps: output.heatmaps, gridRows: output.gridRows, gridColumns: output.gridColumns, points: points,
+                riskText: "LSTV SUSPICION: \(result.risk.rawValue.uppercased()) (L5/S1 ENTROPY \(String(format: "%.2f", result.riskEntropy)))",
+                footerText: "\(model.name) \(model.version)  LADDER: \(result.ladder.status.rawValue.uppercased())"))
+            let kiUID = UIDGenerator.uid(for: "analysis \(job.id) key image")
+            let kiSeriesUID = UIDGenerator.uid(for: "analysis \(job.id) key image series")
+            let image = KeyImage(
+                sourceInstancePath: middlePath, rgb: rendered.rgb, rows: rendered.rows, columns: rendered.columns,
+                studyInstanceUID: series.studyInstanceUID, seriesInstanceUID: kiSeriesUID, sopInstanceUID: kiUID,
+                seriesNumber: configuration.results.keyImageSeriesNumber,
+                seriesDescription: configuration.results.keyImageSeriesDescription, derivedFrom: middle,
+                manufacturer: "lstv-node", modelName: "lstv-node", softwareVersion: Self.softwareVersion,
+                derivationDescription: "Localizer heatmaps of \(model.name) \(model.version) over the middle slice; NOT FOR DIAGNOSTIC USE")
+            let kiPath = "\(jobDir)/key_image.dcm"
+            try writeDurably(kiPath) { try SecondaryCaptureWriter.write(image, to: $0) }
+            records.append(ResultRecord(kind: "key_image", sopClassUID: SOPClass.secondaryCaptureImageStorage, sopInstanceUID: kiUID,
+                                        seriesInstanceUID: kiSeriesUID, path: kiPath, predecessorSOPInstanceUID: nil))
+        }
+        return records
+    }
+
+    /// Write to `path.tmp`, fsync, rename, fsync the directory.
+    func writeDurably(_ path: String, _ write: (String) throws -> Void) throws {
+        let tmp = path + ".tmp"
+        try write(tmp)
+        try Spool.fsyncFile(tmp)
+        guard rename(tmp, path) == 0 else { throw Spool.Failure(errno: errno, operation: "rename \(tmp)") }
+        try Spool.fsyncDirectory((path as NSString).deletingLastPathComponent)
+    }
+}
