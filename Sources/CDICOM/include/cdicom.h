@@ -115,6 +115,123 @@ void cdicom_scp_stop(cdicom_scp *scp);
 int cdicom_scp_active_associations(cdicom_scp *scp);
 void cdicom_scp_destroy(cdicom_scp *scp);
 
+
+/* ========================================================================================== */
+/* Writers and sender (issue 5): structured report, secondary capture, storage SCU.            */
+/* Appended section; the declarations above are unchanged. Codes and policy come from Swift.   */
+/* ========================================================================================== */
+
+typedef struct {
+    const char *value;
+    const char *scheme;          /* coding scheme designator, e.g. "DCM", "SCT", "99LSTV" */
+    const char *meaning;
+    const char *scheme_version;  /* NULL or "" when none */
+} cdicom_code;
+
+typedef struct {
+    const char *sop_class_uid;
+    const char *sop_instance_uid;
+    const char *series_instance_uid;
+    const char *study_instance_uid;
+} cdicom_instance_ref;
+
+/* A coding scheme to declare in CodingSchemeIdentificationSequence (private schemes need it). */
+typedef struct {
+    const char *designator;
+    const char *name;                   /* may be NULL */
+    const char *uid;                    /* may be NULL */
+    const char *responsible_organization; /* may be NULL */
+    const char *version;                /* may be NULL */
+} cdicom_coding_scheme;
+
+typedef struct {
+    const char *tracking_identifier;
+    const char *tracking_uid;
+    cdicom_code finding_site;
+    /* Values as decimal strings (DS, at most 16 characters) formatted by the caller. */
+    const char *peak_confidence;
+    const char *entropy;
+    const char *spatial_entropy;
+    int has_point;
+    /* DICOM image coordinates (PS3.3 C.18.6.1.1): column then row, TLHC of the TLHC pixel = 0\0. */
+    float point_column;
+    float point_row;
+} cdicom_sr_level;
+
+typedef struct {
+    const char *source_path;            /* Patient, General Study, Patient Study modules copied from it */
+    const char *middle_slice_path;      /* optional (NULL): image library descriptors read from it */
+    const cdicom_instance_ref *evidence; size_t evidence_count;
+    cdicom_instance_ref middle_slice;
+    const char *study_instance_uid, *series_instance_uid, *sop_instance_uid;
+    int series_number; const char *series_description; int instance_number;
+    const char *content_date;           /* YYYYMMDD */
+    const char *content_time;           /* HHMMSS.FFFFFF */
+    const char *timezone_offset;        /* +HHMM, may be NULL */
+    const char *device_observer_uid, *device_observer_name, *manufacturer, *model_name, *software_version;
+    const char *institution_name;       /* may be NULL */
+    const char *algorithm_name, *algorithm_version;
+    const char *const *algorithm_parameters; size_t algorithm_parameter_count;
+    cdicom_code document_title;         /* (126000, DCM, "Imaging Measurement Report") */
+    cdicom_code language, country;      /* (en, RFC5646, English) (US, ISO3166_1, United States) */
+    cdicom_code procedure_reported;
+    cdicom_code purpose_of_reference;   /* of the SCOORD/IMAGE under a measurement, e.g. Source of Measurement */
+    cdicom_code peak_confidence_concept, peak_confidence_unit;
+    cdicom_code entropy_concept, entropy_unit;
+    cdicom_code spatial_entropy_concept, spatial_entropy_unit;
+    cdicom_code suspicion_concept, suspicion_value;
+    cdicom_code ladder_concept, ladder_value;
+    cdicom_code equipment_purpose;      /* ContributingEquipmentSequence purpose of reference */
+    const cdicom_coding_scheme *coding_schemes; size_t coding_scheme_count;
+    const cdicom_instance_ref *predecessor; /* NULL when this is not a revision */
+    int enhanced;                       /* 0: Comprehensive 3D SR, 1: Enhanced SR */
+    const cdicom_sr_level *levels; size_t level_count;
+} cdicom_sr_report;
+
+/* Writes the TID 1500 report as a Part 10 file (explicit VR little endian). Returns 0 on success. */
+int cdicom_sr_write(const cdicom_sr_report *report, const char *path, char *err, size_t err_len);
+
+typedef struct {
+    const char *source_path;
+    const uint8_t *rgb; uint32_t rows; uint32_t columns;   /* interleaved RGB, rows*columns*3 bytes */
+    const char *study_instance_uid, *series_instance_uid, *sop_instance_uid;
+    int series_number; const char *series_description; int instance_number;
+    cdicom_instance_ref derived_from;
+    const char *content_date, *content_time, *timezone_offset;
+    const char *manufacturer, *model_name, *software_version; /* may be NULL */
+    const char *derivation_description;                         /* may be NULL */
+} cdicom_sc_image;
+
+/* Writes a Secondary Capture Image (RGB, explicit VR little endian). Returns 0 on success. */
+int cdicom_sc_write(const cdicom_sc_image *image, const char *path, char *err, size_t err_len);
+
+/* Storage SCU outcome. */
+enum {
+    CDICOM_SCU_OK = 0,
+    CDICOM_SCU_CONNECTION_FAILED = 1,   /* TCP connect failed or timed out, no A-ASSOCIATE response */
+    CDICOM_SCU_REJECTED_PERMANENT = 2,  /* A-ASSOCIATE-RJ, result rejected-permanent */
+    CDICOM_SCU_REJECTED_TRANSIENT = 3,  /* A-ASSOCIATE-RJ, result rejected-transient */
+    CDICOM_SCU_NO_PRESENTATION_CONTEXT = 4, /* a file's SOP class was not accepted; nothing was sent */
+    CDICOM_SCU_ABORTED = 5,             /* the association broke off (A-ABORT, timeout, network) */
+    CDICOM_SCU_BAD_FILE = 6,            /* a file could not be read; nothing was sent */
+};
+
+typedef struct {
+    const char *calling_ae_title;
+    const char *called_ae_title;
+    const char *host;
+    uint16_t port;
+    int timeout_seconds;                /* connect, ACSE and DIMSE */
+    uint32_t max_pdu;                   /* maximum PDU we receive; 0 = 16384 */
+} cdicom_scu_config;
+
+/* One association: proposes, for each file's SOP class, its own transfer syntax and explicit/implicit
+ * VR little endian; sends every file (converted to an accepted uncompressed syntax when its own was
+ * refused); releases. statuses[i] receives the C-STORE-RSP status of files[i]. TCP_NODELAY is set on
+ * the association's socket. Returns a CDICOM_SCU_* code and a message in err when not OK. */
+int cdicom_scu_store(const cdicom_scu_config *config, const char *const *files, size_t file_count,
+                     uint16_t *statuses, char *err, size_t err_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,139 @@
+// Secondary Capture Image writer (the key image): RGB, 8 bits, explicit VR little endian, in the
+// study of a received instance whose Patient, General Study and Patient Study modules are copied.
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dctk.h"
+#include "cdicom.h"
+#include "util.h"
+
+#include <string>
+
+namespace {
+
+std::string str(const char *s) { return s ? std::string(s) : std::string(); }
+
+const DcmTagKey kCopiedFromSource[] = {
+    DCM_SpecificCharacterSet,
+    DCM_PatientName, DCM_PatientID, DCM_IssuerOfPatientID, DCM_IssuerOfPatientIDQualifiersSequence,
+    DCM_TypeOfPatientID, DCM_PatientBirthDate, DCM_PatientBirthTime, DCM_PatientSex, DCM_OtherPatientIDsSequence,
+    DCM_OtherPatientNames, DCM_EthnicGroup, DCM_PatientComments, DCM_PatientSpeciesDescription,
+    DCM_PatientSpeciesCodeSequence, DCM_PatientBreedDescription, DCM_PatientBreedCodeSequence,
+    DCM_BreedRegistrationSequence, DCM_ResponsiblePerson, DCM_ResponsiblePersonRole, DCM_ResponsibleOrganization,
+    DCM_PatientIdentityRemoved, DCM_DeidentificationMethod, DCM_DeidentificationMethodCodeSequence,
+    DCM_QualityControlSubject,
+    DCM_StudyDate, DCM_StudyTime, DCM_ReferringPhysicianName, DCM_ReferringPhysicianIdentificationSequence,
+    DCM_ConsultingPhysicianName, DCM_StudyID, DCM_AccessionNumber, DCM_IssuerOfAccessionNumberSequence,
+    DCM_StudyDescription, DCM_PhysiciansOfRecord, DCM_NameOfPhysiciansReadingStudy, DCM_RequestingService,
+    DCM_ReferencedStudySequence, DCM_ProcedureCodeSequence, DCM_ReasonForPerformedProcedureCodeSequence,
+    DCM_AdmittingDiagnosesDescription, DCM_AdmittingDiagnosesCodeSequence, DCM_PatientAge, DCM_PatientSize,
+    DCM_PatientWeight, DCM_PatientSizeCodeSequence, DCM_Occupation, DCM_AdditionalPatientHistory,
+    DCM_AdmissionID, DCM_IssuerOfAdmissionIDSequence, DCM_ServiceEpisodeID, DCM_ServiceEpisodeDescription,
+    DCM_IssuerOfServiceEpisodeIDSequence, DCM_PatientSexNeutered, DCM_SmokingStatus, DCM_PregnancyStatus,
+    DCM_LastMenstrualDate,
+};
+
+struct Failure { std::string message; };
+
+void check(const OFCondition &c, const std::string &what) {
+    if (c.bad()) throw Failure{what + ": " + c.text()};
+}
+
+void put(DcmItem &d, const DcmTagKey &key, const std::string &value) {
+    check(d.putAndInsertString(key, value.c_str()), DcmTag(key).getTagName());
+}
+
+void write(const cdicom_sc_image &im, const char *path) {
+    if (im.rows == 0 || im.columns == 0 || im.rows > 65535 || im.columns > 65535 || im.rgb == nullptr)
+        throw Failure{"image size must be 1..65535 rows and columns"};
+    DcmFileFormat sourceFile;
+    check(sourceFile.loadFile(str(im.source_path).c_str(), EXS_Unknown, EGL_noChange, 4096), "cannot read source instance");
+    DcmDataset &source = *sourceFile.getDataset();
+
+    DcmFileFormat out;
+    DcmDataset &ds = *out.getDataset();
+    // Type 2 attributes of the Patient and General Study modules, overwritten from the source below.
+    for (const DcmTagKey &k : {DCM_PatientName, DCM_PatientID, DCM_PatientBirthDate, DCM_PatientSex, DCM_StudyDate,
+                               DCM_StudyTime, DCM_ReferringPhysicianName, DCM_StudyID, DCM_AccessionNumber})
+        put(ds, k, "");
+    for (const DcmTagKey &key : kCopiedFromSource) {
+        DcmElement *el = nullptr;
+        if (source.findAndGetElement(key, el).good() && el != nullptr) {
+            ds.findAndDeleteElement(key);
+            ds.insert(OFstatic_cast(DcmElement *, el->clone()), OFTrue);
+        }
+    }
+    for (unsigned long i = 0; i < source.card(); ++i) {  // Clinical Trial modules (group 0012)
+        DcmElement *el = source.getElement(i);
+        if (el != nullptr && el->getGTag() == 0x0012) ds.insert(OFstatic_cast(DcmElement *, el->clone()), OFTrue);
+    }
+
+    // SOP Common
+    put(ds, DCM_SOPClassUID, UID_SecondaryCaptureImageStorage);
+    put(ds, DCM_SOPInstanceUID, str(im.sop_instance_uid));
+    put(ds, DCM_InstanceCreationDate, str(im.content_date));
+    put(ds, DCM_InstanceCreationTime, str(im.content_time));
+    if (im.timezone_offset && *im.timezone_offset) put(ds, DCM_TimezoneOffsetFromUTC, im.timezone_offset);
+    // General Study (UID) and General Series
+    put(ds, DCM_StudyInstanceUID, str(im.study_instance_uid));
+    put(ds, DCM_Modality, "OT");
+    put(ds, DCM_SeriesInstanceUID, str(im.series_instance_uid));
+    put(ds, DCM_SeriesNumber, std::to_string(im.series_number));
+    put(ds, DCM_SeriesDescription, str(im.series_description));
+    put(ds, DCM_SeriesDate, str(im.content_date));
+    put(ds, DCM_SeriesTime, str(im.content_time));
+    // General Equipment and SC Equipment
+    put(ds, DCM_Manufacturer, str(im.manufacturer));
+    if (im.model_name && *im.model_name) put(ds, DCM_ManufacturerModelName, im.model_name);
+    if (im.software_version && *im.software_version) put(ds, DCM_SoftwareVersions, im.software_version);
+    put(ds, DCM_ConversionType, "WSD");
+    if (im.manufacturer && *im.manufacturer) put(ds, DCM_SecondaryCaptureDeviceManufacturer, im.manufacturer);
+    if (im.model_name && *im.model_name) put(ds, DCM_SecondaryCaptureDeviceManufacturerModelName, im.model_name);
+    if (im.software_version && *im.software_version) put(ds, DCM_SecondaryCaptureDeviceSoftwareVersions, im.software_version);
+    // General Image and SC Image
+    put(ds, DCM_InstanceNumber, std::to_string(im.instance_number));
+    put(ds, DCM_PatientOrientation, "");
+    put(ds, DCM_ContentDate, str(im.content_date));
+    put(ds, DCM_ContentTime, str(im.content_time));
+    put(ds, DCM_ImageType, "DERIVED\\SECONDARY");
+    put(ds, DCM_DateOfSecondaryCapture, str(im.content_date));
+    put(ds, DCM_TimeOfSecondaryCapture, str(im.content_time));
+    put(ds, DCM_BurnedInAnnotation, "YES");
+    put(ds, DCM_LossyImageCompression, "00");
+    if (im.derivation_description && *im.derivation_description) put(ds, DCM_DerivationDescription, im.derivation_description);
+    {
+        DcmItem *src = nullptr;
+        check(ds.findOrCreateSequenceItem(DCM_SourceImageSequence, src, -2), "SourceImageSequence");
+        put(*src, DCM_ReferencedSOPClassUID, str(im.derived_from.sop_class_uid));
+        put(*src, DCM_ReferencedSOPInstanceUID, str(im.derived_from.sop_instance_uid));
+    }
+    // Image Pixel
+    check(ds.putAndInsertUint16(DCM_SamplesPerPixel, 3), "SamplesPerPixel");
+    put(ds, DCM_PhotometricInterpretation, "RGB");
+    check(ds.putAndInsertUint16(DCM_PlanarConfiguration, 0), "PlanarConfiguration");
+    check(ds.putAndInsertUint16(DCM_Rows, (Uint16)im.rows), "Rows");
+    check(ds.putAndInsertUint16(DCM_Columns, (Uint16)im.columns), "Columns");
+    check(ds.putAndInsertUint16(DCM_BitsAllocated, 8), "BitsAllocated");
+    check(ds.putAndInsertUint16(DCM_BitsStored, 8), "BitsStored");
+    check(ds.putAndInsertUint16(DCM_HighBit, 7), "HighBit");
+    check(ds.putAndInsertUint16(DCM_PixelRepresentation, 0), "PixelRepresentation");
+    const unsigned long bytes = (unsigned long)im.rows * im.columns * 3;
+    // OB, padded to even length by DCMTK when odd.
+    check(ds.putAndInsertUint8Array(DCM_PixelData, im.rgb, bytes), "PixelData");
+
+    check(out.saveFile(path, EXS_LittleEndianExplicit, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0,
+                       EWM_createNewMeta),
+          std::string("cannot write ") + path);
+}
+
+}  // namespace
+
+int cdicom_sc_write(const cdicom_sc_image *image, const char *path, char *err, size_t err_len) {
+    try {
+        write(*image, path);
+        return 0;
+    } catch (const Failure &f) {
+        cdicom::copy(err, err_len, f.message.c_str());
+    } catch (const std::exception &e) {
+        cdicom::copy(err, err_len, e.what());
+    }
+    return -1;
+}

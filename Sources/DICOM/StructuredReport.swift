@@ -1,0 +1,312 @@
+import CDICOM
+import Foundation
+
+/// A composite instance by its UIDs.
+public struct ReferencedInstance: Sendable, Equatable, Hashable {
+    public var sopClassUID: String
+    public var sopInstanceUID: String
+    public var seriesInstanceUID: String
+    public var studyInstanceUID: String
+
+    public init(sopClassUID: String, sopInstanceUID: String, seriesInstanceUID: String, studyInstanceUID: String) {
+        self.sopClassUID = sopClassUID
+        self.sopInstanceUID = sopInstanceUID
+        self.seriesInstanceUID = seriesInstanceUID
+        self.studyInstanceUID = studyInstanceUID
+    }
+
+    /// The UIDs of a DICOM file (header only).
+    public init(file path: String) throws {
+        let ds = try DicomDataset(path: path)
+        guard let sopClass = ds.text(.sopClassUID), let sop = ds.text(.sopInstanceUID),
+              let series = ds.text(.seriesInstanceUID), let study = ds.text(.studyInstanceUID)
+        else { throw DICOMError("\(path): SOP class, SOP instance, series or study UID missing") }
+        self.init(sopClassUID: sopClass, sopInstanceUID: sop, seriesInstanceUID: series, studyInstanceUID: study)
+    }
+}
+
+/// One TID 1501 measurement group: one disc level.
+public struct LevelMeasurement: Sendable {
+    /// e.g. "L5/S1".
+    public var trackingIdentifier: String
+    public var trackingUID: String
+    /// The intervertebral disc (`Codes.disc(forLevel:)`).
+    public var findingSite: SRCode
+    public var peakConfidence: Double
+    public var entropy: Double
+    public var spatialEntropy: Double
+    /// On the middle slice, ORIGINAL pixel grid, 0-based pixel centres: (0, 0) is the centre of the
+    /// top left pixel. Written as SCOORD POINT in DICOM image coordinates (column + 0.5, row + 0.5).
+    public var point: (row: Double, column: Double)?
+
+    public init(trackingIdentifier: String, trackingUID: String, findingSite: SRCode, peakConfidence: Double,
+                entropy: Double, spatialEntropy: Double, point: (row: Double, column: Double)?) {
+        self.trackingIdentifier = trackingIdentifier
+        self.trackingUID = trackingUID
+        self.findingSite = findingSite
+        self.peakConfidence = peakConfidence
+        self.entropy = entropy
+        self.spatialEntropy = spatialEntropy
+        self.point = point
+    }
+
+    /// PS3.3 C.18.6.1.1: image coordinates have (0,0) at the top left corner of the top left pixel,
+    /// so the centre of pixel (row r, column c), 0-based, is column c + 0.5, row r + 0.5.
+    public static func imageCoordinates(row: Double, column: Double) -> (column: Double, row: Double) {
+        (column + 0.5, row + 0.5)
+    }
+}
+
+public enum SRDocumentClass: String, Sendable, Codable {
+    case comprehensive3D
+    case enhanced
+
+    public var sopClassUID: String {
+        switch self {
+        case .comprehensive3D: return SOPClass.comprehensive3DSRStorage
+        case .enhanced: return SOPClass.enhancedSRStorage
+        }
+    }
+}
+
+/// What one TID 1500 Imaging Measurement Report holds. See docs/SR.md for the content tree.
+public struct MeasurementReport: Sendable {
+    /// A received instance of the analysed series: Patient, General Study, Patient Study modules are copied from it.
+    public var sourceInstancePath: String
+    /// Every instance of the analysed series (CurrentRequestedProcedureEvidenceSequence).
+    public var evidence: [ReferencedInstance]
+    /// What the SCOORDs reference; the image library entry.
+    public var middleSlice: ReferencedInstance
+    /// The middle slice's file, when at hand: its header fills the image library entry descriptors
+    /// (TID 1602: modality, orientation, position, spacing …). Without it the entry has none.
+    public var middleSlicePath: String?
+    public var studyInstanceUID: String
+    public var seriesInstanceUID: String
+    public var sopInstanceUID: String
+    public var seriesNumber: Int
+    public var seriesDescription: String
+    public var instanceNumber: Int
+    public var contentDateTime: Date
+    public var deviceObserverUID: String
+    public var deviceObserverName: String
+    public var manufacturer: String
+    public var modelName: String
+    public var softwareVersion: String
+    public var institutionName: String?
+    /// TID 4019.
+    public var algorithmName: String
+    public var algorithmVersion: String
+    public var algorithmParameters: [String]
+    public var levels: [LevelMeasurement]
+    /// "high" | "medium" | "low".
+    public var lstvSuspicion: String
+    /// "consistent" | "inconsistent" | "incomplete".
+    public var ladderConsistency: String
+    /// A revised report references the one it replaces (PredecessorDocumentsSequence).
+    public var predecessor: ReferencedInstance?
+    public var documentClass: SRDocumentClass
+    /// Procedure reported (TID 1500 row 4).
+    public var procedureReported: SRCode
+
+    public init(sourceInstancePath: String, evidence: [ReferencedInstance], middleSlice: ReferencedInstance,
+                middleSlicePath: String? = nil, studyInstanceUID: String, seriesInstanceUID: String,
+                sopInstanceUID: String, seriesNumber: Int, seriesDescription: String, instanceNumber: Int = 1,
+                contentDateTime: Date = Date(), deviceObserverUID: String, deviceObserverName: String,
+                manufacturer: String, modelName: String, softwareVersion: String, institutionName: String? = nil,
+                algorithmName: String, algorithmVersion: String, algorithmParameters: [String] = [],
+                levels: [LevelMeasurement], lstvSuspicion: String, ladderConsistency: String,
+                predecessor: ReferencedInstance? = nil, documentClass: SRDocumentClass = .comprehensive3D,
+                procedureReported: SRCode = Codes.mrLumbarSpine) {
+        self.sourceInstancePath = sourceInstancePath
+        self.evidence = evidence
+        self.middleSlice = middleSlice
+        self.middleSlicePath = middleSlicePath
+        self.studyInstanceUID = studyInstanceUID
+        self.seriesInstanceUID = seriesInstanceUID
+        self.sopInstanceUID = sopInstanceUID
+        self.seriesNumber = seriesNumber
+        self.seriesDescription = seriesDescription
+        self.instanceNumber = instanceNumber
+        self.contentDateTime = contentDateTime
+        self.deviceObserverUID = deviceObserverUID
+        self.deviceObserverName = deviceObserverName
+        self.manufacturer = manufacturer
+        self.modelName = modelName
+        self.softwareVersion = softwareVersion
+        self.institutionName = institutionName
+        self.algorithmName = algorithmName
+        self.algorithmVersion = algorithmVersion
+        self.algorithmParameters = algorithmParameters
+        self.levels = levels
+        self.lstvSuspicion = lstvSuspicion
+        self.ladderConsistency = ladderConsistency
+        self.predecessor = predecessor
+        self.documentClass = documentClass
+        self.procedureReported = procedureReported
+    }
+}
+
+/// Writes TID 1500 Imaging Measurement Reports (DCMTK's cmr module underneath).
+public enum StructuredReportWriter {
+    /// Writes `report` as a Part 10 file at `path` (explicit VR little endian). Throws on invalid
+    /// input (UIDs, unknown suspicion/ladder values, a value that does not fit a DS) or on a DCMTK error.
+    public static func write(_ report: MeasurementReport, to path: String) throws {
+        DICOMLibrary.initialize()
+        for uid in [report.studyInstanceUID, report.seriesInstanceUID, report.sopInstanceUID, report.deviceObserverUID,
+                    report.middleSlice.sopInstanceUID] + report.levels.map(\.trackingUID)
+        where !UID.isValid(uid) {
+            throw DICOMError("structured report: invalid UID \"\(uid)\"")
+        }
+        guard !report.levels.isEmpty else { throw DICOMError("structured report: no levels") }
+        guard let suspicion = Codes.suspicion(report.lstvSuspicion) else {
+            throw DICOMError("structured report: LSTV suspicion must be high, medium or low, not \"\(report.lstvSuspicion)\"")
+        }
+        guard let ladder = Codes.ladder(report.ladderConsistency) else {
+            throw DICOMError("structured report: ladder consistency must be consistent, inconsistent or incomplete, not \"\(report.ladderConsistency)\"")
+        }
+        let arena = CStringArena()
+        let dt = DicomDateTime(report.contentDateTime)
+
+        let evidence = report.evidence.map { arena.ref($0) }
+        let levels: [cdicom_sr_level] = try report.levels.map { l in
+            var c = cdicom_sr_level()
+            c.tracking_identifier = arena.c(l.trackingIdentifier)
+            c.tracking_uid = arena.c(l.trackingUID)
+            c.finding_site = arena.code(l.findingSite)
+            c.peak_confidence = arena.c(try decimalString(l.peakConfidence, "peak confidence"))
+            c.entropy = arena.c(try decimalString(l.entropy, "entropy"))
+            c.spatial_entropy = arena.c(try decimalString(l.spatialEntropy, "spatial entropy"))
+            if let p = l.point {
+                guard p.row.isFinite, p.column.isFinite else { throw DICOMError("structured report: point is not finite") }
+                let xy = LevelMeasurement.imageCoordinates(row: p.row, column: p.column)
+                c.has_point = 1
+                c.point_column = Float(xy.column)
+                c.point_row = Float(xy.row)
+            }
+            return c
+        }
+        let parameters = report.algorithmParameters.map { arena.c($0) }
+        let schemes: [cdicom_coding_scheme] = Codes.codingSchemes.map { s in
+            cdicom_coding_scheme(designator: arena.c(s.designator), name: arena.c(s.name), uid: arena.c(s.uid),
+                                 responsible_organization: arena.c(s.responsibleOrganization),
+                                 version: arena.c(s.version))
+        }
+        var predecessor = report.predecessor.map { arena.ref($0) }
+
+        var r = cdicom_sr_report()
+        r.source_path = arena.c(report.sourceInstancePath)
+        r.middle_slice_path = arena.c(report.middleSlicePath)
+        r.middle_slice = arena.ref(report.middleSlice)
+        r.study_instance_uid = arena.c(report.studyInstanceUID)
+        r.series_instance_uid = arena.c(report.seriesInstanceUID)
+        r.sop_instance_uid = arena.c(report.sopInstanceUID)
+        r.series_number = Int32(clamping: report.seriesNumber)
+        r.series_description = arena.c(String(report.seriesDescription.prefix(64)))
+        r.instance_number = Int32(clamping: report.instanceNumber)
+        r.content_date = arena.c(dt.date)
+        r.content_time = arena.c(dt.time)
+        r.timezone_offset = arena.c(dt.offset)
+        r.device_observer_uid = arena.c(report.deviceObserverUID)
+        r.device_observer_name = arena.c(report.deviceObserverName)
+        r.manufacturer = arena.c(report.manufacturer)
+        r.model_name = arena.c(report.modelName)
+        r.software_version = arena.c(report.softwareVersion)
+        r.institution_name = arena.c(report.institutionName)
+        r.algorithm_name = arena.c(report.algorithmName)
+        r.algorithm_version = arena.c(report.algorithmVersion)
+        r.document_title = arena.code(Codes.imagingMeasurementReport)
+        r.language = arena.code(Codes.english)
+        r.country = arena.code(Codes.unitedStates)
+        r.procedure_reported = arena.code(report.procedureReported)
+        r.purpose_of_reference = arena.code(Codes.sourceOfMeasurement)
+        r.peak_confidence_concept = arena.code(Codes.peakConfidence)
+        r.peak_confidence_unit = arena.code(Codes.noUnits)
+        r.entropy_concept = arena.code(Codes.entropy)
+        r.entropy_unit = arena.code(Codes.nat)
+        r.spatial_entropy_concept = arena.code(Codes.spatialEntropy)
+        r.spatial_entropy_unit = arena.code(Codes.nat)
+        r.suspicion_concept = arena.code(Codes.lstvSuspicion)
+        r.suspicion_value = arena.code(suspicion)
+        r.ladder_concept = arena.code(Codes.levelLadderConsistency)
+        r.ladder_value = arena.code(ladder)
+        r.equipment_purpose = arena.code(Codes.processingEquipment)
+        r.enhanced = report.documentClass == .enhanced ? 1 : 0
+
+        var err = [CChar](repeating: 0, count: 1024)
+        let rc: Int32 = evidence.withUnsafeBufferPointer { ev in
+            levels.withUnsafeBufferPointer { lv in
+                parameters.withUnsafeBufferPointer { pa in
+                    schemes.withUnsafeBufferPointer { sc in
+                        withOptionalPointer(&predecessor) { pred in
+                            r.evidence = ev.baseAddress; r.evidence_count = ev.count
+                            r.levels = lv.baseAddress; r.level_count = lv.count
+                            r.algorithm_parameters = pa.baseAddress; r.algorithm_parameter_count = pa.count
+                            r.coding_schemes = sc.baseAddress; r.coding_scheme_count = sc.count
+                            r.predecessor = pred
+                            return cdicom_sr_write(&r, path, &err, err.count)
+                        }
+                    }
+                }
+            }
+        }
+        guard rc == 0 else { throw DICOMError("structured report: " + String(cString: err)) }
+    }
+
+    /// A DS value (at most 16 characters) with 10 significant digits.
+    static func decimalString(_ v: Double, _ what: String) throws -> String {
+        guard v.isFinite else { throw DICOMError("structured report: \(what) is not finite") }
+        var s = String(format: "%.10g", v)
+        if s.count > 16 { s = String(format: "%.9g", v) }
+        return s
+    }
+}
+
+func withOptionalPointer<T, R>(_ value: inout T?, _ body: (UnsafePointer<T>?) -> R) -> R {
+    if value != nil {
+        return withUnsafePointer(to: &value!) { body($0) }
+    }
+    return body(nil)
+}
+
+/// C strings that live as long as the arena (the duration of one call into CDICOM).
+final class CStringArena {
+    private var pointers: [UnsafeMutablePointer<CChar>] = []
+    deinit { pointers.forEach { free($0) } }
+
+    func c(_ s: String?) -> UnsafePointer<CChar>? {
+        guard let s else { return nil }
+        let p = strdup(s)!
+        pointers.append(p)
+        return UnsafePointer(p)
+    }
+
+    func code(_ code: SRCode) -> cdicom_code {
+        cdicom_code(value: c(code.value), scheme: c(code.scheme), meaning: c(code.meaning),
+                    scheme_version: c(code.schemeVersion))
+    }
+
+    func ref(_ r: ReferencedInstance) -> cdicom_instance_ref {
+        cdicom_instance_ref(sop_class_uid: c(r.sopClassUID), sop_instance_uid: c(r.sopInstanceUID),
+                            series_instance_uid: c(r.seriesInstanceUID), study_instance_uid: c(r.studyInstanceUID))
+    }
+}
+
+/// DICOM DA, TM (microseconds) and the UTC offset of a moment in the process's time zone.
+struct DicomDateTime {
+    let date: String
+    let time: String
+    let offset: String
+
+    init(_ d: Date, timeZone: TimeZone = .current) {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = timeZone
+        let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: d)
+        let whole = d.timeIntervalSince1970.rounded(.down)
+        let micros = min(999_999, Int(((d.timeIntervalSince1970 - whole) * 1_000_000).rounded()))
+        date = String(format: "%04d%02d%02d", c.year!, c.month!, c.day!)
+        time = String(format: "%02d%02d%02d.%06d", c.hour!, c.minute!, c.second!, micros)
+        let seconds = timeZone.secondsFromGMT(for: d)
+        let minutes = abs(seconds) / 60
+        offset = String(format: "%@%02d%02d", seconds < 0 ? "-" : "+", minutes / 60, minutes % 60)
+    }
+}
