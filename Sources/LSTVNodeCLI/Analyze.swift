@@ -22,7 +22,8 @@ struct Analyze: ParsableCommand {
         let modelURL = try ModelLocator.resolve(explicit: model, configuration: config)
         let localizer: LocalizerModel
         do { localizer = try LocalizerModel(contentsOf: modelURL) } catch {
-            throw ValidationError("cannot load model \(modelURL.path): \(error)")
+            // Not a usage error: exit 1 with the loader's message (it names the tensor at fault).
+            throw ConfigurationError("cannot load model \(modelURL.path): \(error)")
         }
         let analyzer = try Analyzer(model: localizer, threads: config.analysisThreads, riskThresholds: config.riskThresholds)
         let (series, unreadable) = try SeriesScanner(router: config.routing.compiled()).scan(paths)
