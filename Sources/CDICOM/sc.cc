@@ -76,6 +76,7 @@ void write(const cdicom_sc_image &im, const char *path) {
     put(ds, DCM_StudyInstanceUID, str(im.study_instance_uid));
     put(ds, DCM_Modality, "OT");
     put(ds, DCM_SeriesInstanceUID, str(im.series_instance_uid));
+    put(ds, DCM_Laterality, "");  // type 2C; dciodvfy wants it present (empty: not a paired structure)
     put(ds, DCM_SeriesNumber, std::to_string(im.series_number));
     put(ds, DCM_SeriesDescription, str(im.series_description));
     put(ds, DCM_SeriesDate, str(im.content_date));
