@@ -44,12 +44,14 @@ public final class LocalizerModel: @unchecked Sendable {
 
     /// Loads a model file: parses the header and metadata, builds the graph from the architecture,
     /// checks every tensor (first mismatch throws, naming the tensor), reads and folds the weights.
-    public init(contentsOf url: URL) throws {
+    /// `winogradMinPlane`: 3x3 stride-1 convs with at least this many output pixels (at the model's
+    /// input size) run as Winograd F(2x2,3x3); Int.max turns it off, 1 uses it everywhere.
+    public init(contentsOf url: URL, winogradMinPlane: Int = 400) throws {
         self.url = url
         let file = try SafeTensorsFile(url: url)
         metadata = try ModelMetadata(file.metadata)
         let graph = Graph(metadata.architecture, height: metadata.input.height, width: metadata.input.width)
-        weights = try WeightStore(file: file, convs: graph.convs)
+        weights = try WeightStore(file: file, convs: graph.convs, winogradMinPlane: winogradMinPlane)
         sha256 = try SHA256.hex(ofFileAt: url.path)
     }
 

@@ -5,16 +5,13 @@
 // channel is one contiguous row of N*H*W floats, so
 //   * a convolution over the whole batch is one GEMM, out[Cout x NHW] = W[Cout x K] * B[K x NHW],
 //     and a 1x1 stride-1 conv needs no im2col at all (B is the input itself);
-//   * a channel slice of a buffer is contiguous, so concat is free: the decoder's upsample writes
-//     channels [0, Cin) of the concat buffer and the encoder writes its skip feature straight into
-//     channels [Cin, Cin + Cskip) when it computes it — no copy ever happens.
+//   * concat is free: a conv reads its input channels one row at a time (im2col, Winograd input
+//     transform), so a decoder conv takes two inputs — the upsampled features for channels
+//     [0, Cup) and the skip feature, where the encoder left it, for [Cup, Cup + Cskip). Nothing is
+//     copied, and no buffer has to hold space for the upsampled half while the encoder runs.
 // A `Ref` names channels [ch0, ch0 + c) of a buffer; its address depends on the batch size n of
 // the run (ch0 * n*h*w), so one plan serves any n up to the planned batch.
 //
-// Residual adds are fused: a block's output lives in its "trunk" buffer, which first holds the
-// shortcut (the block input itself, or the downsample output), and the last conv of the block
-// accumulates into it (GEMM beta = 1), then bias + ReLU run on the result.
-
 struct Ref {
     var buf: Int
     var ch0: Int
@@ -39,11 +36,13 @@ struct ConvSpec {
     var k: Int
     var stride: Int
     var pad: Int
+    /// Output plane (h*w) at the size the graph was built for; the loader picks kernels by it.
+    var plane: Int
 }
 
 enum Op {
-    /// out = act(conv(in) + bias [+ out if accumulate])
-    case conv(layer: Int, input: Ref, output: Ref, relu: Bool, accumulate: Bool)
+    /// out = act(conv(concat(in, in2)) + bias [+ out if accumulate]); in2 is the decoder's skip.
+    case conv(layer: Int, input: Ref, input2: Ref?, output: Ref, relu: Bool, accumulate: Bool)
     /// 2x2 stride-2 average pool; `ceil`: ceil_mode with count_include_pad=False (avg-down shortcut),
     /// else floor mode (the reference stem's F.avg_pool2d(2, 2)).
     case avgPool(input: Ref, output: Ref, ceil: Bool)
@@ -75,14 +74,17 @@ struct Graph {
     /// Appends a conv op; `output` nil makes a new buffer. Returns the output.
     @discardableResult
     mutating func conv(_ x: Ref, _ weight: String, bn: String?, bias: String? = nil, cout: Int, k: Int,
-                       stride: Int = 1, relu: Bool, into output: Ref? = nil, accumulate: Bool = false) -> Ref {
+                       stride: Int = 1, relu: Bool, into output: Ref? = nil, accumulate: Bool = false,
+                       skip: Ref? = nil) -> Ref {
         let pad = k / 2
         let oh = Graph.outSize(x.h, k: k, stride: stride, pad: pad)
         let ow = Graph.outSize(x.w, k: k, stride: stride, pad: pad)
         let out = output ?? newBuffer(cout, oh, ow)
         precondition(out.c == cout && out.h == oh && out.w == ow, "graph: \(weight) output shape mismatch")
-        convs.append(ConvSpec(weight: weight, bn: bn, bias: bias, cout: cout, cin: x.c, k: k, stride: stride, pad: pad))
-        ops.append(.conv(layer: convs.count - 1, input: x, output: out, relu: relu, accumulate: accumulate))
+        if let s = skip { precondition(s.h == x.h && s.w == x.w && k > 1, "graph: \(weight) skip shape") }
+        convs.append(ConvSpec(weight: weight, bn: bn, bias: bias, cout: cout, cin: x.c + (skip?.c ?? 0), k: k,
+                              stride: stride, pad: pad, plane: oh * ow))
+        ops.append(.conv(layer: convs.count - 1, input: x, input2: skip, output: out, relu: relu, accumulate: accumulate))
         return out
     }
 
@@ -92,20 +94,9 @@ struct Graph {
         let E = a.encoderChannels                       // stem, stage1..4
         let D = a.decoder.widths
         let ins = [E[4], D[0], D[1], D[2], D[3]]        // decoder block inputs
-        let skips = [E[3], E[2], E[1], E[0], 0]          // decoder block skips
         input = newBuffer(3, height, width)
 
-        // Concat buffers of the decoder, allocated first so the encoder can write skips into them.
-        var cat: [Ref] = []
-        for k in 0..<5 {
-            let f = 1 << (4 - k)
-            cat.append(newBuffer(ins[k] + skips[k], height / f, width / f))
-        }
-        func skip(_ k: Int) -> Ref {
-            var r = cat[k]; r.ch0 = ins[k]; r.c = skips[k]; return r
-        }
-
-        // Stem -> f0, written straight into decoder block 3's concat buffer.
+        // Stem -> f0 (decoder block 3's skip).
         let inplanes = e.widths[0]
         let f0: Ref
         switch e.stem {
@@ -113,16 +104,19 @@ struct Graph {
             let sw = e.stemWidth
             var x = conv(input, "encoder.conv1.0.weight", bn: "encoder.conv1.1", cout: sw, k: 3, stride: 2, relu: true)
             x = conv(x, "encoder.conv1.3.weight", bn: "encoder.conv1.4", cout: sw, k: 3, relu: true)
-            f0 = conv(x, "encoder.conv1.6.weight", bn: "encoder.bn1", cout: inplanes, k: 3, relu: true, into: skip(3))
+            f0 = conv(x, "encoder.conv1.6.weight", bn: "encoder.bn1", cout: inplanes, k: 3, relu: true)
         case .plain:
-            f0 = conv(input, "encoder.conv1.weight", bn: "encoder.bn1", cout: inplanes, k: 7, stride: 2, relu: true, into: skip(3))
+            f0 = conv(input, "encoder.conv1.weight", bn: "encoder.bn1", cout: inplanes, k: 7, stride: 2, relu: true)
         }
 
-        // Stage trunks: stages 1-3 live in the concat buffers of decoder blocks 2, 1, 0; stage 4 is
-        // the decoder's input.
+        // Stage trunks: the outputs of stages 1-3 stay where they are as the skips of decoder blocks
+        // 2, 1, 0; stage 4's is the decoder's input.
         let expansion = e.expansion
+        var trunks: [Ref] = []
         func trunk(_ i: Int, h: Int, w: Int) -> Ref {
-            i < 3 ? skip(2 - i) : newBuffer(e.widths[3] * expansion, h, w)
+            if i < trunks.count { return trunks[i] }
+            trunks.append(newBuffer(e.widths[i] * expansion, h, w))
+            return trunks[i]
         }
         let firstNeedsDownsample = inplanes != e.widths[0] * expansion
 
@@ -182,13 +176,14 @@ struct Graph {
             }
         }
 
-        // U-Net decoder: upsample into the head of each concat buffer, whose tail already holds the skip.
+        // U-Net decoder: upsample, then conv1 over [upsampled, skip] read in place.
+        let skipRefs: [Ref?] = [trunks[2], trunks[1], trunks[0], f0, nil]
         var d = x
         for k in 0..<5 {
-            var up = cat[k]; up.c = ins[k]
+            let up = newBuffer(ins[k], d.h * 2, d.w * 2)
             ops.append(.upsample(input: d, output: up))
             let p = "decoder.block.\(k)"
-            let t = conv(cat[k], "\(p).conv1.0.weight", bn: "\(p).conv1.1", cout: D[k], k: 3, relu: true)
+            let t = conv(up, "\(p).conv1.0.weight", bn: "\(p).conv1.1", cout: D[k], k: 3, relu: true, skip: skipRefs[k])
             d = conv(t, "\(p).conv2.0.weight", bn: "\(p).conv2.1", cout: D[k], k: 3, relu: true)
         }
         logits = conv(d, "logit.weight", bn: nil, bias: "logit.bias", cout: a.numClasses, k: 1, relu: false)

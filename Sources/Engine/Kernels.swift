@@ -15,13 +15,14 @@ func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafeP
 
 /// im2col for output rows [r0, r1) of the whole batch (row r = image r / oh, output row r % oh).
 /// col is [cin*k*k] x [(r1-r0)*ow], row-major: row (ci, ky, kx), column (r, ox).
-func im2col(_ x: UnsafePointer<Float>, cin: Int, h: Int, w: Int, n: Int, k: Int, stride: Int, pad: Int,
-            oh: Int, ow: Int, r0: Int, r1: Int, col: UnsafeMutablePointer<Float>) {
+/// Input channels [0, c1) come from x, [c1, cin) from x2 (the decoder's concat, read in place).
+func im2col(_ x: UnsafePointer<Float>, c1: Int, _ x2: UnsafePointer<Float>?, cin: Int, h: Int, w: Int, n: Int,
+            k: Int, stride: Int, pad: Int, oh: Int, ow: Int, r0: Int, r1: Int, col: UnsafeMutablePointer<Float>) {
     let cols = (r1 - r0) * ow
     let plane = h * w, rowStride = n * plane
     var dst = col
     for ci in 0..<cin {
-        let xc = x + ci * rowStride
+        let xc = ci < c1 ? x + ci * rowStride : x2! + (ci - c1) * rowStride
         for ky in 0..<k {
             for kx in 0..<k {
                 // Valid output columns for this kx: 0 <= ox*stride - pad + kx < w.

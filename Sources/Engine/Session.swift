@@ -29,8 +29,20 @@ public final class Session {
     public var arenaBytes: Int { arenaCount * MemoryLayout<Float>.size }
 
     // Tuning: im2col chunk (floats of scratch) and 1x1 output chunk (floats of output).
+    // LSTV_ENGINE_CHUNKS="im2col,pointwise" overrides them (benchmark tuning only).
     static var im2colChunkFloats = 1 << 20
     static var pointwiseChunkFloats = 1 << 19
+    static var winogradChunkFloats = 1 << 20
+    static func chunkSizes() -> (Int, Int, Int) {
+        if let e = getenv("LSTV_ENGINE_CHUNKS") {
+            let p = String(cString: e).split(separator: ",").compactMap { Int($0) }
+            if p.count == 3 { return (p[0], p[1], p[2]) }
+        }
+        return (im2colChunkFloats, pointwiseChunkFloats, winogradChunkFloats)
+    }
+
+    /// The memory plan, one line per buffer (for tuning and docs).
+    public let planDescription: String
 
     private let model: LocalizerModel          // keeps the weights alive
     private let graph: Graph
@@ -60,19 +72,24 @@ public final class Session {
         precondition(layers.count == g.convs.count, "graph and weights disagree")
 
         // --- chunking and the im2col scratch ---
+        let (im2colChunk, pointwiseChunk, winogradChunk) = Session.chunkSizes()
         var chunk = [Int](repeating: 0, count: g.ops.count)
         var colFloats = 16
         var flops = 0.0
         for (i, op) in g.ops.enumerated() {
-            guard case let .conv(l, x, y, _, _) = op else { continue }
+            guard case let .conv(l, x, _, y, _, _) = op else { continue }
             let s = layers[l].spec
             flops += 2.0 * Double(s.cout * s.cin * s.k * s.k * y.h * y.w)
             _ = x
-            if s.k == 1 && s.stride == 1 {
-                chunk[i] = max(16, Session.pointwiseChunkFloats / s.cout)
+            if layers[l].winograd {
+                let tiles = batch * ((y.h + 1) / 2) * ((y.w + 1) / 2)
+                chunk[i] = max(1, min(tiles, winogradChunk / winogradScratch(cin: s.cin, cout: s.cout, tiles: 1)))
+                colFloats = max(colFloats, winogradScratch(cin: s.cin, cout: s.cout, tiles: chunk[i]))
+            } else if s.k == 1 && s.stride == 1 {
+                chunk[i] = max(16, pointwiseChunk / s.cout)
             } else {
                 let kdim = s.cin * s.k * s.k
-                let rows = max(1, min(batch * y.h, Session.im2colChunkFloats / (kdim * y.w)))
+                let rows = max(1, min(batch * y.h, im2colChunk / (kdim * y.w)))
                 chunk[i] = rows
                 colFloats = max(colFloats, kdim * rows * y.w)
             }
@@ -87,7 +104,7 @@ public final class Session {
         touch(g.input, -1)
         for (i, op) in g.ops.enumerated() {
             switch op {
-            case let .conv(_, x, y, _, _): touch(x, i); touch(y, i)
+            case let .conv(_, x, x2, y, _, _): touch(x, i); touch(y, i); if let x2 { touch(x2, i) }
             case let .avgPool(x, y, _), let .maxPool(x, y), let .upsample(x, y), let .copy(x, y): touch(x, i); touch(y, i)
             }
         }
@@ -109,6 +126,10 @@ public final class Session {
             placed.append(b)
         }
         self.offsets = offsets
+        planDescription = (0..<nb).map { b in
+            let B = g.buffers[b]
+            return "buffer \(b): \(B.channels)x\(B.h)x\(B.w) ops \(first[b])...\(last[b]) at \(offsets[b] * 4 / 1024) KiB, \(size[b] * 4 / 1024) KiB"
+        }.joined(separator: "\n") + "\nactivations \(end * 4 / 1024) KiB + scratch \(colFloats * 4 / 1024) KiB"
         arenaCount = end + colFloats
         let raw = UnsafeMutableRawPointer.allocate(byteCount: arenaCount * 4, alignment: 64)
         arena = raw.bindMemory(to: Float.self, capacity: arenaCount)
@@ -187,8 +208,8 @@ public final class Session {
         openblas_set_num_threads(Int32(threads))
         for (i, op) in graph.ops.enumerated() {
             switch op {
-            case let .conv(l, x, y, relu, acc):
-                conv(layers[l], x, y, n: n, relu: relu, accumulate: acc, chunk: chunk[i])
+            case let .conv(l, x, x2, y, relu, acc):
+                conv(layers[l], x, x2, y, n: n, relu: relu, accumulate: acc, chunk: chunk[i])
             case let .avgPool(x, y, _):
                 // Floor and ceil modes differ only in the output size, fixed by the graph.
                 avgPool2x2(ptr(x, n), planes: x.c * n, h: x.h, w: x.w, ptr(y, n), oh: y.h, ow: y.w)
@@ -203,12 +224,19 @@ public final class Session {
         softmaxToNCHW(ptr(graph.logits, n), classes: classes, n: n, plane: height * width, out)
     }
 
-    private func conv(_ L: ConvLayer, _ x: Ref, _ y: Ref, n: Int, relu: Bool, accumulate: Bool, chunk: Int) {
+    private func conv(_ L: ConvLayer, _ x: Ref, _ x2: Ref?, _ y: Ref, n: Int, relu: Bool, accumulate: Bool, chunk: Int) {
         let s = L.spec
         let xin = ptr(x, n), yout = ptr(y, n)
+        let xin2: UnsafeMutablePointer<Float>? = x2.map { ptr($0, n) }
         let ldx = n * x.h * x.w, ldy = n * y.h * y.w
         let beta: Float = accumulate ? 1 : 0
+        if L.winograd {
+            winogradConv(x: xin, c1: x.c, x2: xin2, cin: s.cin, h: x.h, w: x.w, n: n, u: L.weight, bias: L.bias, cout: s.cout,
+                         y: yout, relu: relu, accumulate: accumulate, chunkTiles: chunk, scratch: col)
+            return
+        }
         if s.k == 1 && s.stride == 1 {
+            precondition(x2 == nil, "pointwise conv with a second input")
             // Pointwise: the input rows are the GEMM's B directly.
             var c0 = 0
             while c0 < ldy {
@@ -225,7 +253,7 @@ public final class Session {
         while r0 < rowsTotal {
             let r1 = min(rowsTotal, r0 + chunk)
             let cols = (r1 - r0) * y.w
-            im2col(xin, cin: s.cin, h: x.h, w: x.w, n: n, k: s.k, stride: s.stride, pad: s.pad,
+            im2col(xin, c1: x.c, xin2, cin: s.cin, h: x.h, w: x.w, n: n, k: s.k, stride: s.stride, pad: s.pad,
                    oh: y.h, ow: y.w, r0: r0, r1: r1, col: col)
             let c = yout + r0 * y.w
             sgemm(m: s.cout, n: cols, k: kdim, a: L.weight, lda: kdim, b: col, ldb: cols, c: c, ldc: ldy, beta: beta)

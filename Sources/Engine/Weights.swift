@@ -8,10 +8,12 @@ import Foundation
 let batchNormEps = 1e-5
 
 /// A convolution ready to run: folded weight [cout x cin*k*k] (row-major, PyTorch's OIHW order) and bias.
+/// With `winograd`, weight holds the F(2x2,3x3) transform U[16][cout][cin] instead (Winograd.swift).
 struct ConvLayer {
     var spec: ConvSpec
     var weight: UnsafeMutablePointer<Float>
     var bias: UnsafeMutablePointer<Float>
+    var winograd: Bool
     var kdim: Int { spec.cin * spec.k * spec.k }
 }
 
@@ -64,8 +66,19 @@ final class WeightStore {
         }
     }
 
-    init(file: SafeTensorsFile, convs: [ConvSpec]) throws {
+    /// Winograd is used for 3x3 stride-1 convs whose output plane (at the model's input size) is at
+    /// least `winogradMinPlane` pixels: there it saves the most work for the least extra weight
+    /// memory (U is 16/9 the size of the kernels; the wide low-resolution convs keep im2col).
+    init(file: SafeTensorsFile, convs: [ConvSpec], winogradMinPlane: Int) throws {
         try WeightStore.check(file, convs)
+        // Cost model (measured on AVX-512, scalar transforms): a tile saves 20 multiply-adds per
+        // (cin, cout) pair in the GEMMs but costs ~40 scalar operations per input and per output
+        // channel in the transforms, so Winograd only pays when cin*cout/(cin+cout) is large
+        // (>= 64). winogradMinPlane == 1 forces it on every 3x3 stride-1 conv (tests).
+        let wino = convs.map {
+            $0.k == 3 && $0.stride == 1 && $0.pad == 1 && $0.plane >= winogradMinPlane
+                && (winogradMinPlane == 1 || $0.cin * $0.cout >= 64 * ($0.cin + $0.cout))
+        }
         // One block: each conv's weights then bias, every piece starting on a 64-byte boundary.
         func round16(_ n: Int) -> Int { (n + 15) & ~15 }
         var offsets: [(Int, Int)] = []
@@ -73,6 +86,7 @@ final class WeightStore {
         for c in convs {
             let w = total
             total += round16(c.cout * c.cin * c.k * c.k)
+            if wino[offsets.count] { total = w + round16(16 * c.cout * c.cin) }
             offsets.append((w, total))
             total += round16(c.cout)
         }
@@ -83,7 +97,11 @@ final class WeightStore {
         // Every stored property is set: if a read below throws, deinit frees `base`.
         do {
             for (i, c) in convs.enumerated() {
-                let w = base + offsets[i].0, b = base + offsets[i].1
+                let b = base + offsets[i].1
+                // Winograd convs fold into a temporary, then transform into their slot.
+                let kernel = wino[i] ? UnsafeMutablePointer<Float>.allocate(capacity: c.cout * c.cin * 9) : base + offsets[i].0
+                defer { if wino[i] { kernel.deallocate() } }
+                let w = kernel
                 try file.readFloats(file.tensors[c.weight]!, into: w)
                 let kdim = c.cin * c.k * c.k
                 if let bn = c.bn {
@@ -101,7 +119,8 @@ final class WeightStore {
                 } else if let bias = c.bias {
                     try file.readFloats(file.tensors[bias]!, into: b)
                 }
-                layers.append(ConvLayer(spec: c, weight: w, bias: b))
+                if wino[i] { winogradWeights(kernel, cout: c.cout, cin: c.cin, into: base + offsets[i].0) }
+                layers.append(ConvLayer(spec: c, weight: base + offsets[i].0, bias: b, winograd: wino[i]))
             }
         }
     }

@@ -19,38 +19,50 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
 
 final class GoldenTests: XCTestCase {
     let tolerance: Float = 5e-5
+    /// Kernel policies: the default (Winograd for large planes), Winograd for every 3x3 stride-1 conv
+    /// (odd 3x3 and 5x5 planes exercise the tile clipping), and im2col everywhere.
+    let policies = [400, 1, Int.max]
 
     func testBottleneckGreyBatchOfTwo() throws {
-        let model = try LocalizerModel(contentsOf: fixture("golden_bottleneck.safetensors"))
         let cases = try SafeTensorsFile(url: fixture("golden_bottleneck_cases.safetensors"))
         let grey = try cases.floats("grey"), want = try cases.floats("probs_grey")
         XCTAssertEqual(cases.tensors["grey"]!.shape, [2, 160, 160])
-        let session = try model.makeSession(batch: 2, threads: 2)
-        let got = try session.run(grey: grey)
-        let d = maxAbsDiff(got, want)
-        XCTAssertLessThan(d, tolerance, "bottleneck grey: max |engine - PyTorch| = \(d)")
+        for policy in policies {
+            let model = try LocalizerModel(contentsOf: fixture("golden_bottleneck.safetensors"), winogradMinPlane: policy)
+            let session = try model.makeSession(batch: 2, threads: 2)
+            let got = try session.run(grey: grey)
+            let d = maxAbsDiff(got, want)
+            XCTAssertLessThan(d, tolerance, "bottleneck grey, winograd >= \(policy): max |engine - PyTorch| = \(d)")
+        }
     }
 
     func testBottleneckFloatNonSquare() throws {
-        let model = try LocalizerModel(contentsOf: fixture("golden_bottleneck.safetensors"))
         let cases = try SafeTensorsFile(url: fixture("golden_bottleneck_cases.safetensors"))
         let x = try cases.floats("input_float"), want = try cases.floats("probs_float")
         let shape = cases.tensors["input_float"]!.shape
         XCTAssertNotEqual(shape[2], shape[3])
-        let session = try model.makeSession(batch: 1, threads: 1, height: shape[2], width: shape[3])
-        let d = maxAbsDiff(try session.run(input: x), want)
-        XCTAssertLessThan(d, tolerance, "bottleneck float \(shape): max diff \(d)")
+        for policy in policies {
+            let model = try LocalizerModel(contentsOf: fixture("golden_bottleneck.safetensors"), winogradMinPlane: policy)
+            let session = try model.makeSession(batch: 1, threads: 1, height: shape[2], width: shape[3])
+            let d = maxAbsDiff(try session.run(input: x), want)
+            XCTAssertLessThan(d, tolerance, "bottleneck float \(shape), winograd >= \(policy): max diff \(d)")
+        }
     }
 
     func testBasicPlainStemMaxPool() throws {
-        let model = try LocalizerModel(contentsOf: fixture("golden_basic.safetensors"))
-        XCTAssertEqual(model.metadata.architecture.encoder.block, .basic)
-        XCTAssertEqual(model.metadata.architecture.encoder.stemPool, .max)
         let cases = try SafeTensorsFile(url: fixture("golden_basic_cases.safetensors"))
         let x = try cases.floats("input_float"), want = try cases.floats("probs_float")
-        let session = try model.makeSession(batch: 2, threads: 2)
-        let d = maxAbsDiff(try session.run(input: x), want)
-        XCTAssertLessThan(d, tolerance, "basic: max diff \(d)")
+        for policy in policies {
+            let model = try LocalizerModel(contentsOf: fixture("golden_basic.safetensors"), winogradMinPlane: policy)
+            XCTAssertEqual(model.metadata.architecture.encoder.block, .basic)
+            XCTAssertEqual(model.metadata.architecture.encoder.stemPool, .max)
+            let wino = model.weights.layers.filter(\.winograd).count
+            if policy == 1 { XCTAssertEqual(wino, model.weights.layers.filter { $0.spec.k == 3 && $0.spec.stride == 1 }.count) }
+            if policy == Int.max { XCTAssertEqual(wino, 0) }
+            let session = try model.makeSession(batch: 2, threads: 2)
+            let d = maxAbsDiff(try session.run(input: x), want)
+            XCTAssertLessThan(d, tolerance, "basic, winograd >= \(policy): max diff \(d)")
+        }
     }
 
     func testF16WeightsLoad() throws {

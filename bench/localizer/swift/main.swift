@@ -3,6 +3,7 @@
 // per setting) next to PyTorch and onnxruntime.
 //
 //   localizer-bench --model M.safetensors [--batch 8] [--threads 2] [--seconds 4] [--cases C.safetensors]
+//                   [--winograd-min-plane 400]
 //
 // --cases: a file with "input" (n x 3 x H x W, normalised) and "probs" (PyTorch's output): the run
 // uses that input and reports the max |engine - PyTorch| over the probabilities it computed.
@@ -27,6 +28,12 @@ func peakRSSBytes() -> Int {
     return -1
 }
 
+func cpuSeconds() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6
+}
+
 func now() -> Double {
     var t = timespec()
     clock_gettime(CLOCK_MONOTONIC, &t)
@@ -43,9 +50,11 @@ let seconds = Double(arg("--seconds") ?? "4")!
 
 do {
     let t0 = now()
-    let model = try LocalizerModel(contentsOf: URL(fileURLWithPath: modelPath))
+    let minPlane = Int(arg("--winograd-min-plane") ?? "400")!
+    let model = try LocalizerModel(contentsOf: URL(fileURLWithPath: modelPath), winogradMinPlane: minPlane)
     let loadSeconds = now() - t0
     let session = try model.makeSession(batch: batch, threads: threads)
+    if CommandLine.arguments.contains("--plan") { FileHandle.standardError.write(Data((session.planDescription + "\n").utf8)) }
     let per = session.inputCountPerImage
     var input = [Float](repeating: 0, count: batch * per)
     var expected: [Float]? = nil
@@ -65,12 +74,13 @@ do {
     }
     try once(); try once()  // warm-up: OpenBLAS threads, page faults in the arena
     var times: [Double] = []
-    let start = now()
+    let start = now(), cpuStart = cpuSeconds()
     while times.count < 5 || (now() - start < seconds && times.count < 200) {
         let a = now()
         try once()
         times.append(now() - a)
     }
+    let cpuPerSlice = (cpuSeconds() - cpuStart) / Double(times.count * batch)
     times.sort()
     let median = times[times.count / 2]
     var maxDiff: Float = -1
@@ -83,6 +93,7 @@ do {
     let result: [String: Any] = [
         "runtime": "engine", "batch": batch, "threads": threads, "iterations": times.count,
         "ms_per_slice": median * 1000 / Double(batch), "ms_per_batch_min": times[0] * 1000,
+        "cpu_ms_per_slice": cpuPerSlice * 1000, "winograd_min_plane": minPlane,
         "gflop_per_slice": session.flopsPerImage / 1e9,
         "gflops": session.flopsPerImage * Double(batch) / median / 1e9,
         "peak_rss_mb": Double(peakRSSBytes()) / 1e6, "weights_file_mb": Double(fileBytes) / 1e6,
