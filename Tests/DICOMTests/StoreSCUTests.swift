@@ -183,6 +183,47 @@ final class StoreSCUTests: XCTestCase {
         }
     }
 
+    /// The node's own SCP with no free association slot answers rejected-transient: retry later.
+    func testBusyPeerIsATransientRejection() throws {
+        final class Refuser: StoreSCPDelegate, @unchecked Sendable {
+            func shouldAccept(_ association: AssociationInfo) -> AssociationDecision { .accept }
+            func storeWillBegin(_ request: StoreRequest) -> StoreBeginDecision { .refuse(.outOfResources) }
+            func storeDidEnd(_ request: StoreRequest, temporaryPath: String) -> DIMSEStatus { .processingFailure }
+            func log(level: Int, _ message: String) {}
+        }
+        let port = try freePort()
+        let scp = try StoreSCP(configuration: StoreSCPConfiguration(aeTitle: "BUSY", port: UInt16(port), maxAssociations: 0),
+                               delegate: Refuser())
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread { _ = scp.run(graceSeconds: 1); done.signal() }
+        defer { scp.stop(); done.wait() }
+        XCTAssertThrowsError(try StoreSCU.send(files: [files[0]], to: DicomPeer(aeTitle: "BUSY", host: "127.0.0.1", port: port),
+                                               callingAETitle: "LSTVTEST", timeoutSeconds: 5)) { error in
+            guard case let StoreSCUError.associationRejected(permanent, reason) = error else {
+                return XCTFail("expected associationRejected, got \(error)")
+            }
+            XCTAssertFalse(permanent, reason)
+        }
+    }
+
+    /// A C-STORE failure status is returned, not thrown: the caller decides (dead letter, retry).
+    func testFailureStatusIsReturnedPerFile() throws {
+        final class Full: StoreSCPDelegate, @unchecked Sendable {
+            func shouldAccept(_ association: AssociationInfo) -> AssociationDecision { .accept }
+            func storeWillBegin(_ request: StoreRequest) -> StoreBeginDecision { .refuse(.outOfResources) }
+            func storeDidEnd(_ request: StoreRequest, temporaryPath: String) -> DIMSEStatus { .processingFailure }
+            func log(level: Int, _ message: String) {}
+        }
+        let port = try freePort()
+        let scp = try StoreSCP(configuration: StoreSCPConfiguration(aeTitle: "FULL", port: UInt16(port)), delegate: Full())
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread { _ = scp.run(graceSeconds: 1); done.signal() }
+        defer { scp.stop(); done.wait() }
+        let statuses = try StoreSCU.send(files: Array(files.prefix(2)), to: DicomPeer(aeTitle: "FULL", host: "127.0.0.1", port: port),
+                                         callingAETitle: "LSTVTEST", timeoutSeconds: 5)
+        XCTAssertEqual(statuses, [.outOfResources, .outOfResources])
+    }
+
     func testPeerParsing() {
         XCTAssertEqual(DicomPeer(parsing: "PACS@10.0.0.5:104"), DicomPeer(aeTitle: "PACS", host: "10.0.0.5", port: 104))
         XCTAssertNil(DicomPeer(parsing: "PACS@host"))
