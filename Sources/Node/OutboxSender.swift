@@ -70,6 +70,15 @@ public final class OutboxSender: @unchecked Sendable {
         do {
             let statuses = try StoreSCU.send(files: items.map(\.path), to: peer, callingAETitle: callingAETitle)
             for (item, status) in zip(items, statuses) { record(item, status: status) }
+        } catch StoreSCUError.noPresentationContext(let why) {
+            // The destination does not take one of the SOP classes: that will not change by
+            // retrying, but it must not hold back the objects it does take.
+            if items.count > 1 {
+                for item in items { deliver([item], to: d) }
+            } else if let item = items.first {
+                try? pipeline.markDead(item.id, status: nil, error: "destination does not accept this SOP class: \(why)")
+                logger.error("delivery refused (SOP class not accepted); dead", metadata: meta)
+            }
         } catch StoreSCUError.associationRejected(let permanent, let reason) where permanent {
             logger.error("destination rejected the association permanently; deliveries dead", metadata: meta.merging(["reason": "\(reason)"]) { $1 })
             for item in items { try? pipeline.markDead(item.id, status: nil, error: "association rejected: \(reason)") }
