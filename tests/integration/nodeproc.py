@@ -21,6 +21,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -30,6 +31,11 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+#: The small localizer model the tests run the node with (the analysis tests' fixture): ingestion
+#: tests do not care what the model says, and a small one keeps analysis cheap on CI's 2 cores.
+#: ``LSTV_TEST_MODEL`` overrides it; a test may pass ``config={"model": ...}`` itself.
+TEST_MODEL = Path(__file__).resolve().parent / "fixtures" / "analyze" / "reference_small.safetensors"
 
 #: The AE title the node answers to in the tests (the product default).
 NODE_AE = "LSTVNODE"
@@ -151,8 +157,9 @@ def run_psql(url: str, sql: str, check: bool = True) -> str:
 class Node:
     """One ``lstv-node serve`` process on its own data dir, database and port.
 
-    ``config`` (a dict) is written as the YAML file passed with ``--config`` (JSON is YAML); the
-    port, data dir, database URL, AE title and quiet period are passed as flags. stderr (logfmt)
+    ``config`` (a dict) is written as the YAML file passed with ``--config`` (JSON is YAML), with
+    ``model`` defaulting to :data:`TEST_MODEL`; the port, data dir, database URL, AE title and
+    quiet period are passed as flags. stderr (logfmt)
     goes to ``log_path``; :meth:`log` reads it. The object can be started again after a stop or a
     kill: same data dir, same database, same port.
     """
@@ -167,6 +174,10 @@ class Node:
         self.ae_title = ae_title
         self.quiet_seconds = quiet_seconds
         self.config = dict(config or {})
+        if "model" not in self.config:
+            model = os.environ.get("LSTV_TEST_MODEL") or (str(TEST_MODEL) if TEST_MODEL.is_file() else None)
+            if model:
+                self.config["model"] = model
         self.log_path = Path(log_path) if log_path else self.data_dir.parent / f"{self.data_dir.name}-node.log"
         self.proc: subprocess.Popen | None = None
         self._log_file = None
@@ -390,11 +401,24 @@ def dataset_bytes(path: Path) -> bytes:
 
 
 class StoreResult:
-    """What a sender saw: one entry per file, the status or None (no response / association gone)."""
+    """What a sender saw: one entry per file, the status or None (no response / association gone).
+
+    Safe to read from another thread while :func:`send_files` fills it (e.g. to kill the node after
+    the 30th acknowledgement)."""
 
     def __init__(self):
-        self.statuses: dict[Path, int | None] = {}
+        self._lock = threading.Lock()
+        self._statuses: dict[Path, int | None] = {}
         self.errors: list[str] = []
+
+    def record(self, path: Path, status: int | None) -> None:
+        with self._lock:
+            self._statuses[Path(path)] = status
+
+    @property
+    def statuses(self) -> dict[Path, int | None]:
+        with self._lock:
+            return dict(self._statuses)
 
     @property
     def acknowledged(self) -> list[Path]:
@@ -439,10 +463,10 @@ def send_files(port: int, files: Sequence[Path], *, called_ae: str = NODE_AE, ca
                 status = assoc.send_c_store(Path(f))
             except Exception as e:  # association died under us (kill -9) or no context
                 result.errors.append(f"{f.name}: {type(e).__name__}: {e}")
-                result.statuses[Path(f)] = None
+                result.record(f, None)
                 break
             code = int(status.Status) if "Status" in status else None
-            result.statuses[Path(f)] = code
+            result.record(f, code)
             if code is None and not assoc.is_established:
                 break
             if pause:

@@ -85,20 +85,18 @@ def tree(root: Path) -> set[str]:
 
 
 def assert_spool_clean(node, allowed_instances: set[Path] = frozenset()):
-    """Nothing under the data dir but the spool skeleton and the allowed instance files (all under
-    spool/instances/<uid>/<uid>/<uid>.dcm with valid UIDs); spool/incoming empty."""
+    """No file anywhere under the data dir but the allowed instance files; under spool/ nothing but
+    incoming/ (empty) and instances/<uid>/<uid>/<uid>.dcm with valid UIDs."""
     files = {p for p in node.data_dir.rglob("*") if p.is_file()}
-    assert files == set(allowed_instances), f"unexpected files in the data dir: {sorted(map(str, files - set(allowed_instances)))}"
-    for p in node.data_dir.rglob("*"):
-        rel = p.relative_to(node.data_dir).parts
-        assert rel[0] == "spool", f"{p} outside spool/"
-        if len(rel) > 1:
-            assert rel[1] in ("incoming", "instances"), f"unexpected {p}"
-        if len(rel) > 2:
-            assert rel[1] == "instances", f"{p} left in spool/incoming"
-            for part in rel[2:]:
-                uid = part[:-4] if part.endswith(".dcm") else part
-                assert valid_uid(uid), f"spool path component {part!r} is not a valid UID ({p})"
+    assert files == set(allowed_instances), \
+        f"unexpected files in the data dir: {sorted(map(str, files - set(allowed_instances)))}"
+    for p in node.spool.rglob("*"):
+        rel = p.relative_to(node.spool).parts
+        assert rel[0] in ("incoming", "instances"), f"unexpected {p}"
+        assert rel[0] == "instances" or len(rel) == 1, f"{p} left in spool/incoming"
+        for part in rel[1:]:
+            uid = part[:-4] if part.endswith(".dcm") else part
+            assert valid_uid(uid), f"spool path component {part!r} is not a valid UID ({p})"
 
 
 def valid_uid(s: str) -> bool:
