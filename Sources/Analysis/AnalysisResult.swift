@@ -75,9 +75,12 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
     public var riskThresholds: RiskThresholds
     public var ladder: LadderCheck
     public var slice: AnalysedSlice
+    /// The middle slice's neighbours analysed too (nil when disabled): spread of points and entropy.
+    public var neighbourSpread: NeighbourSpread?
 
     enum CodingKeys: String, CodingKey {
         case levels, risk, riskEntropy = "risk_entropy", riskThresholds = "risk_thresholds", ladder, slice
+        case neighbourSpread = "neighbour_spread"
     }
 
     /// Puts the pieces together after the network ran on `stack`'s middle slice: maps the grid points
@@ -109,6 +112,7 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
             riskThresholds: riskThresholds,
             ladder: LevelLadder.check(ladderPoints, thresholds: ladderThresholds),
             slice: AnalysedSlice(index: stack.middleIndex, count: stack.count, sopInstanceUID: mid.sopInstanceUID,
-                                 rows: mid.rows, columns: mid.columns, ordering: stack.ordering))
+                                 rows: mid.rows, columns: mid.columns, ordering: stack.ordering),
+            neighbourSpread: nil)
     }
 }

@@ -10,15 +10,19 @@ public final class Analyzer {
     public let model: LocalizerModel
     public var riskThresholds: RiskThresholds
     public var ladderThresholds: LadderThresholds
+    /// Slices on each side of the middle one also analysed (0: the reference's single slice).
+    public let neighbours: Int
     private let session: Session
     private let normalization: InputNormalization
 
-    public init(model: LocalizerModel, threads: Int = 1, riskThresholds: RiskThresholds = .default,
+    public init(model: LocalizerModel, threads: Int = 1, neighbours: Int = 0, riskThresholds: RiskThresholds = .default,
                 ladderThresholds: LadderThresholds = .default) throws {
         self.model = model
         self.riskThresholds = riskThresholds
         self.ladderThresholds = ladderThresholds
-        session = try model.makeSession(batch: 1, threads: threads)
+        self.neighbours = max(0, neighbours)
+        // One batch holds the middle slice and its neighbours: one pass through the network.
+        session = try model.makeSession(batch: 1 + 2 * self.neighbours, threads: threads)
         let n = model.normalization
         normalization = InputNormalization(scale: n.scale, mean: n.mean, std: n.std)
     }
@@ -39,20 +43,61 @@ public final class Analyzer {
 
     public func run(_ stack: SliceStack) throws -> Output {
         let rows = model.inputHeight, columns = model.inputWidth
-        let slice = Preprocess.middleSlice(of: stack, rows: rows, columns: columns)
-        let input = try Preprocess.networkInput(slice, normalization: normalization, channels: model.metadata.input.channels)
-        let probabilities = try session.run(input: input)
+        let range = IntensityRange(of: stack)
+        // The middle slice first (the reference metrics), then its neighbours inside the stack.
+        let mid = stack.middleIndex
+        var indices = [mid]
+        if neighbours > 0 {
+            for d in 1...neighbours { indices += [mid - d, mid + d].filter { $0 >= 0 && $0 < stack.count } }
+        }
+        var input: [Float] = []
+        for i in indices {
+            let s = stack.slices[i]
+            let u8 = resizeBilinearLikeOpenCV(Preprocess.scaleTo8Bit(s.pixels, range: range), srcRows: s.rows, srcCols: s.columns,
+                                              dstRows: rows, dstCols: columns)
+            input += try Preprocess.networkInput(u8, normalization: normalization, channels: model.metadata.input.channels)
+        }
+        let all = try session.run(input: input)
+        let perImage = model.classes.count * rows * columns
+        let probabilities = Array(all[0..<perImage])
         let metrics = try Metrics.levels(probabilities: probabilities, classes: model.classes, rows: rows, columns: columns)
-        let result = try AnalysisResult.assemble(metrics: metrics, gridRows: rows, gridColumns: columns, stack: stack,
+        var result = try AnalysisResult.assemble(metrics: metrics, gridRows: rows, gridColumns: columns, stack: stack,
                                                  riskThresholds: riskThresholds, ladderThresholds: ladderThresholds)
+        if indices.count > 1 {
+            result.neighbourSpread = try spread(indices: indices, probabilities: all, perImage: perImage, stack: stack)
+        }
         let plane = rows * columns
         let heatmaps = LevelName.allCases.map { level -> [Float] in
             guard let c = model.classes.firstIndex(of: level.displayName) else { return [] }
             return Array(probabilities[(c * plane)..<((c + 1) * plane)])
         }
-        let original = Preprocess.scaleTo8Bit(stack.middle.pixels, range: IntensityRange(of: stack))
+        let original = Preprocess.scaleTo8Bit(stack.middle.pixels, range: range)
         return Output(result: result, stack: stack, middleSlice8Bit: original, heatmaps: heatmaps,
                       gridRows: rows, gridColumns: columns)
+    }
+
+    private func spread(indices: [Int], probabilities: [Float], perImage: Int, stack: SliceStack) throws -> NeighbourSpread {
+        let rows = model.inputHeight, columns = model.inputWidth
+        var metrics: [[LevelName: LevelMetrics]] = []
+        var px: [[LevelName: PixelPoint]] = []
+        var mm: [[LevelName: SIMD3<Double>]] = []
+        let geometryEverywhere = indices.allSatisfy { stack.slices[$0].geometry != nil }
+        for (k, i) in indices.enumerated() {
+            let m = try Metrics.levels(probabilities: Array(probabilities[(k * perImage)..<((k + 1) * perImage)]),
+                                       classes: model.classes, rows: rows, columns: columns)
+            metrics.append(m)
+            let s = stack.slices[i]
+            var p: [LevelName: PixelPoint] = [:], q: [LevelName: SIMD3<Double>] = [:]
+            for (level, lm) in m {
+                guard let g = lm.point else { continue }
+                let o = Geometry.toOriginal(g, gridRows: rows, gridColumns: columns, rows: s.rows, columns: s.columns)
+                p[level] = o
+                if let geo = s.geometry { q[level] = geo.patientPosition(of: o) }
+            }
+            px.append(p)
+            mm.append(q)
+        }
+        return NeighbourSpread.summarise(sliceIndices: indices, metrics: metrics, pointsPx: px, pointsMm: geometryEverywhere ? mm : nil)
     }
 
     /// Reads the files of one series and analyses it.

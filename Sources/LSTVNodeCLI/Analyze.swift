@@ -15,6 +15,7 @@ struct Analyze: ParsableCommand {
     @Option(help: "Model file (default: the model configured for the node, else the bundled one).") var model: String?
     @Option(help: "Output format: table, json or csv.") var format: Format = .table
     @Option(help: "Write the output to this file instead of stdout.") var output: String?
+    @Option(help: "Neighbouring slices on each side also analysed for the spread (default: neighbour_slices, 2).") var neighbours: Int?
     @Argument(help: "DICOM files or folders.") var paths: [String]
 
     func run() throws {
@@ -25,7 +26,8 @@ struct Analyze: ParsableCommand {
             // Not a usage error: exit 1 with the loader's message (it names the tensor at fault).
             throw ConfigurationError("cannot load model \(modelURL.path): \(error)")
         }
-        let analyzer = try Analyzer(model: localizer, threads: config.analysisThreads, riskThresholds: config.riskThresholds)
+        let analyzer = try Analyzer(model: localizer, threads: config.analysisThreads, neighbours: neighbours ?? config.neighbourSlices,
+                                    riskThresholds: config.riskThresholds)
         let (series, unreadable) = try SeriesScanner(router: config.routing.compiled()).scan(paths)
         for u in unreadable { warn("not DICOM or unreadable, skipped: \(u.path) (\(u.reason))") }
         let routed = series.filter { $0.route == .localizer }

@@ -28,7 +28,7 @@ public struct SeriesAnalysisReport: Encodable {
 
     enum Keys: String, CodingKey {
         case study_instance_uid, series_instance_uid, series_description, instances, model, status, error
-        case risk, risk_entropy, risk_thresholds, ladder, levels, slice
+        case risk, risk_entropy, risk_thresholds, ladder, levels, slice, neighbour_spread
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -46,6 +46,7 @@ public struct SeriesAnalysisReport: Encodable {
             try c.encode(r.ladder, forKey: .ladder)
             try c.encode(r.levels, forKey: .levels)
             try c.encode(r.slice, forKey: .slice)
+            try c.encode(r.neighbourSpread, forKey: .neighbour_spread)
         } else {
             try c.encode("failed", forKey: .status)
             try c.encode(error ?? "unknown error", forKey: .error)
@@ -95,9 +96,13 @@ public struct SeriesAnalysisReport: Encodable {
                 let m = a.levels[level]!
                 let px = m.pointPx.map { String(format: "[%.1f, %.1f]", $0.row, $0.column) } ?? "-"
                 let mm = m.pointMm.map { String(format: "[%.1f, %.1f, %.1f]", $0.x, $0.y, $0.z) } ?? "-"
+                let spread = a.neighbourSpread.flatMap { n in n.levels[level].map { l in
+                    "  spread " + (l.pointSpread.map { String(format: "%.1f ", $0) + n.unit } ?? "-")
+                        + String(format: " entropy ±%.3f (%d/%d slices)", l.entropyStd, l.foundIn, n.sliceIndices.count)
+                } } ?? ""
                 lines.append("  " + level.displayName.padding(toLength: 6, withPad: " ", startingAt: 0)
                              + String(format: "  %.4f  %7.4f  %7.4f  ", m.peakConfidence, m.entropy, m.spatialEntropy)
-                             + px.padding(toLength: 20, withPad: " ", startingAt: 0) + " " + mm)
+                             + px.padding(toLength: 20, withPad: " ", startingAt: 0) + " " + mm + spread)
             }
         }
         return lines.joined(separator: "\n")

@@ -32,6 +32,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var modelPath: String?
     /// OpenBLAS threads per analysis.
     public var analysisThreads = 1
+    /// Slices on each side of the middle one also run through the network, for the spread of each
+    /// level's point and entropy across slices (0 = the reference's single slice only).
+    public var neighbourSlices = 2
     /// LSTV suspicion from the L5/S1 entropy: high above `high`, medium from `medium` to `high`.
     public var riskThresholds = RiskThresholds.default
     /// Known DICOM peers: results go back to the sender by looking its calling AE title up here.
@@ -79,6 +82,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         _ = try routing.compiled()
         if let p = riskThresholds.problem { throw ConfigurationError("risk_thresholds: \(p)") }
         guard (1...64).contains(analysisThreads) else { throw ConfigurationError("analysis_threads must be 1…64") }
+        guard (0...8).contains(neighbourSlices) else { throw ConfigurationError("neighbour_slices must be 0…8") }
         guard (1...16).contains(analysisWorkers) else { throw ConfigurationError("analysis_workers must be 1…16") }
         for p in peers + results.destinations where p.aeTitle.isEmpty || p.aeTitle.count > 16 || !(1...65535).contains(p.port) {
             throw ConfigurationError("peer \(p.aeTitle)@\(p.host):\(p.port): AE title must be 1–16 characters and port 1–65535")
@@ -112,6 +116,7 @@ struct ConfigurationFile: Decodable {
     var routing: RoutingConfiguration?
     var model: String?
     var analysis_threads: Int?
+    var neighbour_slices: Int?
     var risk_thresholds: RiskThresholds?
     var peers: [DicomPeerConfiguration]?
     var results: ResultsConfiguration?
@@ -135,6 +140,7 @@ struct ConfigurationFile: Decodable {
         if let v = routing { c.routing = v }
         if let v = model { c.modelPath = v }
         if let v = analysis_threads { c.analysisThreads = v }
+        if let v = neighbour_slices { c.neighbourSlices = v }
         if let v = risk_thresholds { c.riskThresholds = v }
         if let v = peers { c.peers = v }
         if let v = results { c.results = v }
