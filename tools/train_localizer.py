@@ -28,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from lstv_tools.data import (CLASSES, CLASS_INDEX, DISCS, LADDER, SIZE, load_all, resize160,  # noqa: E402
                              sha256_text, split_subjects, default_data_root)
+from lstv_tools import model_file  # noqa: E402
 from lstv_tools.net import Net  # noqa: E402
 from lstv_tools.train_eval import score_case, summarize, true_points_160  # noqa: E402
 
@@ -52,8 +53,8 @@ def parse_args():
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "lstv-localizer.safetensors"))
     ap.add_argument("--validation-out", default=os.path.join(ROOT, "models", "VALIDATION_PYTORCH.json"))
     ap.add_argument("--cache", default=os.path.join(ROOT, "models", "cache"))
-    ap.add_argument("--arch", default="r34h", choices=sorted(ARCHS))
-    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--arch", default="r18h", choices=sorted(ARCHS))
+    ap.add_argument("--steps", type=int, default=1200)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--weight-decay", type=float, default=1e-4)
@@ -65,7 +66,7 @@ def parse_args():
     ap.add_argument("--split-seed", type=int, default=0)
     ap.add_argument("--val-fraction", type=float, default=0.2)
     ap.add_argument("--eval-every", type=int, default=0, help="evaluate every N steps (0: only at the end)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1: on a shared 2-core machine, 2 threads were 3-5x slower)")
     ap.add_argument("--name", default="lstv-localizer")
     ap.add_argument("--version", default="1.0.0")
     ap.add_argument("--no-save", action="store_true")
@@ -188,6 +189,7 @@ def main():
     t_start = time.time()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
+    cv2.setNumThreads(1)
     torch.use_deterministic_algorithms(True)
     rng = np.random.RandomState(args.seed)
 
@@ -262,17 +264,7 @@ def main():
         "threads": args.threads, "torch": torch.__version__,
     }
 
-    # Save as float16 and validate the saved weights (what ships).
-    state = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    cases = evaluate(model, val_samples, mean, std)
-    summ = report(cases)
-    vol_cases = evaluate(model, val_samples, mean, std, offsets=tuple(range(-3, 4)))
-    vol_summ = report([c for c in vol_cases if c["source"].startswith("fcs")])
-    print(f"validation (float16 weights): {short(summ)}", flush=True)
-    print(f"validation volumes, all slices -3..+3: {short(vol_summ)}", flush=True)
-    print(f"training time {train_time / 60:.1f} min", flush=True)
-
+    # Float16 weights (what ships): saved with lstv_tools.model_file, read back, and validated from the file.
     training_meta = {
         "data_version": "sha256:" + data_version,
         "data": "../shared/data/lumbar (tianchi_spark_2d, vesal_png_2d, fastcleverseg IVD + VB2)",
@@ -281,11 +273,31 @@ def main():
         "excluded_subjects": excluded,
         "recipe": recipe,
     }
+    meta = model_file.build_metadata(
+        arch, name=args.name, version=args.version, classes=CLASSES, scale=255.0, mean=[mean] * 3, std=[std] * 3,
+        source=f"trained by tools/train_localizer.py ({args.arch}, {args.steps} steps, seed {args.seed}) on "
+               f"../shared/data/lumbar index.json sha256 {data_version}",
+        training=training_meta)
+    out_path = args.out if not args.no_save else os.path.join(args.cache, "last-run.safetensors")
+    os.makedirs(os.path.dirname(out_path), exist_ok=True)
+    model_file.save_model(out_path, model.state_dict(), meta, dtype=torch.float16)
+    model_file.verify_round_trip(out_path, model.state_dict(), meta, dtype=torch.float16)
+    shipped, _ = model_file.net_from_file(out_path)
+
+    cases = evaluate(shipped, val_samples, mean, std)
+    summ = report(cases)
+    vol_cases = evaluate(shipped, val_samples, mean, std, offsets=tuple(range(-3, 4)))
+    vol_summ = report([c for c in vol_cases if c["source"].startswith("fcs")])
+    print(f"validation (float16 file): {short(summ)}", flush=True)
+    print(f"validation volumes, all slices -3..+3: {short(vol_summ)}", flush=True)
+    print(f"training time {train_time / 60:.1f} min", flush=True)
+
     out = {
-        "model": args.name, "version": args.version, "classes": CLASSES, "architecture": arch,
+        "model": args.name, "version": args.version, "file_sha256": model_file.sha256_file(out_path),
+        "classes": CLASSES, "architecture": arch,
         "normalization": {"scale": 255.0, "mean": [mean] * 3, "std": [std] * 3},
         "data_version": "sha256:" + data_version, "validation_subjects": val_ids,
-        "decode": "per class, mean (row, col) of pixels with p > 0.5 (float16 weights as saved)",
+        "decode": "per class, mean (row, col) of pixels with p > 0.5; weights read back from the float16 file",
         "validation": summ, "validation_volumes_all_slices": vol_summ,
         "cases": [{"subject_id": c["subject_id"], "source": c["source"], "errors_px160": c["result"]["errors"],
                    "missing": c["result"]["missing"], "shifted": c["result"]["shifted"],
@@ -296,26 +308,9 @@ def main():
     if args.no_save:
         print(json.dumps(summ, indent=1))
         return
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    meta = {
-        "format": "lstv-localizer/1", "name": args.name, "version": args.version,
-        "architecture": json.dumps(arch), "classes": json.dumps(CLASSES),
-        "input": json.dumps({"height": SIZE, "width": SIZE, "channels": 3}),
-        "normalization": json.dumps(out["normalization"]),
-        "source": f"trained by tools/train_localizer.py ({args.arch}, {args.steps} steps, seed {args.seed}) "
-                  f"on ../shared/data/lumbar index sha256 {data_version}",
-        "training": json.dumps(training_meta),
-    }
-    save_model(args.out, state, meta)
     with open(args.validation_out, "w") as f:
         json.dump(out, f, indent=1)
     print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.1f} MB) and {args.validation_out}", flush=True)
-
-
-def save_model(path, state, meta):
-    """docs/MODEL_FORMAT.md: the state_dict under the reference names, metadata in __metadata__."""
-    from safetensors.torch import save_file
-    save_file({k: v.contiguous() for k, v in state.items()}, path, metadata=meta)
 
 
 if __name__ == "__main__":
