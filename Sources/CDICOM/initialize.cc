@@ -3,6 +3,7 @@
 #include "dcmtk/dcmdata/dcrledrg.h"
 #include "dcmtk/dcmjpeg/djdecode.h"
 #include "dcmtk/dcmjpls/djdecode.h"
+#include "dcmtk/dcmnet/dul.h"
 #include "dcmtk/oflog/oflog.h"
 #include "cdicom.h"
 
@@ -16,6 +17,9 @@ void cdicom_initialize(int dcmtk_log_level) {
         // makes a C-STORE round trip wait for the delayed ACK (about 50x slower). The SCP also sets
         // the option on each accepted socket, so this only covers DCMTK's outgoing connections.
         setenv("TCP_NODELAY", "1", 0);
+        // Peers are identified by address: no reverse DNS lookup per association (a slow DNS
+        // server would stall every incoming association, and allow lists hold addresses).
+        dcmDisableGethostbyaddr.set(OFTrue);
         DJDecoderRegistration::registerCodecs();
         DJLSDecoderRegistration::registerCodecs();
         DcmRLEDecoderRegistration::registerCodecs();

@@ -90,7 +90,8 @@ void storeProgress(void *data, T_DIMSE_StoreProgress *progress, T_DIMSE_C_StoreR
                                                           ctx->tmpPath.c_str());
 }
 
-void handleStore(cdicom_scp *scp, T_ASC_Association *assoc, T_ASC_PresentationContextID presID,
+// Returns false when the association can no longer be used (it has been aborted).
+bool handleStore(cdicom_scp *scp, T_ASC_Association *assoc, T_ASC_PresentationContextID presID,
                  T_DIMSE_C_StoreRQ &rq, const cdicom_association_info &info) {
     T_ASC_PresentationContext pc;
     std::string ts;
@@ -103,23 +104,31 @@ void handleStore(cdicom_scp *scp, T_ASC_Association *assoc, T_ASC_PresentationCo
         // Refused before reading: the data set still has to be drained from the wire.
         DIC_UL bytes = 0, pdvs = 0;
         OFCondition c = DIMSE_ignoreDataSet(assoc, DIMSE_NONBLOCKING, scp->config.dimse_timeout_seconds, &bytes, &pdvs);
-        if (c.bad()) { log(scp, 2, std::string("C-STORE data set could not be drained: ") + c.text()); return; }
+        if (c.bad()) {
+            log(scp, 2, std::string("C-STORE data set could not be drained, aborting: ") + c.text());
+            ASC_abortAssociation(assoc);
+            return false;
+        }
         T_DIMSE_C_StoreRSP rsp;
         memset(&rsp, 0, sizeof rsp);
         rsp.DimseStatus = status;
         rsp.DataSetType = DIMSE_DATASET_NULL;
-        DIMSE_sendStoreResponse(assoc, presID, &rq, &rsp, nullptr);
-        return;
+        return DIMSE_sendStoreResponse(assoc, presID, &rq, &rsp, nullptr).good();
     }
     StoreContext ctx{scp, &request, tmp};
     OFCondition c = DIMSE_storeProvider(assoc, presID, &rq, tmp, /*writeMetaheader*/ OFTrue, nullptr,
                                         storeProgress, &ctx, DIMSE_NONBLOCKING, scp->config.dimse_timeout_seconds);
     if (c.bad()) {
-        // The transfer broke off (or the response could not be sent). Nothing was acknowledged
-        // unless the end callback ran; a partial file is removed here.
+        // The transfer broke off, the data set was malformed at the PDV level (e.g. an odd
+        // fragment length), or the response could not be sent. Nothing was acknowledged unless the
+        // end callback ran; a partial file is removed here. The DIMSE state is unknown, so the
+        // association is aborted rather than left waiting for a response that never comes.
         if (!ctx.ended) unlink(tmp);
-        log(scp, 2, std::string("C-STORE failed: ") + c.text());
+        log(scp, 2, std::string("C-STORE failed, aborting the association: ") + c.text());
+        ASC_abortAssociation(assoc);
+        return false;
     }
+    return true;
 }
 
 void serveAssociation(cdicom_scp *scp, T_ASC_Association *assoc) {
@@ -176,7 +185,7 @@ void serveAssociation(cdicom_scp *scp, T_ASC_Association *assoc) {
             DIMSE_sendEchoResponse(assoc, presID, &msg.msg.CEchoRQ, STATUS_Success, nullptr);
             break;
         case DIMSE_C_STORE_RQ:
-            handleStore(scp, assoc, presID, msg.msg.CStoreRQ, info);
+            if (!handleStore(scp, assoc, presID, msg.msg.CStoreRQ, info)) return;
             break;
         default:
             // Only C-ECHO and C-STORE are offered; anything else is a protocol error.
