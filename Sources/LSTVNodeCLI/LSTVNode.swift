@@ -15,7 +15,7 @@ struct LSTVNode: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lstv-node",
         abstract: "A DICOM node that flags lumbosacral transitional vertebrae on sagittal T2 lumbar MRI.",
-        subcommands: [Serve.self, Analyze.self, DB.self, CheckConfig.self, SeriesCommand.self, Flags.self, Outbox.self])
+        subcommands: [Serve.self, Analyze.self, Evaluate.self, DB.self, CheckConfig.self, SeriesCommand.self, Flags.self, Outbox.self])
 }
 
 /// Options shared by every command that reads the configuration.
