@@ -38,7 +38,7 @@ trap cleanup EXIT
 tag=$peer${preload:+-nosync}
 rm -rf "$out/$tag"; mkdir -p "$out/$tag"
 start() {  # fresh directory $1
-  local dir=$1; rm -rf "$dir"; mkdir -p "$dir"
+  local dir=$1; rm -rf "$dir"; mkdir -p "$dir"; peer_dir=$dir
   ! ss -ltnH "sport = :$port" | grep -q . || { echo "port $port in use" >&2; exit 1; }
   case $peer in
     node)
@@ -63,6 +63,7 @@ stop() {
   for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -0 "$pid" 2>/dev/null && { echo "($peer ignored SIGTERM for 15 s: killed)"; kill -KILL "$pid"; }
   wait "$pid" 2>/dev/null || true; pid=""
+  rm -rf "$peer_dir"   # the received copies (500 MB each); logs and traces stay
   for _ in $(seq 100); do ss -ltnH "sport = :$port" | grep -q . || break; sleep 0.1; done
 }
 send() { local t0 t1; t0=$(date +%s.%N); storescu -aet BENCHSCU -aec "$ae" 127.0.0.1 "$port" "${files[@]}" >/dev/null 2>&1; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" -v n=${#files[@]} 'BEGIN{printf "%.2f s, %.1f images/s\n", b-a, n/(b-a)}'; }
