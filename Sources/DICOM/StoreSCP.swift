@@ -115,10 +115,8 @@ public final class StoreSCP: @unchecked Sendable {
                 }
             }
         }
-        guard let created else {
-            box.release()
-            throw DICOMError(String(cString: err))
-        }
+        // On failure deinit still runs (the object is fully initialised) and releases the box.
+        guard let created else { throw DICOMError(String(cString: err)) }
         handle = created
     }
 

@@ -29,6 +29,8 @@ public final class NodeService: @unchecked Sendable {
     private let stopRequested = NSCondition()
     private var stopping = false
     private var lastLoopBeat = Date()
+    /// Kept for the life of the service: a signal source that is released stops delivering.
+    private var signalSources: [DispatchSourceSignal] = []
     private let beatLock = NSLock()
 
     public init(configuration: NodeConfiguration) throws {
@@ -95,7 +97,7 @@ public final class NodeService: @unchecked Sendable {
         loops.name = "assembler"
         loops.start()
 
-        let signals = installSignalHandlers()
+        signalSources = installSignalHandlers()
         logger.info("listening", metadata: ["ae_title": "\(configuration.aeTitle)", "port": "\(configuration.port)",
                                            "spool": "\(spool.root)", "quiet_seconds": "\(configuration.quietSeconds)"])
         notifier.ready()
@@ -104,7 +106,6 @@ public final class NodeService: @unchecked Sendable {
         stopRequested.lock()
         while !stopping { stopRequested.wait() }
         stopRequested.unlock()
-        _ = signals
 
         logger.info("stopping: no new associations; finishing those in flight")
         notifier.stopping()
