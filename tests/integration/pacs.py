@@ -1,0 +1,329 @@
+"""Real DICOM peers for the results/outbox tests (issue 5): DCMTK ``storescp`` as a destination,
+Orthanc as a PACS, ``storescu`` as a sender, and readers for the node's outbox and flags.
+
+* :class:`StoreSCP`: a ``storescp`` process (``TCP_NODELAY=1``) writing every received object to its
+  own directory with unique file names (``+uf``), so a duplicate delivery shows up as a second file.
+  It can be started, stopped and started again on the same port and directory, with another AE title.
+* :class:`Orthanc`: ``/usr/sbin/Orthanc`` on a throw-away configuration (own storage, free DICOM and
+  HTTP ports on localhost, no authentication) and a tiny REST client.
+* :func:`storescu`: DCMTK's ``storescu`` (``TCP_NODELAY=1``), files sent as they are.
+* :func:`outbox` / :func:`flags` / :func:`wait_outbox`: ``lstv-node outbox list --json`` and
+  ``flags list --json`` of a :class:`nodeproc.Node`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import pytest
+
+import nodeproc
+
+COMPREHENSIVE_3D_SR = "1.2.840.10008.5.1.4.1.1.88.34"
+ENHANCED_SR = "1.2.840.10008.5.1.4.1.1.88.22"
+SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
+
+
+def _env_nodelay() -> dict:
+    env = dict(os.environ)
+    env["TCP_NODELAY"] = "1"
+    return env
+
+
+# --------------------------------------------------------------------------------------------
+# storescp as a destination
+
+
+class StoreSCP:
+    """DCMTK ``storescp`` on 127.0.0.1:``port`` with AE title ``ae_title``, objects into ``directory``.
+
+    Every received object becomes its own file (``+uf``: unique names), so counting files counts
+    deliveries. :meth:`received` maps SOP Instance UID → list of files holding it.
+    """
+
+    def __init__(self, directory: Path, *, ae_title: str = "DEST", port: int | None = None,
+                 log_path: Path | None = None):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.ae_title = ae_title
+        self.port = port or nodeproc.free_port()
+        self.log_path = Path(log_path) if log_path else self.directory.parent / f"{self.directory.name}-storescp.log"
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    @property
+    def peer(self) -> dict:
+        """The destination as the node's configuration spells it."""
+        return {"ae_title": self.ae_title, "host": "127.0.0.1", "port": self.port}
+
+    def start(self, ae_title: str | None = None, *, refuse: bool = False, timeout: float = 20) -> "StoreSCP":
+        """Starts storescp and waits until it answers (a C-ECHO, or, with ``refuse``, an A-ASSOCIATE-RJ).
+
+        Note: storescp 3.6.7 does not check the called AE title (it accepts any), so a refusing
+        destination is made with ``--refuse`` (every association rejected permanently)."""
+        assert not self.running, "storescp already running"
+        if ae_title:
+            self.ae_title = ae_title
+        exe = nodeproc.require_tool("storescp")
+        self._log = open(self.log_path, "ab")
+        cmd = [exe, "-v", "-dhl", "-aet", self.ae_title, "-od", str(self.directory), "+uf"]
+        if refuse:
+            cmd.append("--refuse")  # A-ASSOCIATE-RJ, rejected-permanent (service user, no reason given)
+        self.proc = subprocess.Popen(cmd + [str(self.port)],
+                                     stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+                                     env=_env_nodelay())
+        deadline = time.monotonic() + timeout
+        while not self._answers(refuse):
+            if self.proc.poll() is not None:
+                pytest.fail(f"storescp exited with {self.proc.returncode}:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"storescp not answering C-ECHO on port {self.port} after {timeout}s")
+            time.sleep(0.1)
+        return self
+
+    def _answers(self, refuse: bool) -> bool:
+        if not refuse:
+            return nodeproc.echo(self.port, self.ae_title, "PROBE") == nodeproc.SUCCESS
+        import socket
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log_tail(self, lines: int = 30) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def files(self) -> list[Path]:
+        return sorted(p for p in self.directory.iterdir() if p.is_file() and not p.name.startswith("."))
+
+    def received(self) -> dict[str, list[Path]]:
+        """SOP Instance UID → the files that hold it (more than one = delivered more than once)."""
+        import pydicom
+
+        out: dict[str, list[Path]] = {}
+        for f in self.files():
+            ds = pydicom.dcmread(f, stop_before_pixels=True)
+            out.setdefault(str(ds.SOPInstanceUID), []).append(f)
+        return out
+
+    def wait_files(self, count: int, timeout: float, settle: float = 0.0) -> list[Path]:
+        """Waits until ``count`` files are there (then ``settle`` s more, to catch duplicates)."""
+        nodeproc.wait_until(lambda: len(self.files()) >= count, timeout, 0.05,
+                            f"{count} objects at storescp {self.ae_title}:{self.port} (have {len(self.files())})")
+        if settle:
+            time.sleep(settle)
+        return self.files()
+
+
+# --------------------------------------------------------------------------------------------
+# storescu as a sender
+
+
+def storescu(port: int, files: Sequence[Path], *, called_ae: str = nodeproc.NODE_AE,
+             calling_ae: str = nodeproc.SENDER_AE, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``storescu`` (TCP_NODELAY=1) of ``files`` over one association; fails the test on an error."""
+    exe = nodeproc.require_tool("storescu")
+    p = subprocess.run([exe, "-aet", calling_ae, "-aec", called_ae, "127.0.0.1", str(port), *map(str, files)],
+                       capture_output=True, text=True, timeout=timeout, env=_env_nodelay())
+    if p.returncode != 0:
+        pytest.fail(f"storescu exited {p.returncode}: {p.stderr[-2000:]}")
+    return p
+
+
+# --------------------------------------------------------------------------------------------
+# Orthanc
+
+
+class Orthanc:
+    """``/usr/sbin/Orthanc`` on its own storage, DICOM port and HTTP port (127.0.0.1 only)."""
+
+    def __init__(self, directory: Path, *, modalities: dict[str, list] | None = None, ae_title: str = "ORTHANC"):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.ae_title = ae_title
+        self.dicom_port = nodeproc.free_port()
+        self.http_port = nodeproc.free_port()
+        self.modalities = modalities or {}
+        self.log_path = self.directory / "orthanc.log"
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def peer(self) -> dict:
+        return {"ae_title": self.ae_title, "host": "127.0.0.1", "port": self.dicom_port}
+
+    def start(self, timeout: float = 60) -> "Orthanc":
+        exe = "/usr/sbin/Orthanc"
+        if not os.access(exe, os.X_OK):
+            pytest.fail("Orthanc not installed (/usr/sbin/Orthanc): apt-get install orthanc", pytrace=False)
+        config = {
+            "Name": "lstv-itest",
+            "StorageDirectory": str(self.directory / "storage"),
+            "IndexDirectory": str(self.directory / "index"),
+            "DicomAet": self.ae_title,
+            "DicomPort": self.dicom_port,
+            "HttpPort": self.http_port,
+            "RemoteAccessAllowed": False,
+            "AuthenticationEnabled": False,
+            "DicomModalities": self.modalities,
+            "DicomAlwaysAllowStore": True,
+            "DicomAlwaysAllowEcho": True,
+            "Plugins": [],
+            "StorageCompression": False,
+            "ConcurrentJobs": 1,
+            "HttpTimeout": 60,
+        }
+        cfg = self.directory / "orthanc.json"
+        cfg.write_text(json.dumps(config, indent=2))
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([exe, str(cfg)], stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=subprocess.STDOUT, cwd=self.directory)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                pytest.fail(f"Orthanc exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                self.get("/system")
+                break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"Orthanc REST API not up after {timeout}s:\n{self.log_tail()}")
+            time.sleep(0.2)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    # REST -------------------------------------------------------------------------------------
+    def _request(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None,
+                 timeout: float = 120) -> bytes:
+        req = urllib.request.Request(self.url + path, data=body, method=method)
+        if content_type:
+            req.add_header("Content-Type", content_type)
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.read()
+
+    def get(self, path: str) -> Any:
+        return json.loads(self._request("GET", path))
+
+    def get_bytes(self, path: str) -> bytes:
+        return self._request("GET", path)
+
+    def post(self, path: str, payload: Any, timeout: float = 300) -> Any:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        ctype = "application/dicom" if isinstance(payload, bytes) else "application/json"
+        out = self._request("POST", path, data, ctype, timeout=timeout)
+        return json.loads(out) if out.strip() else None
+
+    def upload(self, files: Iterable[Path]) -> set[str]:
+        """``POST /instances`` of each file; the Orthanc IDs of the studies they belong to."""
+        studies = set()
+        for f in files:
+            r = self.post("/instances", Path(f).read_bytes())
+            studies.add(r["ParentStudy"])
+        return studies
+
+    def series_of_study(self, study_id: str) -> list[dict]:
+        return self.get(f"/studies/{study_id}/series")
+
+
+# --------------------------------------------------------------------------------------------
+# The node's outbox and flags
+
+
+def outbox(node: nodeproc.Node) -> list[dict]:
+    """``lstv-node outbox list --json``."""
+    out = node.cli("outbox", "list", "--json").stdout
+    try:
+        data = json.loads(out)
+    except json.JSONDecodeError as e:
+        pytest.fail(f"outbox list --json printed invalid JSON ({e}): {out[:500]!r}")
+    assert isinstance(data, list), f"outbox list --json must print an array, got {type(data).__name__}"
+    return data
+
+
+def flags(node: nodeproc.Node, *args: str) -> list[dict]:
+    """``lstv-node flags list --json [ARGS]``."""
+    out = node.cli("flags", "list", "--json", *args).stdout
+    try:
+        data = json.loads(out)
+    except json.JSONDecodeError as e:
+        pytest.fail(f"flags list --json printed invalid JSON ({e}): {out[:500]!r}")
+    assert isinstance(data, list), f"flags list --json must print an array, got {type(data).__name__}"
+    return data
+
+
+def wait_outbox(node: nodeproc.Node, predicate: Callable[[list[dict]], bool], timeout: float,
+                what: str = "outbox state") -> list[dict]:
+    """Polls ``outbox list --json`` until ``predicate(rows)`` holds; returns the rows."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = outbox(node)
+        if predicate(rows):
+            return rows
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}; outbox:\n{json.dumps(rows, indent=1)[:4000]}\n"
+                        f"node log:\n{node.log_tail(30)}")
+        time.sleep(0.2)
+
+
+def analyses(db: nodeproc.TestDatabase) -> list[dict]:
+    """Rows of the ``analyses`` table (id, series, revision, state, attempts), in id order."""
+    out = db.psql("SELECT coalesce(json_agg(json_build_object('id', id, 'series_instance_uid', series_instance_uid, "
+                  "'series_revision', series_revision, 'state', state, 'attempts', attempts, 'risk', risk, "
+                  "'error', error) ORDER BY id), '[]') FROM analyses")
+    return json.loads(out.strip() or "[]")
+
+
+def results(db: nodeproc.TestDatabase) -> list[dict]:
+    """Rows of the ``results`` table, in id order."""
+    out = db.psql("SELECT coalesce(json_agg(json_build_object('id', id, 'analysis_id', analysis_id, 'kind', kind, "
+                  "'sop_class_uid', sop_class_uid, 'sop_instance_uid', sop_instance_uid, 'series_instance_uid', "
+                  "series_instance_uid, 'path', path, 'predecessor', predecessor_sop_instance_uid) ORDER BY id), '[]') "
+                  "FROM results")
+    return json.loads(out.strip() or "[]")

@@ -1,0 +1,152 @@
+"""The durable outbox (issue 5) against a real destination (DCMTK storescp): a destination down for
+a while gets everything exactly once when it returns; kill -9 between analysis and sending delivers
+once after the restart; a permanent refusal is dead at once and `outbox retry` revives it; a
+transient failure that outlasts max_attempts ends dead."""
+from __future__ import annotations
+
+import time
+
+import nodeproc
+import pacs
+
+FAST_RETRY = {"initial_backoff_seconds": 0.5, "max_backoff_seconds": 2}
+
+
+def send_sagittal(node, lumbar) -> str:
+    files = nodeproc.dicom_files(lumbar[0].sagittal)
+    r = nodeproc.send_files(node.port, files)
+    assert len(r.acknowledged) == len(files), r
+    return nodeproc.series_uids(lumbar[0].sagittal)[1]
+
+
+def by_id(rows: list[dict]) -> dict[int, dict]:
+    return {r["id"]: r for r in rows}
+
+
+def assert_exactly_once(scp: pacs.StoreSCP, rows: list[dict]) -> None:
+    """Every outbox row's object is at the destination in exactly one file, and nothing else is."""
+    received = scp.received()
+    dup = {uid: [p.name for p in ps] for uid, ps in received.items() if len(ps) != 1}
+    assert not dup, f"delivered more than once: {dup}"
+    assert set(received) == {r["sop_instance_uid"] for r in rows}, (sorted(received), rows)
+    log = scp.log_path.read_text(errors="replace")
+    assert log.count("Received Store Request") == len(rows), f"storescp saw {log.count('Received Store Request')} " \
+                                                               f"C-STOREs for {len(rows)} objects"
+
+
+def test_destination_down_for_a_while_then_delivered_exactly_once(node_factory, lumbar, tmp_path):
+    scp = pacs.StoreSCP(tmp_path / "dest")  # configured, not running yet
+    try:
+        node = node_factory(quiet_seconds=1.0, config={"results": {"destinations": [scp.peer], **FAST_RETRY}})
+        send_sagittal(node, lumbar)
+        # Analysis done, deliveries failing: pending, at least one attempt, the reason recorded.
+        rows = pacs.wait_outbox(node, lambda rows: len(rows) == 2 and all(
+            r["state"] == "pending" and r["attempts"] >= 2 and r["last_error"] for r in rows), 60,
+            "two pending deliveries with >= 2 failed attempts")
+        assert {r["kind"] for r in rows} == {"sr", "key_image"}
+        assert all(r["destination"] == f"DEST@127.0.0.1:{scp.port}" for r in rows)
+        assert not scp.files()
+
+        scp.start()
+        started = time.monotonic()
+        scp.wait_files(2, 10)
+        # Backoff is capped at 2 s, so both arrive within a few seconds of the destination's return.
+        assert time.monotonic() - started < 6, "delivery took longer than the backoff cap allows"
+        sent = pacs.wait_outbox(node, lambda rows: all(r["state"] == "sent" for r in rows), 10, "both sent")
+        time.sleep(3)  # longer than max_backoff: a stray retry would show up now
+        final = pacs.outbox(node)
+        assert final == sent, "outbox changed after delivery"
+        before = by_id(rows)
+        for r in final:
+            assert r["last_status"] == "0x0000" and r["last_error"] is None and r["sent_at"], r
+            # attempts counts the failures seen while pending plus the successful one
+            assert r["attempts"] >= before[r["id"]]["attempts"] + 1, (before[r["id"]], r)
+        assert_exactly_once(scp, final)
+    finally:
+        scp.stop()
+
+
+def test_kill9_between_analysis_and_sending_delivered_once_after_restart(node_factory, lumbar, tmp_path, database):
+    scp = pacs.StoreSCP(tmp_path / "dest")
+    try:
+        node = node_factory(quiet_seconds=1.0, config={"results": {"destinations": [scp.peer], **FAST_RETRY}})
+        series = send_sagittal(node, lumbar)
+        pending = pacs.wait_outbox(node, lambda rows: len(rows) == 2 and all(
+            r["state"] == "pending" and r["attempts"] >= 1 for r in rows), 60, "two pending deliveries")
+        node.kill()
+        assert database.scalar("SELECT count(*) FROM outbox WHERE state <> 'sent'") == "2"
+
+        scp.start()
+        node.start()
+        scp.wait_files(2, 30)
+        sent = pacs.wait_outbox(node, lambda rows: len(rows) == 2 and all(r["state"] == "sent" for r in rows), 15,
+                                "both sent after the restart")
+        time.sleep(3)
+        assert pacs.outbox(node) == sent
+        assert {r["sop_instance_uid"] for r in sent} == {r["sop_instance_uid"] for r in pending}
+        assert_exactly_once(scp, sent)
+        # The restart resumed the delivery; it did not analyse again nor produce new objects.
+        an = pacs.analyses(database)
+        assert [(a["series_instance_uid"], a["state"], a["attempts"]) for a in an] == [(series, "done", 1)], an
+        assert len(pacs.results(database)) == 2
+        assert node.log(current_run=True).count('msg="series analysed"') == 0
+    finally:
+        scp.stop()
+
+
+def test_refused_is_dead_at_once_retry_revives_it_and_transient_failures_end_dead(node_factory, lumbar, tmp_path):
+    refusing = pacs.StoreSCP(tmp_path / "refusing", ae_title="REFUSER")
+    down = pacs.StoreSCP(tmp_path / "down", ae_title="DOWN")  # never started: connection refused
+    try:
+        refusing.start(refuse=True)
+        node = node_factory(quiet_seconds=1.0, config={"results": {
+            "destinations": [refusing.peer, down.peer], "max_attempts": 2,
+            "initial_backoff_seconds": 0.5, "max_backoff_seconds": 1}})
+        send_sagittal(node, lumbar)
+        rows = pacs.wait_outbox(node, lambda rows: len(rows) == 4 and all(r["state"] == "dead" for r in rows), 60,
+                                "all four deliveries dead")
+        refused = [r for r in rows if r["destination"].startswith("REFUSER@")]
+        transient = [r for r in rows if r["destination"].startswith("DOWN@")]
+        assert len(refused) == 2 and len(transient) == 2, rows
+        for r in refused:
+            # Dead at once: one attempt, the rejection as the reason.
+            assert r["attempts"] == 1, r
+            assert "reject" in (r["last_error"] or "").lower(), r
+        for r in transient:
+            assert r["attempts"] == 2, r
+            assert r["last_error"], r
+        assert not refusing.files()
+
+        # A dead delivery stays dead: nothing more is attempted.
+        time.sleep(2)
+        assert pacs.outbox(node) == rows
+
+        # The destination is fixed; `outbox retry ID` revives each refused delivery.
+        refusing.stop()
+        refusing.start()
+        for r in refused:
+            p = node.cli("outbox", "retry", str(r["id"]))
+            assert str(r["id"]) in p.stdout
+            now = by_id(pacs.outbox(node))[r["id"]]
+            assert now["state"] in ("pending", "sending", "sent"), now
+            if now["state"] == "pending":
+                assert now["attempts"] == 0, now
+        refusing.wait_files(2, 15)
+        after = pacs.wait_outbox(node, lambda rows: all(by_id(rows)[r["id"]]["state"] == "sent" for r in refused), 15,
+                                 "retried deliveries sent")
+        for r in refused:
+            assert by_id(after)[r["id"]]["attempts"] == 1 and by_id(after)[r["id"]]["last_status"] == "0x0000"
+        for r in transient:
+            assert by_id(after)[r["id"]] == r, "an untouched dead delivery changed"
+        time.sleep(1.5)
+        received = refusing.received()
+        assert set(received) == {r["sop_instance_uid"] for r in refused}
+        assert all(len(v) == 1 for v in received.values()), received
+
+        # A delivered object is not re-sent by `outbox retry`.
+        p = node.cli("outbox", "retry", str(refused[0]["id"]), check=False)
+        assert p.returncode != 0, "outbox retry accepted a delivery that was already sent"
+        assert by_id(pacs.outbox(node))[refused[0]["id"]]["state"] == "sent"
+    finally:
+        refusing.stop()
+        down.stop()
