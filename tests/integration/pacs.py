@@ -63,17 +63,30 @@ class StoreSCP:
         """The destination as the node's configuration spells it."""
         return {"ae_title": self.ae_title, "host": "127.0.0.1", "port": self.port}
 
-    def start(self, ae_title: str | None = None, *, refuse: bool = False, timeout: float = 20) -> "StoreSCP":
+    def start(self, ae_title: str | None = None, *, refuse: bool = False, sop_classes: Sequence[str] | None = None,
+              timeout: float = 20) -> "StoreSCP":
         """Starts storescp and waits until it answers (a C-ECHO, or, with ``refuse``, an A-ASSOCIATE-RJ).
 
         Note: storescp 3.6.7 does not check the called AE title (it accepts any), so a refusing
-        destination is made with ``--refuse`` (every association rejected permanently)."""
+        destination is made with ``--refuse`` (every association rejected permanently).
+        ``sop_classes``: accept only these storage SOP classes (DCMTK dictionary names, e.g.
+        ``SecondaryCaptureImageStorage``; Verification is always accepted), through a
+        ``-xf`` association profile: the others' presentation contexts are rejected."""
         assert not self.running, "storescp already running"
         if ae_title:
             self.ae_title = ae_title
         exe = nodeproc.require_tool("storescp")
         self._log = open(self.log_path, "ab")
         cmd = [exe, "-v", "-dhl", "-aet", self.ae_title, "-od", str(self.directory), "+uf"]
+        if sop_classes:
+            cfg = self.directory.parent / f"{self.directory.name}-storescp.cfg"
+            contexts = "\n".join(f"PresentationContext{i + 1} = {name}\\Uncompressed"
+                                 for i, name in enumerate(["VerificationSOPClass", *sop_classes]))
+            cfg.write_text("[[TransferSyntaxes]]\n[Uncompressed]\nTransferSyntax1 = LocalEndianExplicit\n"
+                           "TransferSyntax2 = OppositeEndianExplicit\nTransferSyntax3 = LittleEndianImplicit\n\n"
+                           f"[[PresentationContexts]]\n[Limited]\n{contexts}\n\n"
+                           "[[Profiles]]\n[Limited]\nPresentationContexts = Limited\n")
+            cmd += ["-xf", str(cfg), "Limited"]
         if refuse:
             cmd.append("--refuse")  # A-ASSOCIATE-RJ, rejected-permanent (service user, no reason given)
         self.proc = subprocess.Popen(cmd + [str(self.port)],
