@@ -15,7 +15,7 @@ public final class AnalysisWorker: @unchecked Sendable {
     let index: InstanceIndex
     let model: LocalizerModel
     let configuration: NodeConfiguration
-    let builder: ResultBuilder
+    var builder: ResultBuilder
     let logger: Logger
     /// Called after a job finished (the outbox sender is nudged).
     var onFinished: () -> Void = {}

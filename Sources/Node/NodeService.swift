@@ -74,6 +74,7 @@ public final class NodeService: @unchecked Sendable {
         }
         logger.info("model loaded", metadata: ["model": "\(model.name)", "version": "\(model.version)",
                                               "sha256": "\(model.sha256)", "path": "\(model.url.path)"])
+        worker.builder.installation = try pipeline.installationUUID()
         indexer.start()
         try worker.start()
         sender.start()

@@ -10,6 +10,8 @@ import Store
 struct ResultBuilder {
     let configuration: NodeConfiguration
     let directory: String
+    /// Makes derived UIDs unique to this installation (see `Pipeline.installationUUID`).
+    var installation = ""
     static let softwareVersion = "1.0.0"
 
     init(configuration: NodeConfiguration) throws {
@@ -33,13 +35,13 @@ struct ResultBuilder {
 
         // Structured report.
         let srDocument: SRDocumentClass = configuration.results.srDocument.lowercased() == "enhanced" ? .enhanced : .comprehensive3D
-        let srUID = UIDGenerator.uid(for: "analysis \(job.id) sr")
-        let srSeriesUID = UIDGenerator.uid(for: "analysis \(job.id) sr series")
+        let srUID = UIDGenerator.uid(for: "\(installation) analysis \(job.id) sr")
+        let srSeriesUID = UIDGenerator.uid(for: "\(installation) analysis \(job.id) sr series")
         let levels = LevelName.allCases.map { level -> LevelMeasurement in
             let m = result.levels[level]!
             return LevelMeasurement(
                 trackingIdentifier: level.displayName,
-                trackingUID: UIDGenerator.uid(for: "analysis \(job.id) level \(level.rawValue)"),
+                trackingUID: UIDGenerator.uid(for: "\(installation) analysis \(job.id) level \(level.rawValue)"),
                 findingSite: Codes.disc(forLevel: level.displayName)!,
                 peakConfidence: m.peakConfidence, entropy: m.entropy, spatialEntropy: m.spatialEntropy,
                 point: m.pointPx.map { (row: $0.row, column: $0.column) })
@@ -48,7 +50,7 @@ struct ResultBuilder {
             sourceInstancePath: middlePath, evidence: evidence, middleSlice: middle, middleSlicePath: middlePath,
             studyInstanceUID: series.studyInstanceUID, seriesInstanceUID: srSeriesUID, sopInstanceUID: srUID,
             seriesNumber: configuration.results.srSeriesNumber, seriesDescription: configuration.results.srSeriesDescription,
-            deviceObserverUID: UIDGenerator.uid(for: "device \(configuration.aeTitle)"),
+            deviceObserverUID: UIDGenerator.uid(for: "\(installation) device \(configuration.aeTitle)"),
             deviceObserverName: configuration.aeTitle, manufacturer: "lstv-node", modelName: "lstv-node",
             softwareVersion: Self.softwareVersion, algorithmName: model.name, algorithmVersion: model.version,
             algorithmParameters: ["model sha256 \(model.sha256)",
@@ -71,8 +73,8 @@ struct ResultBuilder {
                 heatmaps: output.heatmaps, gridRows: output.gridRows, gridColumns: output.gridColumns, points: points,
                 riskText: "LSTV SUSPICION: \(result.risk.rawValue.uppercased()) (L5/S1 ENTROPY \(String(format: "%.2f", result.riskEntropy)))",
                 footerText: "\(model.name) \(model.version)  LADDER: \(result.ladder.status.rawValue.uppercased())"))
-            let kiUID = UIDGenerator.uid(for: "analysis \(job.id) key image")
-            let kiSeriesUID = UIDGenerator.uid(for: "analysis \(job.id) key image series")
+            let kiUID = UIDGenerator.uid(for: "\(installation) analysis \(job.id) key image")
+            let kiSeriesUID = UIDGenerator.uid(for: "\(installation) analysis \(job.id) key image series")
             let image = KeyImage(
                 sourceInstancePath: middlePath, rgb: rendered.rgb, rows: rendered.rows, columns: rendered.columns,
                 studyInstanceUID: series.studyInstanceUID, seriesInstanceUID: kiSeriesUID, sopInstanceUID: kiUID,

@@ -134,6 +134,16 @@ public enum Migrations {
         WHERE a.state = 'done'
         ORDER BY a.series_instance_uid, a.finished_at DESC, a.id DESC;
         """),
+        Migration(version: 3, name: "installation identity", sql: """
+        -- One random UUID per database: the root of the UIDs this installation derives for its SRs
+        -- and key images, so two nodes (or a re-created database) never mint the same SOP Instance UID.
+        CREATE TABLE installation (
+            singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+            uuid      text NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now()
+        );
+        INSERT INTO installation (uuid) VALUES (gen_random_uuid()::text);
+        """),
     ]
 
     /// Applies what is missing. Safe to run concurrently (an advisory lock serialises runners).

@@ -59,6 +59,16 @@ public struct Pipeline: Sendable {
     public let database: Database
     public init(database: Database) { self.database = database }
 
+    /// This database's installation UUID (migration 3): the root of derived UIDs.
+    public func installationUUID() throws -> String {
+        try database.withConnection { c in
+            guard let u = try c.execute("SELECT uuid FROM installation").rows.first?["uuid"] else {
+                throw StoreError("installation identity missing: run `lstv-node db migrate`")
+            }
+            return u
+        }
+    }
+
     /// After a crash, work marked in progress is simply pending again (one node per database).
     public func resetInterrupted() throws -> (analyses: Int, deliveries: Int) {
         try database.transaction { c in
@@ -115,7 +125,7 @@ public struct Pipeline: Sendable {
     }
 
     public func fail(job: AnalysisJob, error: String, now: Date) throws {
-        try database.withConnection { c in
+        _ = try database.withConnection { c in
             try c.execute("UPDATE analyses SET state = 'failed', error = $2, finished_at = $3 WHERE id = $1",
                           [String(job.id), error, Timestamp.format(now)])
         }
@@ -149,21 +159,21 @@ public struct Pipeline: Sendable {
     }
 
     public func markSent(_ id: Int64, status: String, now: Date) throws {
-        try database.withConnection { c in
+        _ = try database.withConnection { c in
             try c.execute("UPDATE outbox SET state = 'sent', attempts = attempts + 1, last_status = $2, last_error = NULL, sent_at = $3 WHERE id = $1",
                           [String(id), status, Timestamp.format(now)])
         }
     }
 
     public func markRetry(_ id: Int64, status: String?, error: String, next: Date) throws {
-        try database.withConnection { c in
+        _ = try database.withConnection { c in
             try c.execute("UPDATE outbox SET state = 'pending', attempts = attempts + 1, last_status = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1",
                           [String(id), status, error, Timestamp.format(next)])
         }
     }
 
     public func markDead(_ id: Int64, status: String?, error: String) throws {
-        try database.withConnection { c in
+        _ = try database.withConnection { c in
             try c.execute("UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_status = $2, last_error = $3 WHERE id = $1",
                           [String(id), status, error])
         }
