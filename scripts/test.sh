@@ -17,7 +17,7 @@ export LSTV_TEST_PG_DIR=$pgdir
 echo "test: PostgreSQL at $LSTV_TEST_DATABASE_URL"
 
 # Build output is long; keep the diagnostics, drop the progress lines.
-quiet() { "$@" 2>&1 | awk '!/^\[[0-9]+\/[0-9]+\] /'; return "${PIPESTATUS[0]}"; }
+quiet() { "$@" 2>&1 | awk '!/^\[[0-9]+\/[0-9]+\] / { print; fflush() }'; return "${PIPESTATUS[0]}"; }
 
 # Unit tests run on the debug build; the integration tests drive the release binary, as a hospital
 # runs it (the network in a debug build is far too slow for end-to-end timings).
