@@ -365,3 +365,38 @@ def test_enhanced_sr_without_key_image_as_configured(node_factory, lumbar, tmp_p
         assert suspicion == [flag["risk"]]
     finally:
         scp.stop()
+
+
+def test_key_image_is_a_valid_secondary_capture_of_the_middle_slice(node_factory, lumbar, tmp_path):
+    """The key image: Secondary Capture in the analysed study, series 9902, derived from one of the
+    analysed instances, burned-in annotation declared, "NOT FOR DIAGNOSTIC USE", and no dciodvfy
+    errors (e.g. General Series' Laterality, Type 2C, which dciodvfy requires when BodyPartExamined
+    does not say the part is unpaired)."""
+    import pydicom
+
+    scp = pacs.StoreSCP(tmp_path / "dest").start()
+    try:
+        node = node_factory(quiet_seconds=1.0, config={"results": {"destinations": [scp.peer]}})
+        files = nodeproc.dicom_files(lumbar[0].sagittal)
+        study_uid, series_uid = nodeproc.series_uids(lumbar[0].sagittal)
+        r = nodeproc.send_files(node.port, files)
+        assert len(r.acknowledged) == len(files), r
+        scp.wait_files(2, 90, settle=0.5)
+        [ki_path] = [p for p in scp.files() if pydicom.dcmread(p, stop_before_pixels=True).SOPClassUID
+                     == pacs.SECONDARY_CAPTURE]
+        ki = pydicom.dcmread(ki_path)
+        source = pydicom.dcmread(files[0], stop_before_pixels=True)
+        assert ki.StudyInstanceUID == study_uid and ki.SeriesInstanceUID != series_uid
+        assert int(ki.SeriesNumber) == 9902
+        assert ki.PatientID == source.PatientID
+        assert ki.BurnedInAnnotation == "YES"
+        assert "NOT FOR DIAGNOSTIC USE" in str(ki.get("DerivationDescription", "")).upper()
+        assert ki.PhotometricInterpretation == "RGB" and int(ki.SamplesPerPixel) == 3
+        assert ki.pixel_array.shape == (int(ki.Rows), int(ki.Columns), 3)
+        sag_sops = {nodeproc.read_uids(f)[2] for f in files}
+        refs = [str(i.ReferencedSOPInstanceUID) for i in ki.SourceImageSequence]
+        assert len(refs) == 1 and refs[0] in sag_sops, refs
+        errors = dciodvfy_errors(ki_path)
+        assert not errors, "dciodvfy errors on the key image:\n" + "\n".join(errors)
+    finally:
+        scp.stop()
