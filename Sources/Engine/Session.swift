@@ -11,7 +11,7 @@
 import COpenBLAS
 import Foundation
 
-public final class Session {
+public final class Session: ParallelWork {
     public let batch: Int
     public let height: Int
     public let width: Int
@@ -53,6 +53,15 @@ public final class Session {
     private let col: UnsafeMutablePointer<Float>
     private let chunk: [Int]                    // per op: rows (im2col) or columns (1x1) per chunk
     private let greyA: [Float], greyB: [Float]  // x = pixel * a[c] + b[c]
+    private let scratchFloats: Int              // per part; part p's scratch is col + p * scratchFloats
+    private var pool: WorkerPool! = nil
+    /// Parts each op is split into (the session's threads), and whether OpenBLAS threads instead.
+    private let parts: Int
+    private let blasThreads: Int
+    // The op being run, read by runPart on every thread.
+    private var curOp = 0, curN = 1, phase = 0, curR0 = 0, curR1 = 0
+    /// Below this many output columns per part, convs split their output channels instead.
+    static let minColumnsPerPart = 128
 
     init(model: LocalizerModel, batch: Int, threads: Int, height: Int, width: Int) throws {
         guard batch >= 1 else { throw EngineError.badInput("batch \(batch) < 1") }
@@ -126,11 +135,16 @@ public final class Session {
             placed.append(b)
         }
         self.offsets = offsets
+        // LSTV_ENGINE_BLAS_THREADS=1: leave the threading to OpenBLAS (for comparison).
+        let useBlas = getenv("LSTV_ENGINE_BLAS_THREADS").map { String(cString: $0) == "1" } ?? false
+        parts = useBlas ? 1 : threads
+        blasThreads = useBlas ? threads : 1
+        scratchFloats = colFloats
         planDescription = (0..<nb).map { b in
             let B = g.buffers[b]
             return "buffer \(b): \(B.channels)x\(B.h)x\(B.w) ops \(first[b])...\(last[b]) at \(offsets[b] * 4 / 1024) KiB, \(size[b] * 4 / 1024) KiB"
         }.joined(separator: "\n") + "\nactivations \(end * 4 / 1024) KiB + scratch \(colFloats * 4 / 1024) KiB"
-        arenaCount = end + colFloats
+        arenaCount = end + colFloats * parts
         let raw = UnsafeMutableRawPointer.allocate(byteCount: arenaCount * 4, alignment: 64)
         arena = raw.bindMemory(to: Float.self, capacity: arenaCount)
         arena.initialize(repeating: 0, count: arenaCount)
@@ -139,9 +153,13 @@ public final class Session {
         let n = model.metadata.normalization
         greyA = (0..<3).map { 1 / (n.scale * n.std[$0]) }
         greyB = (0..<3).map { -n.mean[$0] / n.std[$0] }
+        pool = WorkerPool(threads: parts, work: self)
     }
 
-    deinit { arena.deallocate() }
+    deinit {
+        pool.shutdown()
+        arena.deallocate()
+    }
 
     @inline(__always)
     private func ptr(_ r: Ref, _ n: Int) -> UnsafeMutablePointer<Float> {
@@ -205,42 +223,94 @@ public final class Session {
     }
 
     private func forward(_ n: Int, _ out: UnsafeMutablePointer<Float>) {
-        openblas_set_num_threads(Int32(threads))
-        for (i, op) in graph.ops.enumerated() {
-            switch op {
-            case let .conv(l, x, x2, y, relu, acc):
-                conv(layers[l], x, x2, y, n: n, relu: relu, accumulate: acc, chunk: chunk[i])
-            case let .avgPool(x, y, _):
-                // Floor and ceil modes differ only in the output size, fixed by the graph.
-                avgPool2x2(ptr(x, n), planes: x.c * n, h: x.h, w: x.w, ptr(y, n), oh: y.h, ow: y.w)
-            case let .maxPool(x, y):
-                maxPool3x3s2(ptr(x, n), planes: x.c * n, h: x.h, w: x.w, ptr(y, n), oh: y.h, ow: y.w)
-            case let .upsample(x, y):
-                upsample2x(ptr(x, n), planes: x.c * n, h: x.h, w: x.w, ptr(y, n))
-            case let .copy(x, y):
-                ptr(y, n).update(from: ptr(x, n), count: x.c * n * x.h * x.w)
+        openblas_set_num_threads(Int32(blasThreads))
+        curN = n
+        for i in 0..<graph.ops.count {
+            curOp = i
+            phase = 0
+            if case let .conv(l, _, _, y, _, _) = graph.ops[i], !layers[l].winograd,
+               !(layers[l].spec.k == 1 && layers[l].spec.stride == 1), parts > 1,
+               n * y.h * y.w < Session.minColumnsPerPart * parts {
+                // Few output columns (deep layers, small batch): per row chunk, im2col split by
+                // input channels, then the GEMM split by output channels.
+                let rowsTotal = n * y.h
+                var r0 = 0
+                while r0 < rowsTotal {
+                    curR0 = r0
+                    curR1 = min(rowsTotal, r0 + chunk[i])
+                    phase = 1; pool.run(parts: parts)
+                    phase = 2; pool.run(parts: parts)
+                    r0 = curR1
+                }
+            } else {
+                pool.run(parts: parts)
             }
         }
         softmaxToNCHW(ptr(graph.logits, n), classes: classes, n: n, plane: height * width, out)
     }
 
-    private func conv(_ L: ConvLayer, _ x: Ref, _ x2: Ref?, _ y: Ref, n: Int, relu: Bool, accumulate: Bool, chunk: Int) {
+    @inline(__always)
+    private func split(_ total: Int, _ part: Int, _ parts: Int, align: Int = 1) -> Range<Int> {
+        func at(_ p: Int) -> Int { p == parts ? total : min(total, (total * p / parts + align - 1) / align * align) }
+        return at(part)..<at(part + 1)
+    }
+
+    func runPart(_ part: Int, of parts: Int) {
+        let n = curN
+        switch graph.ops[curOp] {
+        case let .conv(l, x, x2, y, relu, acc):
+            conv(layers[l], x, x2, y, n: n, relu: relu, accumulate: acc, chunk: chunk[curOp], part: part, parts: parts)
+        case let .avgPool(x, y, _):
+            // Floor and ceil modes differ only in the output size, fixed by the graph.
+            let r = split(x.c * n, part, parts)
+            avgPool2x2(ptr(x, n) + r.lowerBound * x.h * x.w, planes: r.count, h: x.h, w: x.w,
+                       ptr(y, n) + r.lowerBound * y.h * y.w, oh: y.h, ow: y.w)
+        case let .maxPool(x, y):
+            let r = split(x.c * n, part, parts)
+            maxPool3x3s2(ptr(x, n) + r.lowerBound * x.h * x.w, planes: r.count, h: x.h, w: x.w,
+                         ptr(y, n) + r.lowerBound * y.h * y.w, oh: y.h, ow: y.w)
+        case let .upsample(x, y):
+            let r = split(x.c * n, part, parts)
+            upsample2x(ptr(x, n) + r.lowerBound * x.h * x.w, planes: r.count, h: x.h, w: x.w,
+                       ptr(y, n) + r.lowerBound * y.h * y.w)
+        case let .copy(x, y):
+            let plane = x.h * x.w, r = split(x.c * n, part, parts)
+            (ptr(y, n) + r.lowerBound * plane).update(from: ptr(x, n) + r.lowerBound * plane, count: r.count * plane)
+        }
+    }
+
+    private func conv(_ L: ConvLayer, _ x: Ref, _ x2: Ref?, _ y: Ref, n: Int, relu: Bool, accumulate: Bool,
+                      chunk: Int, part: Int, parts: Int) {
         let s = L.spec
         let xin = ptr(x, n), yout = ptr(y, n)
         let xin2: UnsafeMutablePointer<Float>? = x2.map { ptr($0, n) }
         let ldx = n * x.h * x.w, ldy = n * y.h * y.w
         let beta: Float = accumulate ? 1 : 0
+        let scratch = col + part * scratchFloats
         if L.winograd {
-            winogradConv(x: xin, c1: x.c, x2: xin2, cin: s.cin, h: x.h, w: x.w, n: n, u: L.weight, bias: L.bias, cout: s.cout,
-                         y: yout, relu: relu, accumulate: accumulate, chunkTiles: chunk, scratch: col)
+            let tiles = split(winogradTiles(h: y.h, w: y.w, n: n), part, parts)
+            if tiles.isEmpty { return }
+            winogradConv(x: xin, c1: x.c, x2: xin2, cin: s.cin, h: x.h, w: x.w, n: n, u: L.weight, bias: L.bias,
+                         cout: s.cout, y: yout, relu: relu, accumulate: accumulate, chunkTiles: chunk,
+                         scratch: scratch, tiles: tiles)
             return
         }
         if s.k == 1 && s.stride == 1 {
             precondition(x2 == nil, "pointwise conv with a second input")
             // Pointwise: the input rows are the GEMM's B directly.
-            var c0 = 0
-            while c0 < ldy {
-                let cols = min(chunk, ldy - c0)
+            if parts > 1 && ldy < Session.minColumnsPerPart * parts {
+                let m = split(s.cout, part, parts)
+                if m.isEmpty { return }
+                sgemm(m: m.count, n: ldy, k: s.cin, a: L.weight + m.lowerBound * s.cin, lda: s.cin, b: xin, ldb: ldx,
+                      c: yout + m.lowerBound * ldy, ldc: ldy, beta: beta)
+                biasActivation(yout + m.lowerBound * ldy, ldc: ldy, rows: m.count, cols: ldy,
+                               bias: L.bias + m.lowerBound, relu: relu)
+                return
+            }
+            let range = split(ldy, part, parts, align: 16)
+            var c0 = range.lowerBound
+            while c0 < range.upperBound {
+                let cols = min(chunk, range.upperBound - c0)
                 sgemm(m: s.cout, n: cols, k: s.cin, a: L.weight, lda: s.cin, b: xin + c0, ldb: ldx,
                       c: yout + c0, ldc: ldy, beta: beta)
                 biasActivation(yout + c0, ldc: ldy, rows: s.cout, cols: cols, bias: L.bias, relu: relu)
@@ -248,17 +318,34 @@ public final class Session {
             }
             return
         }
-        let kdim = L.kdim, rowsTotal = n * y.h
-        var r0 = 0
-        while r0 < rowsTotal {
-            let r1 = min(rowsTotal, r0 + chunk)
-            let cols = (r1 - r0) * y.w
+        let kdim = L.kdim
+        switch phase {
+        case 1:  // im2col of rows [curR0, curR1), this part's input channels, into part 0's scratch
+            let ch = split(s.cin, part, parts)
+            if ch.isEmpty { return }
             im2col(xin, c1: x.c, xin2, cin: s.cin, h: x.h, w: x.w, n: n, k: s.k, stride: s.stride, pad: s.pad,
-                   oh: y.h, ow: y.w, r0: r0, r1: r1, col: col)
-            let c = yout + r0 * y.w
-            sgemm(m: s.cout, n: cols, k: kdim, a: L.weight, lda: kdim, b: col, ldb: cols, c: c, ldc: ldy, beta: beta)
-            biasActivation(c, ldc: ldy, rows: s.cout, cols: cols, bias: L.bias, relu: relu)
-            r0 = r1
+                   oh: y.h, ow: y.w, r0: curR0, r1: curR1, col: col, channels: ch)
+        case 2:  // GEMM for this part's output channels
+            let m = split(s.cout, part, parts)
+            if m.isEmpty { return }
+            let cols = (curR1 - curR0) * y.w
+            let c = yout + curR0 * y.w + m.lowerBound * ldy
+            sgemm(m: m.count, n: cols, k: kdim, a: L.weight + m.lowerBound * kdim, lda: kdim, b: col, ldb: cols,
+                  c: c, ldc: ldy, beta: beta)
+            biasActivation(c, ldc: ldy, rows: m.count, cols: cols, bias: L.bias + m.lowerBound, relu: relu)
+        default:  // this part's output rows, in chunks, on its own scratch
+            let rows = split(n * y.h, part, parts)
+            var r0 = rows.lowerBound
+            while r0 < rows.upperBound {
+                let r1 = min(rows.upperBound, r0 + chunk)
+                let cols = (r1 - r0) * y.w
+                im2col(xin, c1: x.c, xin2, cin: s.cin, h: x.h, w: x.w, n: n, k: s.k, stride: s.stride, pad: s.pad,
+                       oh: y.h, ow: y.w, r0: r0, r1: r1, col: scratch)
+                let c = yout + r0 * y.w
+                sgemm(m: s.cout, n: cols, k: kdim, a: L.weight, lda: kdim, b: scratch, ldb: cols, c: c, ldc: ldy, beta: beta)
+                biasActivation(c, ldc: ldy, rows: s.cout, cols: cols, bias: L.bias, relu: relu)
+                r0 = r1
+            }
         }
     }
 }

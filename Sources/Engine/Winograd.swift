@@ -33,16 +33,20 @@ func winogradWeights(_ w: UnsafePointer<Float>, cout: Int, cin: Int, into u: Uns
 /// Scratch floats for a chunk of `tiles` tiles.
 func winogradScratch(cin: Int, cout: Int, tiles: Int) -> Int { 16 * (cin + cout) * tiles }
 
-/// One conv: x (cin planes of h x w per image, CNHW, n images) -> y (cout planes, same size).
+func winogradTiles(h: Int, w: Int, n: Int) -> Int { n * ((h + 1) / 2) * ((w + 1) / 2) }
+
+/// One conv: x (cin planes of h x w per image, CNHW, n images) -> y (cout planes, same size),
+/// for the tiles in `tiles` (default all; tile t = image t / (th*tw), then row-major tiles).
 func winogradConv(x: UnsafePointer<Float>, c1: Int, x2: UnsafePointer<Float>?, cin: Int, h: Int, w: Int, n: Int,
                   u: UnsafePointer<Float>, bias: UnsafePointer<Float>, cout: Int,
                   y: UnsafeMutablePointer<Float>, relu: Bool, accumulate: Bool,
-                  chunkTiles: Int, scratch: UnsafeMutablePointer<Float>) {
-    let th = (h + 1) / 2, tw = (w + 1) / 2, perImage = th * tw, total = n * perImage
+                  chunkTiles: Int, scratch: UnsafeMutablePointer<Float>, tiles: Range<Int>? = nil) {
+    let th = (h + 1) / 2, tw = (w + 1) / 2, perImage = th * tw
     let plane = h * w, row = n * plane
-    var t0 = 0
-    while t0 < total {
-        let tc = min(chunkTiles, total - t0)
+    let range = tiles ?? 0..<(n * perImage)
+    var t0 = range.lowerBound
+    while t0 < range.upperBound {
+        let tc = min(chunkTiles, range.upperBound - t0)
         let v = scratch, m = scratch + 16 * cin * tc
         // Input transform: V[xi][ci][t].
         for ci in 0..<cin {
