@@ -131,10 +131,11 @@ public final class NodeService: @unchecked Sendable {
         return stopping
     }
 
-    /// Series completion every quarter of the quiet period (at most 1 s); the retention sweep every
-    /// quarter of the retention period, between 1 s and a minute.
+    /// Series completion every 100 ms (a partial-index query; the completion delay after the quiet
+    /// period is part of the result latency budget); the retention sweep every quarter of the
+    /// retention period, between 1 s and a minute.
     private func backgroundLoops() {
-        let tick = min(1.0, max(0.05, configuration.quietSeconds / 4))
+        let tick = min(0.1, max(0.02, configuration.quietSeconds / 4))
         let sweepInterval = min(60, max(1, configuration.ignoredRetentionHours * 3600 / 4))
         var lastSweep = Date.distantPast
         while !isStopping {
