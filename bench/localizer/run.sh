@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Localizer benchmark: lstv-node's engine vs PyTorch CPU vs onnxruntime CPU on the full-size
 # reference network (resnet50d + U-Net, random weights), 160x160, batch 1 and 8, 1 and 2 threads.
-#   bench/localizer/run.sh            (env: SECONDS_PER=5, SCRATCH=.build-engine, PY=.venv-tools/bin/python)
+#   bench/localizer/run.sh    (env: SECONDS_PER=5, ROUNDS=1, SCRATCH=.build-engine, PY=.venv-tools/bin/python)
+# Each setting is timed ROUNDS times (all runtimes in turn each round); the table keeps each
+# setting's best round, since the machine may be shared.
 # Writes bench/out/results.jsonl and prints a markdown table (paste into BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -9,6 +11,7 @@ PY=${PY:-.venv-tools/bin/python}
 OUT=bench/out
 SECONDS_PER=${SECONDS_PER:-5}
 SCRATCH=${SCRATCH:-.build-engine}
+ROUNDS=${ROUNDS:-1}
 mkdir -p "$OUT"
 
 echo "== model (tools/make_bench_model.py)" >&2
@@ -19,6 +22,7 @@ BENCH="$SCRATCH/release/localizer-bench"
 
 RES="$OUT/results.jsonl"
 : > "$RES"
+for round in $(seq "$ROUNDS"); do
 for t in 1 2; do
   for b in 1 8; do
     echo "== engine batch $b threads $t" >&2
@@ -32,6 +36,7 @@ for t in 1 2; do
     OMP_NUM_THREADS=$t "$PY" bench/localizer/bench_reference.py --runtime $rt --threads "$t" --batch 1 8 \
       --seconds "$SECONDS_PER" --out "$OUT" | tee -a "$RES" >&2
   done
+done
 done
 
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg)"
