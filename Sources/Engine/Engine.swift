@@ -8,12 +8,14 @@
 //     Engine.prepareEnvironment()
 //
 //     let model = try LocalizerModel(contentsOf: url)   // checks every tensor, folds BatchNorm
+//                                                       // (optional winogradMinPlane: kernel policy, see Winograd.swift)
 //     model.metadata          // ModelMetadata: name, version, architecture, classes, input, normalization, source, training
 //     model.sha256            // hex sha256 of the model file
 //     model.classes           // ["background", "L1/L2", ...], index = output channel
 //     model.inputHeight, model.inputWidth, model.normalization
 //
-//     let session = try model.makeSession(batch: 8, threads: 2)   // plans all memory once
+//     let session = try model.makeSession(batch: 8, threads: 2)   // plans all memory once; own thread pool
+//     // (height:, width: optional, multiples of 32; default the model's input size)
 //     // n <= batch images, NCHW float32, already normalised:
 //     try session.run(input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>)
 //     let probs = try session.run(input: [Float])          // n x classes x H x W softmax probabilities

@@ -16,14 +16,15 @@ func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafeP
 /// im2col for output rows [r0, r1) of the whole batch (row r = image r / oh, output row r % oh).
 /// col is [cin*k*k] x [(r1-r0)*ow], row-major: row (ci, ky, kx), column (r, ox).
 /// Input channels [0, c1) come from x, [c1, cin) from x2 (the decoder's concat, read in place).
-/// `channels` restricts the work to some input channels (their rows of col), for splitting across threads.
+/// `channels` restricts the work to some input channels (their rows of col), for splitting across
+/// threads or cutting a huge K into blocks; col then starts at channel `colBase`.
 func im2col(_ x: UnsafePointer<Float>, c1: Int, _ x2: UnsafePointer<Float>?, cin: Int, h: Int, w: Int, n: Int,
             k: Int, stride: Int, pad: Int, oh: Int, ow: Int, r0: Int, r1: Int, col: UnsafeMutablePointer<Float>,
-            channels: Range<Int>? = nil) {
+            channels: Range<Int>? = nil, colBase: Int = 0) {
     let cols = (r1 - r0) * ow
     let plane = h * w, rowStride = n * plane
     let chans = channels ?? 0..<cin
-    var dst = col + chans.lowerBound * k * k * cols
+    var dst = col + (chans.lowerBound - colBase) * k * k * cols  // col's first row is channel colBase
     for ci in chans {
         let xc = ci < c1 ? x + ci * rowStride : x2! + (ci - c1) * rowStride
         for ky in 0..<k {

@@ -58,8 +58,11 @@ public final class Session: ParallelWork {
     /// Parts each op is split into (the session's threads), and whether OpenBLAS threads instead.
     private let parts: Int
     private let blasThreads: Int
+    /// LSTV_ENGINE_PROFILE=1: seconds per op, accumulated over runs (preallocated: runs still allocate nothing).
+    private let profiling = getenv("LSTV_ENGINE_PROFILE") != nil
+    private var opSeconds: [Double] = []
     // The op being run, read by runPart on every thread.
-    private var curOp = 0, curN = 1, phase = 0, curR0 = 0, curR1 = 0
+    private var curOp = 0, curN = 1, phase = 0, curR0 = 0, curR1 = 0, curC0 = 0, curC1 = 0
     /// Below this many output columns per part, convs split their output channels instead.
     static let minColumnsPerPart = 128
 
@@ -153,7 +156,24 @@ public final class Session: ParallelWork {
         let n = model.metadata.normalization
         greyA = (0..<3).map { 1 / (n.scale * n.std[$0]) }
         greyB = (0..<3).map { -n.mean[$0] / n.std[$0] }
+        opSeconds = [Double](repeating: 0, count: g.ops.count)
         pool = WorkerPool(threads: parts, work: self)
+    }
+
+    /// Per-op time profile (LSTV_ENGINE_PROFILE=1), heaviest first.
+    public var profileDescription: String {
+        var lines: [(Double, String)] = []
+        for (i, op) in graph.ops.enumerated() {
+            var what = "\(op)"
+            if case let .conv(l, x, x2, y, _, _) = op {
+                let s = layers[l].spec
+                let gflop = 2.0 * Double(s.cout * s.cin * s.k * s.k * y.h * y.w * batch) / 1e9
+                what = "\(s.weight) \(s.cin)->\(s.cout) k\(s.k) s\(s.stride) \(x.h)x\(x.w)\(x2 == nil ? "" : "+skip") wino=\(layers[l].winograd) \(String(format: "%.1f GFLOP/s", gflop / max(opSeconds[i], 1e-9)))"
+            }
+            lines.append((opSeconds[i], what))
+        }
+        let total = opSeconds.reduce(0, +)
+        return lines.sorted { $0.0 > $1.0 }.map { String(format: "%5.1f%% ", 100 * $0.0 / max(total, 1e-9)) + $0.1 }.joined(separator: "\n")
     }
 
     deinit {
@@ -228,25 +248,37 @@ public final class Session: ParallelWork {
         for i in 0..<graph.ops.count {
             curOp = i
             phase = 0
+            let t0 = profiling ? Session.clock() : 0
+            defer { if profiling { opSeconds[i] += Session.clock() - t0 } }
             if case let .conv(l, _, _, y, _, _) = graph.ops[i], !layers[l].winograd,
                !(layers[l].spec.k == 1 && layers[l].spec.stride == 1), parts > 1,
                n * y.h * y.w < Session.minColumnsPerPart * parts {
-                // Few output columns (deep layers, small batch): per row chunk, im2col split by
-                // input channels, then the GEMM split by output channels.
-                let rowsTotal = n * y.h
-                var r0 = 0
-                while r0 < rowsTotal {
-                    curR0 = r0
-                    curR1 = min(rowsTotal, r0 + chunk[i])
+                // Few output columns (deep layers, small batch): all columns at once, K cut into
+                // channel blocks that fit the scratch; per block, im2col split by input channels,
+                // then the GEMM (accumulating over blocks) split by output channels.
+                let s = layers[l].spec, kk = s.k * s.k, cols = n * y.h * y.w
+                let perBlock = max(1, min(s.cin, scratchFloats / (kk * cols)))
+                curR0 = 0
+                curR1 = n * y.h
+                var c0 = 0
+                while c0 < s.cin {
+                    curC0 = c0
+                    curC1 = min(s.cin, c0 + perBlock)
                     phase = 1; pool.run(parts: parts)
                     phase = 2; pool.run(parts: parts)
-                    r0 = curR1
+                    c0 = curC1
                 }
             } else {
                 pool.run(parts: parts)
             }
         }
         softmaxToNCHW(ptr(graph.logits, n), classes: classes, n: n, plane: height * width, out)
+    }
+
+    static func clock() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 
     @inline(__always)
@@ -318,31 +350,47 @@ public final class Session: ParallelWork {
             }
             return
         }
-        let kdim = L.kdim
+        let kdim = L.kdim, kk = s.k * s.k
         switch phase {
-        case 1:  // im2col of rows [curR0, curR1), this part's input channels, into part 0's scratch
-            let ch = split(s.cin, part, parts)
+        case 1:  // im2col of channels [curC0, curC1) (this part's share), all rows, into part 0's scratch
+            let ch = split(curC1 - curC0, part, parts)
             if ch.isEmpty { return }
             im2col(xin, c1: x.c, xin2, cin: s.cin, h: x.h, w: x.w, n: n, k: s.k, stride: s.stride, pad: s.pad,
-                   oh: y.h, ow: y.w, r0: curR0, r1: curR1, col: col, channels: ch)
-        case 2:  // GEMM for this part's output channels
+                   oh: y.h, ow: y.w, r0: curR0, r1: curR1, col: col,
+                   channels: (curC0 + ch.lowerBound)..<(curC0 + ch.upperBound), colBase: curC0)
+        case 2:  // GEMM over that channel block for this part's output channels
             let m = split(s.cout, part, parts)
             if m.isEmpty { return }
             let cols = (curR1 - curR0) * y.w
             let c = yout + curR0 * y.w + m.lowerBound * ldy
-            sgemm(m: m.count, n: cols, k: kdim, a: L.weight + m.lowerBound * kdim, lda: kdim, b: col, ldb: cols,
-                  c: c, ldc: ldy, beta: beta)
-            biasActivation(c, ldc: ldy, rows: m.count, cols: cols, bias: L.bias + m.lowerBound, relu: relu)
-        default:  // this part's output rows, in chunks, on its own scratch
+            sgemm(m: m.count, n: cols, k: (curC1 - curC0) * kk, a: L.weight + m.lowerBound * kdim + curC0 * kk, lda: kdim,
+                  b: col, ldb: cols, c: c, ldc: ldy, beta: curC0 == 0 ? beta : 1)
+            if curC1 == s.cin {
+                biasActivation(c, ldc: ldy, rows: m.count, cols: cols, bias: L.bias + m.lowerBound, relu: relu)
+            }
+        default:
+            // This part's output rows, in chunks on its own scratch. A chunk has the whole K when
+            // that still leaves >= 512 columns; otherwise (huge K: the decoder's first conv has
+            // K = 27648) it keeps 512+ columns and cuts K into channel blocks, accumulating in C —
+            // so the weights are streamed a few times, not once per thin column chunk.
             let rows = split(n * y.h, part, parts)
+            let minRows = (512 + y.w - 1) / y.w
+            let rowsPer = max(1, min(max(rows.count, 1), max(chunk, minRows)))
             var r0 = rows.lowerBound
             while r0 < rows.upperBound {
-                let r1 = min(rows.upperBound, r0 + chunk)
+                let r1 = min(rows.upperBound, r0 + rowsPer)
                 let cols = (r1 - r0) * y.w
-                im2col(xin, c1: x.c, xin2, cin: s.cin, h: x.h, w: x.w, n: n, k: s.k, stride: s.stride, pad: s.pad,
-                       oh: y.h, ow: y.w, r0: r0, r1: r1, col: scratch)
+                let perBlock = max(1, min(s.cin, scratchFloats / (kk * cols)))
                 let c = yout + r0 * y.w
-                sgemm(m: s.cout, n: cols, k: kdim, a: L.weight, lda: kdim, b: scratch, ldb: cols, c: c, ldc: ldy, beta: beta)
+                var c0 = 0
+                while c0 < s.cin {
+                    let c1 = min(s.cin, c0 + perBlock)
+                    im2col(xin, c1: x.c, xin2, cin: s.cin, h: x.h, w: x.w, n: n, k: s.k, stride: s.stride, pad: s.pad,
+                           oh: y.h, ow: y.w, r0: r0, r1: r1, col: scratch, channels: c0..<c1, colBase: c0)
+                    sgemm(m: s.cout, n: cols, k: (c1 - c0) * kk, a: L.weight + c0 * kk, lda: kdim, b: scratch, ldb: cols,
+                          c: c, ldc: ldy, beta: c0 == 0 ? beta : 1)
+                    c0 = c1
+                }
                 biasActivation(c, ldc: ldy, rows: s.cout, cols: cols, bias: L.bias, relu: relu)
                 r0 = r1
             }

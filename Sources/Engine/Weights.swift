@@ -74,10 +74,10 @@ final class WeightStore {
         // Cost model (measured on AVX-512, scalar transforms): a tile saves 20 multiply-adds per
         // (cin, cout) pair in the GEMMs but costs ~40 scalar operations per input and per output
         // channel in the transforms, so Winograd only pays when cin*cout/(cin+cout) is large
-        // (>= 64). winogradMinPlane == 1 forces it on every 3x3 stride-1 conv (tests).
+        // (>= 48). winogradMinPlane == 1 forces it on every 3x3 stride-1 conv (tests).
         let wino = convs.map {
             $0.k == 3 && $0.stride == 1 && $0.pad == 1 && $0.plane >= winogradMinPlane
-                && (winogradMinPlane == 1 || $0.cin * $0.cout >= 64 * ($0.cin + $0.cout))
+                && (winogradMinPlane == 1 || $0.cin * $0.cout >= 48 * ($0.cin + $0.cout))
         }
         // One block: each conv's weights then bias, every piece starting on a 64-byte boundary.
         func round16(_ n: Int) -> Int { (n + 15) & ~15 }

@@ -65,6 +65,21 @@ final class GoldenTests: XCTestCase {
         }
     }
 
+    func testTinyScratchChunking() throws {
+        // A scratch of a few thousand floats forces every chunking path: many row chunks, K cut into
+        // channel blocks (accumulating in C), Winograd tile chunks, pointwise column chunks.
+        setenv("LSTV_ENGINE_CHUNKS", "3000,2048,4000", 1)
+        defer { unsetenv("LSTV_ENGINE_CHUNKS") }
+        let cases = try SafeTensorsFile(url: fixture("golden_bottleneck_cases.safetensors"))
+        let grey = try cases.floats("grey"), want = try cases.floats("probs_grey")
+        let model = try LocalizerModel(contentsOf: fixture("golden_bottleneck.safetensors"), winogradMinPlane: 1)
+        for threads in [1, 2] {
+            let session = try model.makeSession(batch: 2, threads: threads)
+            let d = maxAbsDiff(try session.run(grey: grey), want)
+            XCTAssertLessThan(d, tolerance, "tiny scratch, \(threads) threads: max diff \(d)")
+        }
+    }
+
     func testF16WeightsLoad() throws {
         // The bottleneck fixture is stored as float16; its golden results (above) were computed by
         // PyTorch from the same rounded values, so passing them proves the F16 path. Check the file

@@ -100,6 +100,7 @@ do {
         "arena_mb": Double(session.arenaBytes) / 1e6, "load_s": loadSeconds,
         "max_abs_diff_vs_pytorch": maxDiff, "blas_core": Engine.blasCoreName, "environment": "\(action)",
     ]
+    if getenv("LSTV_ENGINE_PROFILE") != nil { FileHandle.standardError.write(Data((session.profileDescription + "\n").utf8)) }
     let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
     print(String(decoding: json, as: UTF8.self))
 } catch {
