@@ -80,6 +80,25 @@ def save_model(path, state_dict: dict, metadata: dict[str, str], dtype: torch.dt
     if missing:
         raise ValueError(f"missing tensor {missing[0]} ({len(missing)} missing)")
     save_file(out, str(path), metadata=metadata)
+    canonicalise_header(path)
+
+
+def canonicalise_header(path) -> None:
+    """Rewrite the safetensors header with sorted keys. The safetensors writer emits the metadata
+    in hash-map order, so the same weights would get a different file (and sha256, the model's
+    identity in every report) on every conversion. Offsets are relative to the data section, so
+    only the header changes; it is padded with spaces to 8 bytes as the format recommends."""
+    raw = Path(path).read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    ordered = {}
+    if "__metadata__" in header:
+        ordered["__metadata__"] = dict(sorted(header.pop("__metadata__").items()))
+    for k in sorted(header):
+        ordered[k] = header[k]
+    text = json.dumps(ordered, separators=(",", ":")).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    Path(path).write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + n:])
 
 
 def load_model(path) -> tuple[dict, dict[str, str]]:
