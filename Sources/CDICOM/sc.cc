@@ -4,38 +4,15 @@
 #include "dcmtk/dcmdata/dctk.h"
 #include "cdicom.h"
 #include "util.h"
+#include "writer.h"
 
 #include <string>
 
 namespace {
 
-std::string str(const char *s) { return s ? std::string(s) : std::string(); }
-
-const DcmTagKey kCopiedFromSource[] = {
-    DCM_SpecificCharacterSet,
-    DCM_PatientName, DCM_PatientID, DCM_IssuerOfPatientID, DCM_IssuerOfPatientIDQualifiersSequence,
-    DCM_TypeOfPatientID, DCM_PatientBirthDate, DCM_PatientBirthTime, DCM_PatientSex, DCM_OtherPatientIDsSequence,
-    DCM_OtherPatientNames, DCM_EthnicGroup, DCM_PatientComments, DCM_PatientSpeciesDescription,
-    DCM_PatientSpeciesCodeSequence, DCM_PatientBreedDescription, DCM_PatientBreedCodeSequence,
-    DCM_BreedRegistrationSequence, DCM_ResponsiblePerson, DCM_ResponsiblePersonRole, DCM_ResponsibleOrganization,
-    DCM_PatientIdentityRemoved, DCM_DeidentificationMethod, DCM_DeidentificationMethodCodeSequence,
-    DCM_QualityControlSubject,
-    DCM_StudyDate, DCM_StudyTime, DCM_ReferringPhysicianName, DCM_ReferringPhysicianIdentificationSequence,
-    DCM_ConsultingPhysicianName, DCM_StudyID, DCM_AccessionNumber, DCM_IssuerOfAccessionNumberSequence,
-    DCM_StudyDescription, DCM_PhysiciansOfRecord, DCM_NameOfPhysiciansReadingStudy, DCM_RequestingService,
-    DCM_ReferencedStudySequence, DCM_ProcedureCodeSequence, DCM_ReasonForPerformedProcedureCodeSequence,
-    DCM_AdmittingDiagnosesDescription, DCM_AdmittingDiagnosesCodeSequence, DCM_PatientAge, DCM_PatientSize,
-    DCM_PatientWeight, DCM_PatientSizeCodeSequence, DCM_Occupation, DCM_AdditionalPatientHistory,
-    DCM_AdmissionID, DCM_IssuerOfAdmissionIDSequence, DCM_ServiceEpisodeID, DCM_ServiceEpisodeDescription,
-    DCM_IssuerOfServiceEpisodeIDSequence, DCM_PatientSexNeutered, DCM_SmokingStatus, DCM_PregnancyStatus,
-    DCM_LastMenstrualDate,
-};
-
-struct Failure { std::string message; };
-
-void check(const OFCondition &c, const std::string &what) {
-    if (c.bad()) throw Failure{what + ": " + c.text()};
-}
+using cdicom::check;
+using cdicom::Failure;
+using cdicom::str;
 
 void put(DcmItem &d, const DcmTagKey &key, const std::string &value) {
     check(d.putAndInsertString(key, value.c_str()), DcmTag(key).getTagName());
@@ -54,17 +31,7 @@ void write(const cdicom_sc_image &im, const char *path) {
     for (const DcmTagKey &k : {DCM_PatientName, DCM_PatientID, DCM_PatientBirthDate, DCM_PatientSex, DCM_StudyDate,
                                DCM_StudyTime, DCM_ReferringPhysicianName, DCM_StudyID, DCM_AccessionNumber})
         put(ds, k, "");
-    for (const DcmTagKey &key : kCopiedFromSource) {
-        DcmElement *el = nullptr;
-        if (source.findAndGetElement(key, el).good() && el != nullptr) {
-            ds.findAndDeleteElement(key);
-            ds.insert(OFstatic_cast(DcmElement *, el->clone()), OFTrue);
-        }
-    }
-    for (unsigned long i = 0; i < source.card(); ++i) {  // Clinical Trial modules (group 0012)
-        DcmElement *el = source.getElement(i);
-        if (el != nullptr && el->getGTag() == 0x0012) ds.insert(OFstatic_cast(DcmElement *, el->clone()), OFTrue);
-    }
+    cdicom::copyPatientAndStudy(source, ds);
 
     // SOP Common
     put(ds, DCM_SOPClassUID, UID_SecondaryCaptureImageStorage);
@@ -128,13 +95,5 @@ void write(const cdicom_sc_image &im, const char *path) {
 }  // namespace
 
 int cdicom_sc_write(const cdicom_sc_image *image, const char *path, char *err, size_t err_len) {
-    try {
-        write(*image, path);
-        return 0;
-    } catch (const Failure &f) {
-        cdicom::copy(err, err_len, f.message.c_str());
-    } catch (const std::exception &e) {
-        cdicom::copy(err, err_len, e.what());
-    }
-    return -1;
+    return cdicom::guarded(err, err_len, [&] { write(*image, path); });
 }

@@ -12,71 +12,21 @@
 #include "dcmtk/dcmsr/cmr/tid1600.h"
 #include "cdicom.h"
 #include "util.h"
+#include "writer.h"
 
 #include <string>
 
 namespace {
 
-std::string str(const char *s) { return s ? std::string(s) : std::string(); }
+using cdicom::check;
+using cdicom::Failure;
+using cdicom::str;
 
 DSRCodedEntryValue code(const cdicom_code &c) {
     const std::string version = str(c.scheme_version);
     // No check: private codes (99LSTV) and UCUM annotations are deliberately outside DCMTK's lists.
     if (version.empty()) return DSRCodedEntryValue(str(c.value), str(c.scheme), str(c.meaning), DSRTypes::CVT_auto, OFFalse);
     return DSRCodedEntryValue(str(c.value), str(c.scheme), version, str(c.meaning), DSRTypes::CVT_auto, OFFalse);
-}
-
-struct Failure {
-    std::string message;
-};
-
-void check(const OFCondition &c, const std::string &what) {
-    if (c.bad()) throw Failure{what + ": " + c.text()};
-}
-
-// Attributes of the Patient, Clinical Trial Subject, General Study, Patient Study and Clinical Trial
-// Study modules that are copied verbatim from the source instance (when present there).
-const DcmTagKey kCopiedFromSource[] = {
-    DCM_SpecificCharacterSet,
-    // Patient
-    DCM_PatientName, DCM_PatientID, DCM_IssuerOfPatientID, DCM_IssuerOfPatientIDQualifiersSequence,
-    DCM_TypeOfPatientID, DCM_PatientBirthDate, DCM_PatientBirthTime, DCM_PatientSex, DCM_OtherPatientIDsSequence,
-    DCM_OtherPatientNames, DCM_EthnicGroup, DCM_PatientComments, DCM_PatientSpeciesDescription,
-    DCM_PatientSpeciesCodeSequence, DCM_PatientBreedDescription, DCM_PatientBreedCodeSequence,
-    DCM_BreedRegistrationSequence, DCM_ResponsiblePerson, DCM_ResponsiblePersonRole, DCM_ResponsibleOrganization,
-    DCM_PatientIdentityRemoved, DCM_DeidentificationMethod, DCM_DeidentificationMethodCodeSequence,
-    DCM_QualityControlSubject, DCM_StrainDescription, DCM_StrainNomenclature, DCM_StrainCodeSequence,
-    DCM_GeneticModificationsSequence,
-    // General Study
-    DCM_StudyInstanceUID, DCM_StudyDate, DCM_StudyTime, DCM_ReferringPhysicianName,
-    DCM_ReferringPhysicianIdentificationSequence, DCM_ConsultingPhysicianName, DCM_StudyID, DCM_AccessionNumber,
-    DCM_IssuerOfAccessionNumberSequence, DCM_StudyDescription, DCM_PhysiciansOfRecord,
-    DCM_NameOfPhysiciansReadingStudy, DCM_RequestingService, DCM_ReferencedStudySequence,
-    DCM_ProcedureCodeSequence, DCM_ReasonForPerformedProcedureCodeSequence,
-    // Patient Study
-    DCM_AdmittingDiagnosesDescription, DCM_AdmittingDiagnosesCodeSequence, DCM_PatientAge, DCM_PatientSize,
-    DCM_PatientWeight, DCM_PatientSizeCodeSequence, DCM_Occupation, DCM_AdditionalPatientHistory,
-    DCM_AdmissionID, DCM_IssuerOfAdmissionIDSequence, DCM_ServiceEpisodeID, DCM_ServiceEpisodeDescription,
-    DCM_IssuerOfServiceEpisodeIDSequence, DCM_PatientSexNeutered, DCM_SmokingStatus, DCM_PregnancyStatus,
-    DCM_LastMenstrualDate,
-};
-
-void copyFromSource(DcmDataset &source, DcmDataset &target) {
-    for (const DcmTagKey &key : kCopiedFromSource) {
-        DcmElement *el = nullptr;
-        if (source.findAndGetElement(key, el).good() && el != nullptr) {
-            target.findAndDeleteElement(key);
-            target.insert(OFstatic_cast(DcmElement *, el->clone()), OFTrue);
-        }
-    }
-    // Clinical Trial Subject/Study/Series modules live in group 0012: copied as a whole.
-    for (unsigned long i = 0; i < source.card(); ++i) {
-        DcmElement *el = source.getElement(i);
-        if (el != nullptr && el->getGTag() == 0x0012) {
-            target.findAndDeleteElement(el->getTag());
-            target.insert(OFstatic_cast(DcmElement *, el->clone()), OFTrue);
-        }
-    }
 }
 
 // Positions the cursor on the TID 1501 group whose Tracking Unique Identifier is `uid`.
@@ -247,7 +197,7 @@ void write(const cdicom_sr_report &r, const char *path) {
     DcmFileFormat out;
     DcmDataset &ds = *out.getDataset();
     check(doc.write(ds), "cannot encode the SR document");
-    copyFromSource(source, ds);
+    cdicom::copyPatientAndStudy(source, ds);
     // The caller's UIDs (DCMTK generated its own series and instance UIDs).
     check(ds.putAndInsertString(DCM_SeriesInstanceUID, str(r.series_instance_uid).c_str()), "series UID");
     check(ds.putAndInsertString(DCM_SOPInstanceUID, str(r.sop_instance_uid).c_str()), "SOP instance UID");
@@ -261,13 +211,5 @@ void write(const cdicom_sr_report &r, const char *path) {
 }  // namespace
 
 int cdicom_sr_write(const cdicom_sr_report *report, const char *path, char *err, size_t err_len) {
-    try {
-        write(*report, path);
-        return 0;
-    } catch (const Failure &f) {
-        cdicom::copy(err, err_len, f.message.c_str());
-    } catch (const std::exception &e) {
-        cdicom::copy(err, err_len, e.what());
-    }
-    return -1;
+    return cdicom::guarded(err, err_len, [&] { write(*report, path); });
 }
