@@ -363,7 +363,7 @@ def _ae(calling_ae: str = SENDER_AE):
 
     ae = AE(ae_title=calling_ae)
     ae.acse_timeout = 15
-    ae.dimse_timeout = 30
+    ae.dimse_timeout = 15
     ae.network_timeout = 30
     return ae
 
@@ -410,6 +410,8 @@ class StoreResult:
         self._lock = threading.Lock()
         self._statuses: dict[Path, int | None] = {}
         self.errors: list[str] = []
+        # Files re-sent after the sender saw no response within its DIMSE timeout (see send_files).
+        self.resent: list[str] = []
 
     def record(self, path: Path, status: int | None) -> None:
         with self._lock:
@@ -455,10 +457,14 @@ def send_files(port: int, files: Sequence[Path], *, called_ae: str = NODE_AE, ca
     if not assoc.is_established:
         result.errors.append("association not established")
         return result
+    retried: set[Path] = set()
     try:
-        for f in files:
+        pending = list(files)
+        while pending:
+            f = pending[0]
             if stop and stop():
                 break
+            started = time.monotonic()
             try:
                 status = assoc.send_c_store(Path(f))
             except Exception as e:  # association died under us (kill -9) or no context
@@ -466,7 +472,22 @@ def send_files(port: int, files: Sequence[Path], *, called_ae: str = NODE_AE, ca
                 result.record(f, None)
                 break
             code = int(status.Status) if "Status" in status else None
+            timed_out = code is None and time.monotonic() - started >= ae.dimse_timeout - 1
+            if timed_out and f not in retried and not (stop and stop()):
+                # pynetdicom's chunked sender occasionally waits out its DIMSE timeout for a
+                # response the node did send (the node's log shows the instance stored and the
+                # association back at the next command). A real SCU re-sends on a new association;
+                # the node acknowledges the duplicate. Recorded, and done once per file.
+                retried.add(f)
+                result.resent.append(f.name)
+                print(f"send_files: no response for {f.name} within the DIMSE timeout; re-sent on a new association")
+                assoc = ae.associate("127.0.0.1", port, ae_title=called_ae)
+                if not assoc.is_established:
+                    result.record(f, None)
+                    break
+                continue
             result.record(f, code)
+            pending.pop(0)
             if code is None and not assoc.is_established:
                 break
             if pause:
