@@ -181,8 +181,10 @@ def torch_points(prob: np.ndarray) -> dict:
     return out
 
 
-def analyze(binary, paths, neighbours, config=None) -> tuple[list, float]:
+def analyze(binary, paths, neighbours, config=None, model=None) -> tuple[list, float]:
     cmd = [binary, "analyze", "--format", "json", "--neighbours", str(neighbours)]
+    if model:
+        cmd += ["--model", model]
     if config:
         cmd += ["--config", config]
     t0 = time.perf_counter()
@@ -473,12 +475,12 @@ def main():
             row = {"study": study, "series": kind,
                    "trained_on": sha256_text(study.lower().replace("-", "_")) in train_hashes}
             for n in (0, 2):
-                out, _ = analyze(args.bin, [path], n, config)
+                out, _ = analyze(args.bin, [path], n, config, args.model)
                 row[f"neighbours_{n}"] = series_summary(out[0])
             t = {0: [], 2: []}
             for _ in range(args.timing_runs):
                 for n in (0, 2):
-                    t[n].append(analyze(args.bin, [path], n, config)[1])
+                    t[n].append(analyze(args.bin, [path], n, config, args.model)[1])
             row["wall_s_median"] = {"neighbours_0": round(statistics.median(t[0]), 4),
                                     "neighbours_2": round(statistics.median(t[2]), 4)}
             row["extra_s_neighbours_2"] = round(statistics.median(t[2]) - statistics.median(t[0]), 4)

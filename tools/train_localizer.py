@@ -62,6 +62,10 @@ def parse_args():
     ap.add_argument("--fg-weight", type=float, default=2.0, help="CE weight of every level class (background 1)")
     ap.add_argument("--volume-weight", type=float, default=3.0, help="sampling weight of a 3D subject vs a 2D one")
     ap.add_argument("--vesal-weight", type=float, default=2.0)
+    ap.add_argument("--rot", type=float, default=12.0, help="affine augmentation: max rotation, degrees")
+    ap.add_argument("--scale-min", type=float, default=0.8, help="affine augmentation: scale range (log-uniform)")
+    ap.add_argument("--scale-max", type=float, default=1.3)
+    ap.add_argument("--shift", type=float, default=14.0, help="affine augmentation: max shift, px at 160")
     ap.add_argument("--seed", type=int, default=20240604)
     ap.add_argument("--split-seed", type=int, default=0)
     ap.add_argument("--val-fraction", type=float, default=0.2)
@@ -83,14 +87,17 @@ def base_matrix(shape):
     return np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1]], np.float64)
 
 
+AUG = {"rot": 12.0, "scale_min": 0.8, "scale_max": 1.3, "shift": 14.0}  # set from the command line in main()
+
+
 def random_matrix(rng, shape):
     m = base_matrix(shape)
     c = (SIZE - 1) / 2
-    ang = math.radians(rng.uniform(-12, 12))
-    s = math.exp(rng.uniform(math.log(0.8), math.log(1.3)))
+    ang = math.radians(rng.uniform(-AUG["rot"], AUG["rot"]))
+    s = math.exp(rng.uniform(math.log(AUG["scale_min"]), math.log(AUG["scale_max"])))
     a = math.exp(rng.uniform(-0.1, 0.1))
     sx, sy = s * a, s / a
-    tx, ty = rng.uniform(-14, 14), rng.uniform(-14, 14)
+    tx, ty = rng.uniform(-AUG["shift"], AUG["shift"]), rng.uniform(-AUG["shift"], AUG["shift"])
     t1 = np.array([[1, 0, -c], [0, 1, -c], [0, 0, 1]], np.float64)
     rs = np.array([[sx * math.cos(ang), -sy * math.sin(ang), 0], [sx * math.sin(ang), sy * math.cos(ang), 0], [0, 0, 1]])
     t2 = np.array([[1, 0, c + tx], [0, 1, c + ty], [0, 0, 1]], np.float64)
@@ -186,6 +193,7 @@ def short(summ):
 
 def main():
     args = parse_args()
+    AUG.update(rot=args.rot, scale_min=args.scale_min, scale_max=args.scale_max, shift=args.shift)
     t_start = time.time()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -256,7 +264,8 @@ def main():
         "loss": f"cross-entropy, class weights background 1 / levels {args.fg_weight}, ignore_index for the "
                 "estimated positions of levels a subject does not label",
         "target_radius_px160": args.radius, "input": "8-bit whole-volume min-max, cv2 INTER_LINEAR resize to 160, x/255",
-        "augmentation": "affine (rotation +-12 deg, scale 0.8-1.3, aspect +-10%, shift +-14 px; 10% none), "
+        "augmentation": f"affine (rotation +-{args.rot:g} deg, scale {args.scale_min:g}-{args.scale_max:g}, aspect +-10%, "
+                        f"shift +-{args.shift:g} px; 10% none), "
                         "gamma, contrast, brightness, blur, noise, 8-bit rounding; no flips",
         "sampling": f"by subject; 3D subjects x{args.volume_weight}, vesal x{args.vesal_weight}; "
                     "volumes: a random slice of mid-sagittal -3..+3",
