@@ -102,17 +102,19 @@ public final class StoreSCP: @unchecked Sendable {
             d.log(level: Int(level), String(cString: message!))
         }
         var err = [CChar](repeating: 0, count: 512)
-        let created: OpaquePointer? = configuration.aeTitle.withCString { ae in
-            withCStringArray(configuration.sopClasses) { classes in
-                withCStringArray(configuration.transferSyntaxes) { syntaxes in
-                    var config = cdicom_scp_config(
-                        ae_title: ae, port: configuration.port, max_associations: Int32(configuration.maxAssociations),
-                        acse_timeout_seconds: Int32(configuration.acseTimeoutSeconds),
-                        dimse_timeout_seconds: Int32(configuration.dimseTimeoutSeconds), max_pdu: configuration.maxPDU,
-                        sop_classes: classes, sop_class_count: configuration.sopClasses.count,
-                        transfer_syntaxes: syntaxes, transfer_syntax_count: configuration.transferSyntaxes.count)
-                    return cdicom_scp_create(&config, &callbacks, &err, err.count)
-                }
+        let arena = CStringArena()
+        let classes = arena.array(configuration.sopClasses)
+        let syntaxes = arena.array(configuration.transferSyntaxes)
+        let created: OpaquePointer? = classes.withUnsafeBufferPointer { classes in
+            syntaxes.withUnsafeBufferPointer { syntaxes in
+                var config = cdicom_scp_config(
+                    ae_title: arena.c(configuration.aeTitle), port: configuration.port,
+                    max_associations: Int32(configuration.maxAssociations),
+                    acse_timeout_seconds: Int32(configuration.acseTimeoutSeconds),
+                    dimse_timeout_seconds: Int32(configuration.dimseTimeoutSeconds), max_pdu: configuration.maxPDU,
+                    sop_classes: classes.baseAddress, sop_class_count: classes.count,
+                    transfer_syntaxes: syntaxes.baseAddress, transfer_syntax_count: syntaxes.count)
+                return cdicom_scp_create(&config, &callbacks, &err, err.count)
             }
         }
         // On failure deinit still runs (the object is fully initialised) and releases the box.
@@ -155,11 +157,4 @@ extension StoreRequest {
                   affectedSOPInstanceUID: String(cString: c.affected_sop_instance_uid),
                   transferSyntaxUID: String(cString: c.transfer_syntax_uid), messageID: c.message_id)
     }
-}
-
-/// Calls body with a C array of C strings that live for the duration of the call.
-func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
-    let duplicated = strings.map { UnsafePointer(strdup($0)) }
-    defer { duplicated.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
-    return duplicated.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

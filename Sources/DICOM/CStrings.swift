@@ -1,0 +1,39 @@
+import CDICOM
+import Foundation
+
+// Helpers for handing Swift values to CDICOM's C API for the duration of one call.
+
+func withOptionalPointer<T, R>(_ value: inout T?, _ body: (UnsafePointer<T>?) -> R) -> R {
+    if value != nil {
+        return withUnsafePointer(to: &value!) { body($0) }
+    }
+    return body(nil)
+}
+
+/// C strings that live as long as the arena (the duration of one call into CDICOM).
+final class CStringArena {
+    private var pointers: [UnsafeMutablePointer<CChar>] = []
+    deinit { pointers.forEach { free($0) } }
+
+    func c(_ s: String?) -> UnsafePointer<CChar>? {
+        guard let s else { return nil }
+        let p = strdup(s)!
+        pointers.append(p)
+        return UnsafePointer(p)
+    }
+
+    func code(_ code: SRCode) -> cdicom_code {
+        cdicom_code(value: c(code.value), scheme: c(code.scheme), meaning: c(code.meaning),
+                    scheme_version: c(code.schemeVersion))
+    }
+
+    func ref(_ r: ReferencedInstance) -> cdicom_instance_ref {
+        cdicom_instance_ref(sop_class_uid: c(r.sopClassUID), sop_instance_uid: c(r.sopInstanceUID),
+                            series_instance_uid: c(r.seriesInstanceUID), study_instance_uid: c(r.studyInstanceUID))
+    }
+}
+
+extension CStringArena {
+    /// A C array of C strings owned by the arena; call within the arena's lifetime.
+    func array(_ strings: [String]) -> [UnsafePointer<CChar>?] { strings.map { c($0) } }
+}
