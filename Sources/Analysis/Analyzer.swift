@@ -51,10 +51,12 @@ public final class Analyzer {
             for d in 1...neighbours { indices += [mid - d, mid + d].filter { $0 >= 0 && $0 < stack.count } }
         }
         var input: [Float] = []
+        var middle8Bit: [UInt8] = []  // at the original size: the key image shows what the network saw
         for i in indices {
             let s = stack.slices[i]
-            let u8 = resizeBilinearLikeOpenCV(Preprocess.scaleTo8Bit(s.pixels, range: range), srcRows: s.rows, srcCols: s.columns,
-                                              dstRows: rows, dstCols: columns)
+            let original = Preprocess.scaleTo8Bit(s.pixels, range: range)
+            if i == mid { middle8Bit = original }
+            let u8 = resizeBilinearLikeOpenCV(original, srcRows: s.rows, srcCols: s.columns, dstRows: rows, dstCols: columns)
             input += try Preprocess.networkInput(u8, normalization: normalization, channels: model.metadata.input.channels)
         }
         let all = try session.run(input: input)
@@ -71,8 +73,7 @@ public final class Analyzer {
             guard let c = model.classes.firstIndex(of: level.displayName) else { return [] }
             return Array(probabilities[(c * plane)..<((c + 1) * plane)])
         }
-        let original = Preprocess.scaleTo8Bit(stack.middle.pixels, range: range)
-        return Output(result: result, stack: stack, middleSlice8Bit: original, heatmaps: heatmaps,
+        return Output(result: result, stack: stack, middleSlice8Bit: middle8Bit, heatmaps: heatmaps,
                       gridRows: rows, gridColumns: columns)
     }
 

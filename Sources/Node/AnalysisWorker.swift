@@ -87,13 +87,13 @@ public final class AnalysisWorker: @unchecked Sendable {
         let started = Date()
         do {
             guard let series = try index.series(uid: job.seriesInstanceUID) else { throw AnalysisFailure("series no longer indexed") }
-            let paths = try index.instancePaths(seriesInstanceUID: job.seriesInstanceUID)
-            guard !paths.isEmpty else { throw AnalysisFailure("series has no instances on disk") }
-            let output = try analyzer.run(paths: paths)
+            let instances = try index.instanceReferences(seriesInstanceUID: job.seriesInstanceUID)
+            guard !instances.isEmpty else { throw AnalysisFailure("series has no instances on disk") }
+            let output = try analyzer.run(paths: instances.map(\.path))
             let predecessor = try pipeline.latestReport(seriesInstanceUID: series.seriesInstanceUID, excludingAnalysis: job.id)
                 .map { ReferencedInstance(sopClassUID: $0.sopClassUID, sopInstanceUID: $0.sopInstanceUID,
                                           seriesInstanceUID: $0.seriesInstanceUID, studyInstanceUID: series.studyInstanceUID) }
-            let objects = try builder.build(job: job, series: series, paths: paths, output: output, model: model,
+            let objects = try builder.build(job: job, series: series, instances: instances, output: output, model: model,
                                             predecessor: predecessor)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

@@ -210,10 +210,7 @@ public enum KeyImageRenderer {
                     let (y0, y1, wy) = ys[o]
                     let row0 = y0 * columns, row1 = y1 * columns
                     for q in 0..<outColumns {
-                        let (x0, x1, wx) = xs[q]
-                        let top = sp[row0 + x0] * (1 - wx) + sp[row0 + x1] * wx
-                        let bottom = sp[row1 + x0] * (1 - wx) + sp[row1 + x1] * wx
-                        let v = top * (1 - wy) + bottom * wy
+                        let v = bilinear(sp, row0, row1, xs[q], wy)
                         let k = (o * outColumns + q) * 3
                         op[k] = v; op[k + 1] = v; op[k + 2] = v
                     }
@@ -221,6 +218,15 @@ public enum KeyImageRenderer {
             }
         }
         return out
+    }
+
+    /// One bilinear sample between two source rows (offsets `row0`, `row1`) at column tap `x`.
+    @inline(__always)
+    static func bilinear(_ p: UnsafeBufferPointer<Float>, _ row0: Int, _ row1: Int, _ x: (Int, Int, Float), _ wy: Float) -> Float {
+        let (x0, x1, wx) = x
+        let top = p[row0 + x0] * (1 - wx) + p[row0 + x1] * wx
+        let bottom = p[row1 + x0] * (1 - wx) + p[row1 + x1] * wx
+        return top * (1 - wy) + bottom * wy
     }
 
     /// For each destination index, the two source indices and the weight of the second, for
@@ -250,10 +256,7 @@ public enum KeyImageRenderer {
                     let (y0, y1, wy) = ys[o]
                     let row0 = y0 * gc, row1 = y1 * gc
                     for q in 0..<outColumns {
-                        let (x0, x1, wx) = xs[q]
-                        let top = mp[row0 + x0] * (1 - wx) + mp[row0 + x1] * wx
-                        let bottom = mp[row1 + x0] * (1 - wx) + mp[row1 + x1] * wx
-                        let v = top * (1 - wy) + bottom * wy
+                        let v = bilinear(mp, row0, row1, xs[q], wy)
                         guard v >= heatmapFloor else { continue }
                         let a = heatmapOpacity * v
                         let k = (o * outColumns + q) * 3

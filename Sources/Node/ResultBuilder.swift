@@ -21,14 +21,20 @@ struct ResultBuilder {
     }
 
     /// `predecessor`: the report this one revises (the series' previous SR), if any.
-    func build(job: AnalysisJob, series: SeriesRecord, paths: [String], output: Analyzer.Output,
+    func build(job: AnalysisJob, series: SeriesRecord, instances: [InstanceReference], output: Analyzer.Output,
                model: LocalizerModel, predecessor: ReferencedInstance?) throws -> [ResultRecord] {
         let result = output.result
-        let evidence = try paths.map { try ReferencedInstance(file: $0) }
-        guard let middle = evidence.first(where: { $0.sopInstanceUID == result.slice.sopInstanceUID }),
-              let middlePath = paths.first(where: { $0.hasSuffix("/\(result.slice.sopInstanceUID).dcm") }) ?? paths.first else {
+        let evidence = instances.map {
+            ReferencedInstance(sopClassUID: $0.sopClassUID, sopInstanceUID: $0.sopInstanceUID,
+                               seriesInstanceUID: $0.seriesInstanceUID, studyInstanceUID: $0.studyInstanceUID)
+        }
+        guard let middleInstance = instances.first(where: { $0.sopInstanceUID == result.slice.sopInstanceUID }) else {
             throw AnalysisFailure("the analysed middle slice is not among the series' instances")
         }
+        let middlePath = middleInstance.path
+        let middle = ReferencedInstance(sopClassUID: middleInstance.sopClassUID, sopInstanceUID: middleInstance.sopInstanceUID,
+                                        seriesInstanceUID: middleInstance.seriesInstanceUID,
+                                        studyInstanceUID: middleInstance.studyInstanceUID)
         let jobDir = "\(directory)/\(job.id)"
         try FileManager.default.createDirectory(atPath: jobDir, withIntermediateDirectories: true)
         var records: [ResultRecord] = []

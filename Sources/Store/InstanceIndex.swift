@@ -51,6 +51,15 @@ public struct SeriesDescriptors: Sendable, Equatable, Codable {
     }
 }
 
+/// One indexed instance: where it is and what it is.
+public struct InstanceReference: Sendable, Equatable {
+    public var path: String
+    public var sopClassUID: String
+    public var sopInstanceUID: String
+    public var seriesInstanceUID: String
+    public var studyInstanceUID: String
+}
+
 public enum SeriesState: String, Sendable, Codable { case receiving, complete, purged }
 public enum Route: String, Sendable, Codable { case localizer, ignored }
 
@@ -181,6 +190,20 @@ public struct InstanceIndex: Sendable {
         try database.withConnection { c in
             try c.execute("SELECT path FROM instances WHERE series_instance_uid = $1 ORDER BY instance_number NULLS LAST, path",
                           [seriesInstanceUID]).rows.compactMap { $0["path"] }
+        }
+    }
+
+    /// The series' instances as the index knows them (path and UIDs), in instance order: what a
+    /// report references, without re-reading every file.
+    public func instanceReferences(seriesInstanceUID: String) throws -> [InstanceReference] {
+        try database.withConnection { c in
+            try c.execute("""
+                SELECT path, sop_class_uid, sop_instance_uid, study_instance_uid FROM instances
+                WHERE series_instance_uid = $1 ORDER BY instance_number NULLS LAST, path
+                """, [seriesInstanceUID]).rows.map {
+                InstanceReference(path: $0["path"]!, sopClassUID: $0["sop_class_uid"]!, sopInstanceUID: $0["sop_instance_uid"]!,
+                                  seriesInstanceUID: seriesInstanceUID, studyInstanceUID: $0["study_instance_uid"]!)
+            }
         }
     }
 
