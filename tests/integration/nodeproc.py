@@ -261,15 +261,7 @@ class Node:
 
     def stop(self) -> None:
         """Teardown: SIGTERM, then SIGKILL if it hangs. Never fails."""
-        if self.proc is None or self.proc.poll() is not None:
-            self._close_log()
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=45)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
+        terminate(self.proc, grace=45)
         self._close_log()
 
     def restart(self, timeout: float = 60) -> "Node":
@@ -429,6 +421,25 @@ class StoreResult:
     def __repr__(self) -> str:
         bad = {str(p): s for p, s in self.statuses.items() if s != SUCCESS}
         return f"StoreResult({len(self.acknowledged)} ok, failures={bad}, errors={self.errors})"
+
+
+def terminate(proc: subprocess.Popen | None, grace: float) -> None:
+    """SIGTERM a peer process, SIGKILL it if it has not exited after ``grace`` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+def tail(path: Path, lines: int) -> str:
+    """The last lines of a log file ("" if it does not exist)."""
+    if not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def send_files(port: int, files: Sequence[Path], *, called_ae: str = NODE_AE, calling_ae: str = SENDER_AE,
