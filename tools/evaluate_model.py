@@ -58,6 +58,10 @@ def parse_args():
 
 # ---------------------------------------------------------------------------------------------- helpers
 
+# The evaluated model's classes in channel order (set in main from its metadata): a model may name
+# fewer landmarks than the data labels (an older model without S1, say).
+MODEL_CLASSES: list[str] = list(CLASSES)
+
 def model_metadata(path):
     from safetensors import safe_open
     with safe_open(path, framework="numpy") as f:
@@ -79,11 +83,13 @@ def swift_points(res: dict) -> dict:
     return {name: (tuple(v["point"]) if v["point"] is not None else None) for name, v in res["classes"].items()}
 
 
-def score_points(pred: dict, true160: dict) -> dict:
-    """train_eval.score_case on decoded points (the Swift engine returns points, not probabilities)."""
+def score_points(pred: dict, true160: dict, node_ladder: dict | None = None) -> dict:
+    """train_eval.score_case on decoded points (the Swift engine returns points, not probabilities).
+    `node_ladder`: the node's own ladder check from `lstv-node evaluate`; it is the flag scored, and
+    the Python port (train_eval.ladder_check) must agree with it."""
     res = {"errors": {}, "missing": [], "shifted": []}
     true_discs = {d: true160[d] for d in LADDER_DISCS if d in true160}
-    for name in CLASSES[1:]:
+    for name in MODEL_CLASSES[1:]:
         if name not in true160:
             continue
         p = pred.get(name)
@@ -100,6 +106,10 @@ def score_points(pred: dict, true160: dict) -> dict:
         if nearest != d:
             res["shifted"].append(f"{d}->{nearest}")
     res["consistent"], res["inconsistency"] = consistency(pred)
+    if node_ladder is not None:
+        if (node_ladder["status"] == "consistent") != res["consistent"]:
+            sys.exit(f"ladder check: the node says {node_ladder}, the Python port {res['inconsistency']!r}")
+        res["inconsistency"] = node_ladder["reasons"][0] if node_ladder["reasons"] else ""
     return res
 
 
@@ -154,7 +164,7 @@ def features(res: dict) -> dict:
         "disc_entropy_max": float(np.max([c[d]["entropy"] for d in DISCS])),
         "disc_peak_min": float(np.min([c[d]["peak_confidence"] for d in DISCS])),
         "discs_found": sum(pts[d] is not None for d in DISCS),
-        "ladder_consistent": consistency(pts)[0],
+        "ladder_consistent": res["ladder"]["status"] == "consistent",
     }
 
 
@@ -175,7 +185,7 @@ def torch_probs(model_path, images: np.ndarray, norm: dict) -> np.ndarray:
 
 def torch_points(prob: np.ndarray) -> dict:
     out = {}
-    for c, name in enumerate(CLASSES[1:], start=1):
+    for c, name in enumerate(MODEL_CLASSES[1:], start=1):
         rr, cc = np.nonzero(prob[c] > 0.5)
         out[name] = (float(rr.mean()), float(cc.mean())) if len(rr) else None
     return out
@@ -231,8 +241,9 @@ def main():
     training = meta["training"]
     classes = json.loads(meta["classes"])
     norm = json.loads(meta["normalization"])
-    if classes != CLASSES:
-        sys.exit(f"model classes {classes} != {CLASSES}")
+    if classes[0] != "background" or not set(DISCS) <= set(classes) or not set(classes) <= set(CLASSES):
+        sys.exit(f"model classes {classes}: need background first, the five discs, and only classes the data labels {CLASSES}")
+    MODEL_CLASSES[:] = classes
     model_sha = sha256_file(args.model)
     val_ids = training["validation_subjects"]
     train_hashes = set(training["train_subjects_sha256"])
@@ -262,7 +273,7 @@ def main():
         sid = s.subject_id if s.slice_offset == 0 else f"{s.subject_id}@{s.slice_offset:+d}"
         cases_all.append({"subject_id": sid, "source": s.source, "offset": s.slice_offset, "index": i,
                           "mm_per_px160": s.spacing * s.image.shape[0] / 160 if s.spacing else None,
-                          "result": score_points(pred, true_points_160(s)), "pred": pred})
+                          "result": score_points(pred, true_points_160(s), sw_res[i]["ladder"]), "pred": pred})
     mid = [c for c in cases_all if c["offset"] == 0]
     vol = [c for c in cases_all if c["source"].startswith("fcs")]
     swift_summary = report(mid)
@@ -336,13 +347,13 @@ def main():
             for c in cases_all:
                 pr = prob[c["index"]]
                 tp = torch_points(pr)
-                for ci, name in enumerate(CLASSES[1:], start=1):
+                for ci, name in enumerate(MODEL_CLASSES[1:], start=1):
                     h = pr[ci].astype(np.float64)
                     q = h / (h.sum() + 1e-9)
                     m = sw_res[c["index"]]["classes"][name]
                     dpeak.append(abs(float(h.max()) - m["peak_confidence"]))
                     dent.append(abs(float(-(q * np.log(q + 1e-9)).sum()) - m["entropy"]))
-                for name in CLASSES[1:]:
+                for name in MODEL_CLASSES[1:]:
                     a, b = c["pred"][name], tp[name]
                     if (a is None) != (b is None):
                         flips.append(f"{c['subject_id']}:{name}")

@@ -8,7 +8,7 @@ prepared exactly as the inference pipeline prepares them: whole-volume 8-bit min
 resize to 160x160 (cv2 INTER_LINEAR), x/255, (x-mean)/std, the grey slice repeated to 3 channels.
 Targets: each labelled point is a small disc (radius --radius px at 160) of its class on a
 background class; the estimated positions of levels a subject does not label are ignored.
-Classes: background, the five discs L1/L2..L5/S1, and the landmarks T12/L1, L1..L5 (bodies).
+Classes: background, the five discs L1/L2..L5/S1, and the landmarks T12/L1, L1..L5 (bodies) and S1 (the sacrum anchor, derived).
 """
 from __future__ import annotations
 

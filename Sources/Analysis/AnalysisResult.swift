@@ -85,8 +85,10 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
 
     /// Puts the pieces together after the network ran on `stack`'s middle slice: maps the grid points
     /// to the original image and to the patient, decides the risk and checks the ladder.
-    /// `metrics` must hold all five levels (as `Metrics.levels` returns them).
-    public static func assemble(metrics: [LevelName: LevelMetrics], gridRows: Int, gridColumns: Int,
+    /// `metrics` must hold all five levels (as `Metrics.levels` returns them); `landmarks` are the
+    /// grid points of the model's counting landmarks (`Metrics.landmarkPoints`), for the ladder check.
+    public static func assemble(metrics: [LevelName: LevelMetrics], landmarks: [LadderRung: PixelPoint] = [:],
+                                gridRows: Int, gridColumns: Int,
                                 stack: SliceStack,
                                 riskThresholds: RiskThresholds = .default,
                                 ladderThresholds: LadderThresholds = .default) throws -> AnalysisResult {
@@ -104,13 +106,18 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
                                         spatialEntropy: m.spatialEntropy, pointPx: px, pointMm: mm)
             if let g = m.point { ladderPoints[level] = LadderPoint(grid: g, patient: mm) }
         }
+        var landmarkPoints: [LadderRung: LadderPoint] = [:]
+        for (rung, g) in landmarks {
+            let px = Geometry.toOriginal(g, gridRows: gridRows, gridColumns: gridColumns, rows: mid.rows, columns: mid.columns)
+            landmarkPoints[rung] = LadderPoint(grid: g, patient: geometry.map { $0.patientPosition(of: px) })
+        }
         let l5s1 = metrics[.l5_s1]!.entropy
         return AnalysisResult(
             levels: levels,
             risk: riskThresholds.classify(l5s1),
             riskEntropy: l5s1,
             riskThresholds: riskThresholds,
-            ladder: LevelLadder.check(ladderPoints, thresholds: ladderThresholds),
+            ladder: LevelLadder.check(ladderPoints, landmarks: landmarkPoints, thresholds: ladderThresholds),
             slice: AnalysedSlice(index: stack.middleIndex, count: stack.count, sopInstanceUID: mid.sopInstanceUID,
                                  rows: mid.rows, columns: mid.columns, ordering: stack.ordering),
             neighbourSpread: nil)

@@ -63,7 +63,8 @@ public final class Analyzer {
         let perImage = model.classes.count * rows * columns
         let probabilities = Array(all[0..<perImage])
         let metrics = try Metrics.levels(probabilities: probabilities, classes: model.classes, rows: rows, columns: columns)
-        var result = try AnalysisResult.assemble(metrics: metrics, gridRows: rows, gridColumns: columns, stack: stack,
+        let landmarks = try Metrics.landmarkPoints(probabilities: probabilities, classes: model.classes, rows: rows, columns: columns)
+        var result = try AnalysisResult.assemble(metrics: metrics, landmarks: landmarks, gridRows: rows, gridColumns: columns, stack: stack,
                                                  riskThresholds: riskThresholds, ladderThresholds: ladderThresholds)
         if indices.count > 1 {
             result.neighbourSpread = try spread(indices: indices, probabilities: all, perImage: perImage, stack: stack)

@@ -1,6 +1,8 @@
 // Issue 4: the five disc points must form a plausible ladder. A network that is sure of each level
 // can still put two levels on one disc or swap them; the entropy risk would not see that, so the
-// ladder outcome is reported as its own flag next to the risk.
+// ladder outcome is reported as its own flag next to the risk. When the model also reports counting
+// landmarks (T12/L1, the bodies, the sacrum: `LadderRung`), the whole ladder is checked in half
+// steps: a disc ladder shifted by one level while the sacrum stays where it is shows up as a gap.
 import Foundation
 
 public enum LadderStatus: String, Codable, Sendable {
@@ -35,20 +37,28 @@ public struct LadderThresholds: Codable, Equatable, Sendable {
     /// Used when there are no patient coordinates: pixels of the 160 grid (~1.4 mm each for a
     /// typical 220 mm sagittal field of view, so 7 px ≈ 10 mm).
     public var minSeparationPx: Double
+    /// Whole-ladder check (discs and landmarks): each step between neighbouring points, divided by
+    /// the half steps it spans, against the median half step of the series.
+    public var minStepRatio: Double
+    public var maxStepRatio: Double
 
     public static let `default` = LadderThresholds()
 
     public init(minSpacingRatio: Double = 0.5, maxSpacingRatio: Double = 1.8,
-                minSeparationMm: Double = 10, minSeparationPx: Double = 7) {
+                minSeparationMm: Double = 10, minSeparationPx: Double = 7,
+                minStepRatio: Double = 0.5, maxStepRatio: Double = 1.8) {
         self.minSpacingRatio = minSpacingRatio
         self.maxSpacingRatio = maxSpacingRatio
         self.minSeparationMm = minSeparationMm
         self.minSeparationPx = minSeparationPx
+        self.minStepRatio = minStepRatio
+        self.maxStepRatio = maxStepRatio
     }
 
     enum CodingKeys: String, CodingKey {
         case minSpacingRatio = "min_spacing_ratio", maxSpacingRatio = "max_spacing_ratio"
         case minSeparationMm = "min_separation_mm", minSeparationPx = "min_separation_px"
+        case minStepRatio = "min_step_ratio", maxStepRatio = "max_step_ratio"
     }
 }
 
@@ -67,22 +77,31 @@ public enum LevelLadder {
     /// L5/S1, which holds whatever the display orientation of the image; on the grid (no geometry)
     /// the row must strictly increase, i.e. the image is assumed head-up, as sagittal series are
     /// stored. Distances are Euclidean (3-D in mm, 2-D in grid px).
+    ///
+    /// `landmarks` holds the points of the model's landmark rungs that were found (a landmark the
+    /// model does not find is not a violation: the field of view may end above the sacrum). Keys
+    /// that are disc levels are ignored there: the discs come from `points`.
     public static func check(_ points: [LevelName: LadderPoint],
+                             landmarks: [LadderRung: LadderPoint] = [:],
                              thresholds: LadderThresholds = .default) -> LadderCheck {
         let present = LevelName.allCases.filter { points[$0] != nil }
-        let usePatient = !present.isEmpty && present.allSatisfy { points[$0]!.patient != nil }
+        var rungs: [LadderRung: LadderPoint] = landmarks.filter { $0.key.level == nil }
+        for (l, p) in points { rungs[LadderRung(l)] = p }
+        let usePatient = !rungs.isEmpty && rungs.values.allSatisfy { $0.patient != nil }
         let space: LadderSpace = usePatient ? .mm : .px
         let unit = usePatient ? "mm" : "px"
-        func coords(_ l: LevelName) -> [Double] {
-            let p = points[l]!
+        func coords(_ p: LadderPoint) -> [Double] {
             if usePatient, let m = p.patient { return [m.x, m.y, m.z] }
             return [p.grid.row, p.grid.column]
         }
+        func coords(_ l: LevelName) -> [Double] { coords(points[l]!) }
         /// Larger = more inferior.
-        func depth(_ l: LevelName) -> Double { usePatient ? -points[l]!.patient!.z : points[l]!.grid.row }
-        func dist(_ a: LevelName, _ b: LevelName) -> Double {
-            sqrt(zip(coords(a), coords(b)).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) })
+        func depth(_ p: LadderPoint) -> Double { usePatient ? -p.patient!.z : p.grid.row }
+        func depth(_ l: LevelName) -> Double { depth(points[l]!) }
+        func dist(_ a: [Double], _ b: [Double]) -> Double {
+            sqrt(zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) })
         }
+        func dist(_ a: LevelName, _ b: LevelName) -> Double { dist(coords(a), coords(b)) }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
 
         var violations: [String] = []
@@ -115,8 +134,40 @@ public enum LevelLadder {
                 }
             }
         }
+        // The whole ladder in half steps, when the model reports landmarks.
+        if rungs.count > present.count {
+            violations += halfStepViolations(rungs, depth: depth, distance: { dist(coords($0), coords($1)) },
+                                             unit: unit, thresholds: thresholds)
+        }
         let missingReasons = missing.map { "no point for \($0.displayName) (no pixel above 0.5)" }
         let status: LadderStatus = !violations.isEmpty ? .inconsistent : (missing.isEmpty ? .consistent : .incomplete)
         return LadderCheck(status: status, reasons: violations + missingReasons, space: space)
+    }
+
+    /// Order and step length over every found rung, discs and landmarks together. Steps are
+    /// normalised by the half steps they span, so a rung the model did not find is skipped over.
+    static func halfStepViolations(_ rungs: [LadderRung: LadderPoint], depth: (LadderPoint) -> Double,
+                                   distance: (LadderPoint, LadderPoint) -> Double, unit: String,
+                                   thresholds: LadderThresholds) -> [String] {
+        let found = LadderRung.allCases.filter { rungs[$0] != nil }
+        guard found.count >= 3 else { return [] }
+        func f(_ v: Double) -> String { String(format: "%.1f", v) }
+        var out: [String] = []
+        let pairs = Array(zip(found, found.dropFirst()))
+        for (a, b) in pairs where !(depth(rungs[b]!) > depth(rungs[a]!)) {
+            out.append("landmark ladder: \(b.className) is not below \(a.className)")
+        }
+        let steps = pairs.map { distance(rungs[$0.0]!, rungs[$0.1]!) / Double($0.1.halfStep - $0.0.halfStep) }
+        let sorted = steps.sorted()
+        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2]
+                                           : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        guard median > 0 else { return out }
+        for ((a, b), s) in zip(pairs, steps) {
+            let r = s / median
+            if r < thresholds.minStepRatio || r > thresholds.maxStepRatio {
+                out.append("landmark ladder: \(a.className)–\(b.className) is \(String(format: "%.2f", r))x the median half step \(f(median)) \(unit) (allowed \(thresholds.minStepRatio)x–\(thresholds.maxStepRatio)x)")
+            }
+        }
+        return out
     }
 }

@@ -109,6 +109,23 @@ public enum Metrics {
         return out
     }
 
+    /// Points of the counting landmarks the model names (`LadderRung.landmarks`), decoded like the
+    /// levels' points; a landmark with no pixel above 0.5, or one the model lacks, is absent.
+    public static func landmarkPoints(probabilities: [Float], classes: [String], rows: Int, columns: Int) throws -> [LadderRung: PixelPoint] {
+        let plane = rows * columns
+        guard probabilities.count >= classes.count * plane else {
+            throw MetricsError.shape("\(probabilities.count) values for \(classes.count) classes of \(rows)x\(columns)")
+        }
+        var out: [LadderRung: PixelPoint] = [:]
+        for rung in LadderRung.landmarks {
+            guard let k = classes.firstIndex(of: rung.className) else { continue }
+            let m = try Metrics.level(probabilities[(k * plane)..<((k + 1) * plane)], rows: rows, columns: columns,
+                                      name: rung.className)
+            if let p = m.point { out[rung] = p }
+        }
+        return out
+    }
+
     /// -Σ p log(p + ε), p = x / (Σx + ε). An all-zero map has entropy 0.
     static func entropy<S: Sequence>(_ x: S) -> Double where S.Element == Double {
         var total = 0.0

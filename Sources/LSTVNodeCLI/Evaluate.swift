@@ -6,7 +6,7 @@ import Node
 
 /// Runs a model through the node's own engine on prepared 8-bit slices (a NumPy .npy uint8 array
 /// N×H×W at the model's input size) and prints, per slice and per class, the reference metrics
-/// and point on the grid. The model card's validation numbers come from this, not from PyTorch
+/// and point on the grid, and the node's ladder check on the grid points. The model card's validation numbers come from this, not from PyTorch
 /// (tools/evaluate_model.py prepares the slices and scores the output).
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,13 +34,19 @@ struct Evaluate: ParsableCommand {
             let input = try Preprocess.networkInput(slice, normalization: normalization, channels: localizer.metadata.input.channels)
             let probabilities = try session.run(input: input)
             var classes: [String: Any] = [:]
+            let discs = try Metrics.levels(probabilities: probabilities, classes: localizer.classes, rows: shape[1], columns: shape[2])
+            let landmarks = try Metrics.landmarkPoints(probabilities: probabilities, classes: localizer.classes,
+                                                       rows: shape[1], columns: shape[2])
+            let ladder = LevelLadder.check(discs.compactMapValues { $0.point.map { LadderPoint(grid: $0) } },
+                                           landmarks: landmarks.mapValues { LadderPoint(grid: $0) })
             for (c, name) in localizer.classes.enumerated() where c > 0 {
                 let m = try Metrics.level(probabilities[(c * plane)..<((c + 1) * plane)].map { $0 },
                                           rows: shape[1], columns: shape[2], name: name)
                 classes[name] = ["peak_confidence": m.peakConfidence, "entropy": m.entropy, "spatial_entropy": m.spatialEntropy,
                                  "point": m.point.map { [$0.row, $0.column] } as Any? ?? NSNull()]
             }
-            out.append(["index": i, "classes": classes])
+            out.append(["index": i, "classes": classes,
+                        "ladder": ["status": ladder.status.rawValue, "reasons": ladder.reasons]])
         }
         let json = try JSONSerialization.data(withJSONObject: ["model": ["name": localizer.name, "version": localizer.version,
                                                                            "sha256": localizer.sha256],

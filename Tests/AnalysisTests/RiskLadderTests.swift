@@ -89,4 +89,63 @@ final class LadderTests: XCTestCase {
         XCTAssertEqual(d.status, .inconsistent)
         XCTAssertTrue(d.reasons.contains { $0.contains("mm apart") }, "\(d.reasons)")
     }
+
+    // MARK: the whole ladder with counting landmarks (T12/L1, bodies, S1)
+
+    /// Every rung at `row0 + 10 px` per half step; `shift` moves the five discs (not the landmarks).
+    func rungs(shiftDiscsBy shift: Double = 0, drop: Set<LadderRung> = []) -> ([LevelName: LadderPoint], [LadderRung: LadderPoint]) {
+        var discs: [LevelName: LadderPoint] = [:], landmarks: [LadderRung: LadderPoint] = [:]
+        for rung in LadderRung.allCases where !drop.contains(rung) {
+            let row = 20 + 10 * Double(rung.halfStep)
+            if let level = rung.level {
+                discs[level] = LadderPoint(grid: PixelPoint(row: row + shift, column: 80))
+            } else {
+                landmarks[rung] = LadderPoint(grid: PixelPoint(row: row, column: 80))
+            }
+        }
+        return (discs, landmarks)
+    }
+
+    func testWholeLadderConsistent() {
+        let (d, l) = rungs()
+        XCTAssertEqual(LadderRung.landmarks.map(\.className), ["T12/L1", "L1", "L2", "L3", "L4", "L5", "S1"])
+        let c = LevelLadder.check(d, landmarks: l)
+        XCTAssertEqual(c.status, .consistent, "\(c.reasons)")
+        // A landmark the network did not find (the field of view ends above the sacrum) is skipped over.
+        let (d2, l2) = rungs(drop: [.s1, .l3])
+        XCTAssertEqual(LevelLadder.check(d2, landmarks: l2).status, .consistent)
+    }
+
+    /// The failure that matters: the five discs labelled one level up (each on the disc above) form a
+    /// perfect disc ladder, but the landmarks that stayed put contradict it.
+    func testDiscsShiftedAgainstTheSacrumAreCaught() {
+        let (discs, landmarks) = rungs(shiftDiscsBy: -20)
+        XCTAssertEqual(LevelLadder.check(discs).status, .consistent, "discs alone cannot see a shift")
+        let c = LevelLadder.check(discs, landmarks: landmarks)
+        XCTAssertEqual(c.status, .inconsistent)
+        XCTAssertTrue(c.reasons.contains { $0.hasPrefix("landmark ladder: L5/S1–S1 is 3.00x the median half step") }, "\(c.reasons)")
+        XCTAssertTrue(c.reasons.contains { $0.hasPrefix("landmark ladder: L1/L2 is not below L1") }, "\(c.reasons)")
+    }
+
+    func testLandmarkKeysThatAreDiscsAreIgnored() {
+        let (d, l) = rungs()
+        var withDisc = l
+        withDisc[.l3_l4] = LadderPoint(grid: PixelPoint(row: 0, column: 0))   // the discs come from `points`
+        XCTAssertEqual(LevelLadder.check(d, landmarks: withDisc).status, .consistent)
+    }
 }
+
+final class LandmarkPointTests: XCTestCase {
+    func testDecodedByClassName() throws {
+        let classes = ["background", "L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1", "S1", "T12/L1", "L9"]
+        let rows = 20, columns = 20, plane = rows * columns
+        var p = [Float](repeating: 0, count: classes.count * plane)
+        p[6 * plane + 15 * columns + 4] = 0.9     // S1 at (15, 4)
+        p[6 * plane + 17 * columns + 4] = 0.8     // and (17, 4): mean (16, 4)
+        p[7 * plane + 2 * columns + 3] = 0.5      // T12/L1 never above 0.5 (strictly): absent
+        let points = try Metrics.landmarkPoints(probabilities: p, classes: classes, rows: rows, columns: columns)
+        XCTAssertEqual(points, [.s1: PixelPoint(row: 16, column: 4)])
+        XCTAssertThrowsError(try Metrics.landmarkPoints(probabilities: [0], classes: classes, rows: rows, columns: columns))
+    }
+}
+

@@ -5,7 +5,11 @@ pipeline does (whole-volume 8-bit min-max, bilinear resize to 160x160) and gives
 labelled points of each class and the estimated positions of the ladder levels that the subject
 does not label (those are ignored in training, not taught as background).
 
-Ladder (top to bottom, half steps): T12/L1, L1, L1/L2, L2, L2/L3, L3, L3/L4, L4, L4/L5, L5, L5/S1.
+Ladder (top to bottom, half steps): T12/L1, L1, L1/L2, L2, L2/L3, L3, L3/L4, L4, L4/L5, L5, L5/S1, S1.
+
+S1 (the first sacral body, the sacrum anchor) is labelled by no source. It is derived one half
+step below L5/S1 along the ladder: L5/S1 + (L5/S1 - L5) where the L5 body is labelled (Tianchi),
+else L5/S1 + (L5/S1 - L4/L5) / 2 (discs only); a subject without L5/S1 leaves it unlabelled.
 """
 from __future__ import annotations
 
@@ -19,10 +23,12 @@ import numpy as np
 
 SIZE = 160
 DISCS = ["L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1"]
-LANDMARKS = ["T12/L1", "L1", "L2", "L3", "L4", "L5"]
+LANDMARKS = ["T12/L1", "L1", "L2", "L3", "L4", "L5", "S1"]
 CLASSES = ["background"] + DISCS + LANDMARKS
 CLASS_INDEX = {c: i for i, c in enumerate(CLASSES)}
-LADDER = ["T12/L1", "L1", "L1/L2", "L2", "L2/L3", "L3", "L3/L4", "L4", "L4/L5", "L5", "L5/S1"]
+LADDER = ["T12/L1", "L1", "L1/L2", "L2", "L2/L3", "L3", "L3/L4", "L4", "L4/L5", "L5", "L5/S1", "S1"]
+# Bumped whenever the derived points change, so a cache of parsed samples is never reused across recipes.
+DERIVATION = 2
 # Volumes: slices used around the labelled mid-sagittal slice (1 mm isotropic data).
 VOLUME_OFFSETS = (-3, -2, -1, 0, 1, 2, 3)
 
@@ -74,6 +80,20 @@ class Sample:
     slice_offset: int = 0
 
 
+def with_sacrum(points: dict) -> dict:
+    """points plus the derived S1 anchor (see the module docstring)."""
+    if "L5/S1" not in points or "S1" in points:
+        return points
+    d = np.array(points["L5/S1"], float)
+    if "L5" in points:
+        step = d - np.array(points["L5"], float)
+    elif "L4/L5" in points:
+        step = (d - np.array(points["L4/L5"], float)) / 2
+    else:
+        return points
+    return {**points, "S1": tuple(float(v) for v in d + step)}
+
+
 def estimate_missing(points: dict) -> dict:
     """Linear interpolation / extrapolation along the ladder for levels a subject does not label."""
     known = [(i, np.array(points[n], float)) for i, n in enumerate(LADDER) if n in points]
@@ -114,6 +134,7 @@ def load_subject(root: str, entry: dict) -> list[Sample]:
         pts = {k: tuple(v) for k, v in lab.get("points_rowcol", {}).items() if k in CLASS_INDEX}
         if not pts:
             return []
+        pts = with_sacrum(pts)
         img = to_uint8(_load_png(os.path.join(d, lab["image"])))
         return [Sample(sid, "tianchi", img, pts, estimate_missing(pts))]
     if entry["dir"].startswith("vesal"):
@@ -125,6 +146,7 @@ def load_subject(root: str, entry: dict) -> list[Sample]:
         discs = lab["discs_top_down"]
         if len(discs) >= 6:
             pts["T12/L1"] = tuple(discs[-6]["rowcol"])
+        pts = with_sacrum(pts)
         img = to_uint8(_load_png(os.path.join(d, lab["image"])))
         return [Sample(sid, "vesal", img, pts, estimate_missing(pts))]
     if entry["dir"].startswith("fastcleverseg"):
@@ -142,6 +164,7 @@ def load_subject(root: str, entry: dict) -> list[Sample]:
             for s in lab["structures_top_down"]:
                 if s["name"] in CLASS_INDEX:
                     pts[s["name"]] = (s["centroid_vox"][0], s["centroid_vox"][1])
+        pts = with_sacrum(pts)
         est = estimate_missing(pts)
         out = []
         for off in VOLUME_OFFSETS:
@@ -160,7 +183,7 @@ def load_all(root: str | None = None, cache_dir: str | None = None):
     cache = None
     if cache_dir:
         os.makedirs(cache_dir, exist_ok=True)
-        cache = os.path.join(cache_dir, f"samples-{version[:16]}.pkl")
+        cache = os.path.join(cache_dir, f"samples-{version[:16]}-d{DERIVATION}.pkl")
         if os.path.exists(cache):
             import pickle
             with open(cache, "rb") as f:

@@ -7,8 +7,9 @@ A level shift: a predicted disc whose nearest labelled disc (T12/L1 and the five
 another level, i.e. the ladder assigned one (or more) discs off. A subject has a level shift when
 any of its predicted discs is shifted.
 
-Ladder consistency check (reported as its own flag): predicted discs ordered top to bottom, no two
-levels on one disc, plausible spacing (each gap within [0.5, 2] x the median gap), no missing disc.
+Ladder consistency check (reported as its own flag): the node's check (`ladder_check`, a port of
+Sources/Analysis/LevelLadder.swift): discs ordered, no two levels on one disc, plausible spacing,
+and with landmarks the whole ladder in half steps; a missing disc makes the ladder incomplete.
 """
 from __future__ import annotations
 
@@ -39,19 +40,57 @@ def entropy_at(prob: np.ndarray, pt) -> float:
     return float(-(p * np.log(p)).sum())
 
 
+# The node's ladder check (Sources/Analysis/LevelLadder.swift, grid space), ported line by line so
+# that PyTorch-side validation reports the flag the node reports. tools/evaluate_model.py checks
+# that both agree on the same points.
+MIN_SPACING_RATIO, MAX_SPACING_RATIO, MIN_SEPARATION_PX = 0.5, 1.8, 7.0
+MIN_STEP_RATIO, MAX_STEP_RATIO = 0.5, 1.8
+RUNGS = ["T12/L1", "L1", "L1/L2", "L2", "L2/L3", "L3", "L3/L4", "L4", "L4/L5", "L5", "L5/S1", "S1"]
+
+
+def _dist(a, b) -> float:
+    return float(np.hypot(b[0] - a[0], b[1] - a[1]))
+
+
+def ladder_check(pred: dict) -> tuple[str, list[str]]:
+    """-> (status consistent | inconsistent | incomplete, reasons), on 160-grid points."""
+    present = [d for d in DISCS if pred.get(d) is not None]
+    why = []
+    for a, b in zip(present, present[1:]):
+        if not pred[b][0] > pred[a][0]:
+            why.append(f"{b} is not below {a}")
+    for i, a in enumerate(present):
+        for b in present[i + 1:]:
+            if _dist(pred[a], pred[b]) < MIN_SEPARATION_PX:
+                why.append(f"{a} and {b}: two levels on one disc")
+    missing = [d for d in DISCS if pred.get(d) is None]
+    if not missing:
+        gaps = [_dist(pred[a], pred[b]) for a, b in zip(DISCS, DISCS[1:])]
+        med = (sorted(gaps)[1] + sorted(gaps)[2]) / 2
+        if med > 0:
+            for (a, b), g in zip(zip(DISCS, DISCS[1:]), gaps):
+                if not MIN_SPACING_RATIO <= g / med <= MAX_SPACING_RATIO:
+                    why.append(f"{a}-{b} spacing {g / med:.2f}x the median")
+    found = [r for r in RUNGS if pred.get(r) is not None]
+    if len(found) > len(present) and len(found) >= 3:
+        pairs = list(zip(found, found[1:]))
+        for a, b in pairs:
+            if not pred[b][0] > pred[a][0]:
+                why.append(f"landmark ladder: {b} is not below {a}")
+        steps = [_dist(pred[a], pred[b]) / (RUNGS.index(b) - RUNGS.index(a)) for a, b in pairs]
+        med = float(np.median(steps))
+        if med > 0:
+            for (a, b), st in zip(pairs, steps):
+                if not MIN_STEP_RATIO <= st / med <= MAX_STEP_RATIO:
+                    why.append(f"landmark ladder: {a}-{b} is {st / med:.2f}x the median half step")
+    status = "inconsistent" if why else ("incomplete" if missing else "consistent")
+    return status, why + [f"no point for {d}" for d in missing]
+
+
 def consistency(pred: dict) -> tuple[bool, str]:
-    """The ladder check on the five predicted discs. -> (ok, reason)."""
-    pts = [pred.get(d) for d in DISCS]
-    if any(p is None for p in pts):
-        return False, "missing"
-    rows = [p[0] for p in pts]
-    if any(b <= a for a, b in zip(rows, rows[1:])):
-        return False, "order"
-    gaps = [float(np.hypot(b[0] - a[0], b[1] - a[1])) for a, b in zip(pts, pts[1:])]
-    med = float(np.median(gaps))
-    if med <= 0 or any(g < 0.5 * med or g > 2.0 * med for g in gaps):
-        return False, "spacing"
-    return True, ""
+    """The node's ladder check as (consistent?, first reason)."""
+    status, why = ladder_check(pred)
+    return status == "consistent", (why[0] if why else "")
 
 
 def score_case(prob: np.ndarray, true160: dict) -> dict:
