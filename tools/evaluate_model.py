@@ -107,8 +107,12 @@ def score_points(pred: dict, true160: dict, node_ladder: dict | None = None) -> 
             res["shifted"].append(f"{d}->{nearest}")
     res["consistent"], res["inconsistency"] = consistency(pred)
     if node_ladder is not None:
-        if (node_ladder["status"] == "consistent") != res["consistent"]:
+        # The port sees one slice's points; the node's stability reasons need its perturbed passes.
+        static = [r for r in node_ladder["reasons"] if not r.startswith("unstable count")]
+        if (not static) != res["consistent"]:
             sys.exit(f"ladder check: the node says {node_ladder}, the Python port {res['inconsistency']!r}")
+        res["consistent"] = node_ladder["status"] == "consistent"
+        res["unstable"] = len(static) < len(node_ladder["reasons"])
         res["inconsistency"] = node_ladder["reasons"][0] if node_ladder["reasons"] else ""
     return res
 
@@ -301,6 +305,7 @@ def main():
         shift_catch[sid] = {
             "shifts": c["result"]["shifted"],
             "caught_by_ladder_check": not c["result"]["consistent"],
+            "ladder_unstable_under_perturbation": c["result"].get("unstable", False),
             "ladder_reason": c["result"]["inconsistency"] or None,
             "l5s1_entropy": round(f["l5s1_entropy"], 3), "l5s1_entropy_rank": ranks["l5s1_entropy"].index(sid) + 1,
             "disc_entropy_mean": round(f["disc_entropy_mean"], 3),

@@ -12,17 +12,22 @@ public final class Analyzer {
     public var ladderThresholds: LadderThresholds
     /// Slices on each side of the middle one also analysed (0: the reference's single slice).
     public let neighbours: Int
+    /// The middle slice is also run under these perturbations for the ladder's stability check
+    /// (`LadderStability`; empty: off).
+    public let perturbations: [SlicePerturbation]
     private let session: Session
     private let normalization: InputNormalization
 
-    public init(model: LocalizerModel, threads: Int = 1, neighbours: Int = 0, riskThresholds: RiskThresholds = .default,
+    public init(model: LocalizerModel, threads: Int = 1, neighbours: Int = 0,
+                perturbations: [SlicePerturbation] = [], riskThresholds: RiskThresholds = .default,
                 ladderThresholds: LadderThresholds = .default) throws {
         self.model = model
         self.riskThresholds = riskThresholds
         self.ladderThresholds = ladderThresholds
         self.neighbours = max(0, neighbours)
-        // One batch holds the middle slice and its neighbours: one pass through the network.
-        session = try model.makeSession(batch: 1 + 2 * self.neighbours, threads: threads)
+        self.perturbations = perturbations
+        // One batch holds the middle slice, its neighbours and its perturbed copies: one pass.
+        session = try model.makeSession(batch: 1 + 2 * self.neighbours + perturbations.count, threads: threads)
         let n = model.normalization
         normalization = InputNormalization(scale: n.scale, mean: n.mean, std: n.std)
     }
@@ -52,12 +57,17 @@ public final class Analyzer {
         }
         var input: [Float] = []
         var middle8Bit: [UInt8] = []  // at the original size: the key image shows what the network saw
+        var middleGrid: [UInt8] = []  // at the network's size: what the perturbations start from
         for i in indices {
             let s = stack.slices[i]
             let original = Preprocess.scaleTo8Bit(s.pixels, range: range)
-            if i == mid { middle8Bit = original }
             let u8 = resizeBilinearLikeOpenCV(original, srcRows: s.rows, srcCols: s.columns, dstRows: rows, dstCols: columns)
+            if i == mid { middle8Bit = original; middleGrid = u8 }
             input += try Preprocess.networkInput(u8, normalization: normalization, channels: model.metadata.input.channels)
+        }
+        for p in perturbations {
+            input += try Preprocess.networkInput(p.apply(middleGrid, rows: rows, columns: columns),
+                                                 normalization: normalization, channels: model.metadata.input.channels)
         }
         let all = try session.run(input: input)
         let perImage = model.classes.count * rows * columns
@@ -68,6 +78,17 @@ public final class Analyzer {
                                                  riskThresholds: riskThresholds, ladderThresholds: ladderThresholds)
         if indices.count > 1 {
             result.neighbourSpread = try spread(indices: indices, probabilities: all, perImage: perImage, stack: stack)
+        }
+        if !perturbations.isEmpty {
+            var perturbed: [(SlicePerturbation, [LevelName: PixelPoint])] = []
+            for (j, p) in perturbations.enumerated() {
+                let k = indices.count + j
+                let m = try Metrics.levels(probabilities: Array(all[(k * perImage)..<((k + 1) * perImage)]),
+                                           classes: model.classes, rows: rows, columns: columns)
+                perturbed.append((p, m.compactMapValues(\.point)))
+            }
+            result.ladder = result.ladder.adding(violations: LadderStability.violations(
+                base: metrics.compactMapValues(\.point), perturbed: perturbed, rows: rows, columns: columns))
         }
         let plane = rows * columns
         let heatmaps = LevelName.allCases.map { level -> [Float] in

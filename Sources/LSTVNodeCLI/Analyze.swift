@@ -27,6 +27,7 @@ struct Analyze: ParsableCommand {
             throw ConfigurationError("cannot load model \(modelURL.path): \(error)")
         }
         let analyzer = try Analyzer(model: localizer, threads: config.analysisThreads, neighbours: neighbours ?? config.neighbourSlices,
+                                    perturbations: config.ladderPerturbations,
                                     riskThresholds: config.riskThresholds)
         let (series, unreadable) = try SeriesScanner(router: config.routing.compiled()).scan(paths)
         for u in unreadable { warn("not DICOM or unreadable, skipped: \(u.path) (\(u.reason))") }

@@ -25,20 +25,35 @@ struct Evaluate: ParsableCommand {
             throw ValidationError("images must be uint8 N×\(localizer.inputHeight)×\(localizer.inputWidth); got \(shape)")
         }
         let n = shape[0], plane = shape[1] * shape[2]
-        let session = try localizer.makeSession(batch: 1, threads: config.analysisThreads)
+        let perturbations = config.ladderPerturbations
+        let session = try localizer.makeSession(batch: 1 + perturbations.count, threads: config.analysisThreads)
         let n0 = localizer.normalization
         let normalization = InputNormalization(scale: n0.scale, mean: n0.mean, std: n0.std)
         var out: [[String: Any]] = []
         for i in 0..<n {
             let slice = Array(bytes[(i * plane)..<((i + 1) * plane)])
-            let input = try Preprocess.networkInput(slice, normalization: normalization, channels: localizer.metadata.input.channels)
-            let probabilities = try session.run(input: input)
+            var input = try Preprocess.networkInput(slice, normalization: normalization, channels: localizer.metadata.input.channels)
+            for p in perturbations {
+                input += try Preprocess.networkInput(p.apply(slice, rows: shape[1], columns: shape[2]),
+                                                     normalization: normalization, channels: localizer.metadata.input.channels)
+            }
+            let all = try session.run(input: input)
+            let perImage = localizer.classes.count * plane
+            let probabilities = Array(all[0..<perImage])
             var classes: [String: Any] = [:]
             let discs = try Metrics.levels(probabilities: probabilities, classes: localizer.classes, rows: shape[1], columns: shape[2])
             let landmarks = try Metrics.landmarkPoints(probabilities: probabilities, classes: localizer.classes,
                                                        rows: shape[1], columns: shape[2])
+            var perturbed: [(SlicePerturbation, [LevelName: PixelPoint])] = []
+            for (j, p) in perturbations.enumerated() {
+                let m = try Metrics.levels(probabilities: Array(all[((j + 1) * perImage)..<((j + 2) * perImage)]),
+                                           classes: localizer.classes, rows: shape[1], columns: shape[2])
+                perturbed.append((p, m.compactMapValues(\.point)))
+            }
             let ladder = LevelLadder.check(discs.compactMapValues { $0.point.map { LadderPoint(grid: $0) } },
                                            landmarks: landmarks.mapValues { LadderPoint(grid: $0) })
+                .adding(violations: LadderStability.violations(base: discs.compactMapValues(\.point), perturbed: perturbed,
+                                                               rows: shape[1], columns: shape[2]))
             for (c, name) in localizer.classes.enumerated() where c > 0 {
                 let m = try Metrics.level(probabilities[(c * plane)..<((c + 1) * plane)].map { $0 },
                                           rows: shape[1], columns: shape[2], name: name)

@@ -38,7 +38,8 @@ public final class AnalysisWorker: @unchecked Sendable {
         for i in 0..<configuration.analysisWorkers {
             // Each thread owns its analyzer: a session's planned memory is not shared.
             let analyzer = try Analyzer(model: model, threads: configuration.analysisThreads,
-                                        neighbours: configuration.neighbourSlices, riskThresholds: configuration.riskThresholds)
+                                        neighbours: configuration.neighbourSlices,
+                                        perturbations: configuration.ladderPerturbations, riskThresholds: configuration.riskThresholds)
             let t = Thread { [self] in loop(analyzer) }
             t.name = "analysis-\(i)"
             wake.lock(); running += 1; wake.unlock()

@@ -35,6 +35,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// Slices on each side of the middle one also run through the network, for the spread of each
     /// level's point and entropy across slices (0 = the reference's single slice only).
     public var neighbourSlices = 2
+    /// The middle slice also run zoomed and moved (`SlicePerturbation.standard`): a disc that jumps
+    /// to another disc makes the ladder inconsistent.
+    public var ladderStability = true
     /// LSTV suspicion from the L5/S1 entropy: high above `high`, medium from `medium` to `high`.
     public var riskThresholds = RiskThresholds.default
     /// Known DICOM peers: results go back to the sender by looking its calling AE title up here.
@@ -45,6 +48,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var logLevel = "info"
 
     public init() {}
+
+    /// The perturbations the analysis runs for the ladder's stability check.
+    public var ladderPerturbations: [SlicePerturbation] { ladderStability ? SlicePerturbation.standard : [] }
 
     public var spoolDirectory: String { (dataDirectory as NSString).appendingPathComponent("spool") }
 
@@ -117,6 +123,7 @@ struct ConfigurationFile: Decodable {
     var model: String?
     var analysis_threads: Int?
     var neighbour_slices: Int?
+    var ladder_stability: Bool?
     var risk_thresholds: RiskThresholds?
     var peers: [DicomPeerConfiguration]?
     var results: ResultsConfiguration?
@@ -141,6 +148,7 @@ struct ConfigurationFile: Decodable {
         if let v = model { c.modelPath = v }
         if let v = analysis_threads { c.analysisThreads = v }
         if let v = neighbour_slices { c.neighbourSlices = v }
+        if let v = ladder_stability { c.ladderStability = v }
         if let v = risk_thresholds { c.riskThresholds = v }
         if let v = peers { c.peers = v }
         if let v = results { c.results = v }
