@@ -16,6 +16,8 @@ struct Analyze: ParsableCommand {
     @Option(help: "Output format: table, json or csv.") var format: Format = .table
     @Option(help: "Write the output to this file instead of stdout.") var output: String?
     @Option(help: "Neighbouring slices on each side also analysed for the spread (default: neighbour_slices, 2).") var neighbours: Int?
+    @Flag(inversion: .prefixedNo, help: "Also run the middle slice zoomed and moved; a disc that jumps makes the ladder inconsistent (default: ladder_stability, on).")
+    var ladderStability: Bool?
     @Argument(help: "DICOM files or folders.") var paths: [String]
 
     func run() throws {
@@ -27,7 +29,7 @@ struct Analyze: ParsableCommand {
             throw ConfigurationError("cannot load model \(modelURL.path): \(error)")
         }
         let analyzer = try Analyzer(model: localizer, threads: config.analysisThreads, neighbours: neighbours ?? config.neighbourSlices,
-                                    perturbations: config.ladderPerturbations,
+                                    perturbations: (ladderStability ?? config.ladderStability) ? SlicePerturbation.standard : [],
                                     riskThresholds: config.riskThresholds)
         let (series, unreadable) = try SeriesScanner(router: config.routing.compiled()).scan(paths)
         for u in unreadable { warn("not DICOM or unreadable, skipped: \(u.path) (\(u.reason))") }
