@@ -145,6 +145,10 @@ void write(const cdicom_sr_report &r, const char *path) {
     }
     check(report.addQualitativeEvaluation(code(r.suspicion_concept), code(r.suspicion_value)), "LSTV suspicion");
     check(report.addQualitativeEvaluation(code(r.ladder_concept), code(r.ladder_value)), "ladder consistency");
+    // Why the ladder is not consistent, in words a reader can check on the images (TEXT, UT value).
+    for (size_t i = 0; i < r.ladder_finding_count; ++i)
+        check(report.addQualitativeEvaluation(code(r.ladder_finding_concept), OFString(r.ladder_findings[i])),
+              "ladder finding");
     if (!report.isValid()) throw Failure{"TID 1500 report is incomplete"};
 
     // ---- document ----

@@ -112,6 +112,8 @@ public enum Codes {
     public static let consistent = SRCode("LSTV021", privateScheme, "Consistent")
     public static let inconsistent = SRCode("LSTV022", privateScheme, "Inconsistent")
     public static let incomplete = SRCode("LSTV023", privateScheme, "Incomplete")
+    /// TEXT: one reason the ladder check gave (order, spacing, landmarks, stability, missing level).
+    public static let levelLadderFinding = SRCode("LSTV024", privateScheme, "Level ladder finding")
 
     /// "high" | "medium" | "low" → code; nil for anything else.
     public static func suspicion(_ value: String) -> SRCode? {

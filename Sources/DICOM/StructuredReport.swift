@@ -102,6 +102,8 @@ public struct MeasurementReport: Sendable {
     public var lstvSuspicion: String
     /// "consistent" | "inconsistent" | "incomplete".
     public var ladderConsistency: String
+    /// The ladder check's reasons (empty when consistent), each written as a TEXT evaluation.
+    public var ladderFindings: [String]
     /// A revised report references the one it replaces (PredecessorDocumentsSequence).
     public var predecessor: ReferencedInstance?
     public var documentClass: SRDocumentClass
@@ -115,7 +117,7 @@ public struct MeasurementReport: Sendable {
                 manufacturer: String, modelName: String, softwareVersion: String, institutionName: String? = nil,
                 algorithmName: String, algorithmVersion: String, algorithmParameters: [String] = [],
                 levels: [LevelMeasurement], lstvSuspicion: String, ladderConsistency: String,
-                predecessor: ReferencedInstance? = nil, documentClass: SRDocumentClass = .comprehensive3D,
+                ladderFindings: [String] = [], predecessor: ReferencedInstance? = nil, documentClass: SRDocumentClass = .comprehensive3D,
                 procedureReported: SRCode = Codes.mrLumbarSpine) {
         self.sourceInstancePath = sourceInstancePath
         self.evidence = evidence
@@ -140,6 +142,7 @@ public struct MeasurementReport: Sendable {
         self.levels = levels
         self.lstvSuspicion = lstvSuspicion
         self.ladderConsistency = ladderConsistency
+        self.ladderFindings = ladderFindings
         self.predecessor = predecessor
         self.documentClass = documentClass
         self.procedureReported = procedureReported
@@ -186,6 +189,7 @@ public enum StructuredReportWriter {
             return c
         }
         let parameters = report.algorithmParameters.map { arena.c($0) }
+        let findings = report.ladderFindings.map { arena.c($0) }
         let schemes: [cdicom_coding_scheme] = Codes.codingSchemes.map { s in
             cdicom_coding_scheme(designator: arena.c(s.designator), name: arena.c(s.name), uid: arena.c(s.uid),
                                  responsible_organization: arena.c(s.responsibleOrganization),
@@ -229,6 +233,7 @@ public enum StructuredReportWriter {
         r.suspicion_value = arena.code(suspicion)
         r.ladder_concept = arena.code(Codes.levelLadderConsistency)
         r.ladder_value = arena.code(ladder)
+        r.ladder_finding_concept = arena.code(Codes.levelLadderFinding)
         r.equipment_purpose = arena.code(Codes.processingEquipment)
         r.enhanced = report.documentClass == .enhanced ? 1 : 0
 
@@ -236,14 +241,17 @@ public enum StructuredReportWriter {
         let rc: Int32 = evidence.withUnsafeBufferPointer { ev in
             levels.withUnsafeBufferPointer { lv in
                 parameters.withUnsafeBufferPointer { pa in
-                    schemes.withUnsafeBufferPointer { sc in
-                        withOptionalPointer(&predecessor) { pred in
-                            r.evidence = ev.baseAddress; r.evidence_count = ev.count
-                            r.levels = lv.baseAddress; r.level_count = lv.count
-                            r.algorithm_parameters = pa.baseAddress; r.algorithm_parameter_count = pa.count
-                            r.coding_schemes = sc.baseAddress; r.coding_scheme_count = sc.count
-                            r.predecessor = pred
-                            return cdicom_sr_write(&r, path, &err, err.count)
+                    findings.withUnsafeBufferPointer { fi in
+                        schemes.withUnsafeBufferPointer { sc in
+                            withOptionalPointer(&predecessor) { pred in
+                                r.evidence = ev.baseAddress; r.evidence_count = ev.count
+                                r.levels = lv.baseAddress; r.level_count = lv.count
+                                r.algorithm_parameters = pa.baseAddress; r.algorithm_parameter_count = pa.count
+                                r.ladder_findings = fi.baseAddress; r.ladder_finding_count = fi.count
+                                r.coding_schemes = sc.baseAddress; r.coding_scheme_count = sc.count
+                                r.predecessor = pred
+                                return cdicom_sr_write(&r, path, &err, err.count)
+                            }
                         }
                     }
                 }

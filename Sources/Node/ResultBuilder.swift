@@ -63,6 +63,7 @@ struct ResultBuilder {
                                   "risk thresholds high>\(result.riskThresholds.high) medium>=\(result.riskThresholds.medium) (L5/S1 entropy)",
                                   "input \(model.inputHeight)x\(model.inputWidth), middle slice \(result.slice.index + 1) of \(result.slice.count)"],
             levels: levels, lstvSuspicion: result.risk.rawValue, ladderConsistency: result.ladder.status.rawValue,
+            ladderFindings: result.ladder.reasons,
             predecessor: predecessor, documentClass: srDocument)
         let srPath = "\(jobDir)/sr.dcm"
         try writeDurably(srPath) { try StructuredReportWriter.write(report, to: $0) }

@@ -107,7 +107,10 @@ final class StructuredReportTests: XCTestCase {
             deviceObserverName: "LSTVNODE", manufacturer: "lstv-node", modelName: "lstv-node",
             softwareVersion: "0.5.0", algorithmName: "lstv-localizer", algorithmVersion: "1.0 sha256:abc123",
             algorithmParameters: ["quiet_period_s=10", "risk_thresholds=2.5,3.5"], levels: levels,
-            lstvSuspicion: "medium", ladderConsistency: "consistent", predecessor: predecessor,
+            lstvSuspicion: "medium", ladderConsistency: "inconsistent",
+            ladderFindings: ["L4/L5 and L5/S1 are 3.1 px apart (< 7.0 px): two levels on one disc",
+                             "unstable count: L5/S1 moves 0.95x the disc spacing when the slice is zoomed 0.8x"],
+            predecessor: predecessor,
             documentClass: documentClass)
         let path = dir + "/sr-\(documentClass.rawValue).dcm"
         try StructuredReportWriter.write(report, to: path)
@@ -253,7 +256,8 @@ final class StructuredReportTests: XCTestCase {
         for item in ds.ContentSequence:
             if item.ConceptNameCodeSequence[0].CodeValue == "C0034375":  # Qualitative Evaluations
                 for e in item.ContentSequence:
-                    out["evaluations"].append([e.ConceptNameCodeSequence[0].CodeValue, e.ConceptCodeSequence[0].CodeValue])
+                    value = e.ConceptCodeSequence[0].CodeValue if e.ValueType == "CODE" else e.TextValue
+                    out["evaluations"].append([e.ConceptNameCodeSequence[0].CodeValue, value])
         schemes = [i.CodingSchemeDesignator for i in ds.CodingSchemeIdentificationSequence]
         out["schemes"] = schemes
         out["evidence"] = sum(len(s.ReferencedSOPSequence) for st in ds.CurrentRequestedProcedureEvidenceSequence
@@ -308,5 +312,8 @@ final class StructuredReportTests: XCTestCase {
                       "\(evaluations)")
         XCTAssertTrue(evaluations.contains([Codes.levelLadderConsistency.value, Codes.ladder(w.report.ladderConsistency)!.value]),
                       "\(evaluations)")
+        // Why the ladder is inconsistent: one TEXT evaluation per reason, in order.
+        XCTAssertEqual(evaluations.filter { $0.first == Codes.levelLadderFinding.value }.map { $0[1] }, w.report.ladderFindings)
+        XCTAssertEqual(w.report.ladderFindings.count, 2)
     }
 }

@@ -181,6 +181,8 @@ typedef struct {
     cdicom_code spatial_entropy_concept, spatial_entropy_unit;
     cdicom_code suspicion_concept, suspicion_value;
     cdicom_code ladder_concept, ladder_value;
+    cdicom_code ladder_finding_concept; /* one TEXT qualitative evaluation per reason the ladder gave */
+    const char *const *ladder_findings; size_t ladder_finding_count;
     cdicom_code equipment_purpose;      /* ContributingEquipmentSequence purpose of reference */
     const cdicom_coding_scheme *coding_schemes; size_t coding_scheme_count;
     const cdicom_instance_ref *predecessor; /* NULL when this is not a revision */
