@@ -65,6 +65,8 @@ struct SeriesListing: Encodable {
     let series_description: String?
     let instances: Int
     let state: String
+    /// Completions so far minus one: a late instance after completion reopens the series (+1).
+    let revision: Int
     let route: String?
     let reason: String?
     let first_instance_at: Date
@@ -78,6 +80,7 @@ struct SeriesListing: Encodable {
         series_description = s.descriptors.seriesDescription
         instances = s.instances
         state = s.state.rawValue
+        revision = s.revision
         route = s.route?.rawValue
         reason = s.reason
         first_instance_at = s.firstInstanceAt

@@ -27,17 +27,12 @@ def test_late_instances_reopen_a_complete_series(node, lumbar):
     sent = subprocess.run(["storescu", "-aec", nodeproc.NODE_AE, "-aet", nodeproc.SENDER_AE, "127.0.0.1", str(node.port),
                            *map(str, late)], env=env, capture_output=True, text=True, timeout=60)
     assert sent.returncode == 0, sent.stdout + sent.stderr
-    # Back to receiving (with the late instances counted) before it completes again.
-    seen = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        s = node.series_by_uid()[series]
-        seen.append((s["state"], s["instances"]))
-        if s["state"] == "complete" and s["instances"] == SAGITTAL_COUNT:
-            break
-        time.sleep(0.1)
-    assert ("receiving", SAGITTAL_COUNT) in seen, f"series never went back to receiving: {seen}"
+    # Reopened (back to receiving, revision + 1) and complete again with the late instances. The
+    # receiving state lasts one quiet period (2 s): polling may miss it on a loaded machine, so the
+    # revision is the proof of the reopening.
     after = node.wait_complete([series], {series: SAGITTAL_COUNT}, timeout=30)[series]
+    assert before["revision"] == 0, before
+    assert after["revision"] == 1, f"the late instances did not reopen the series: {after}"
     assert after["completed_at"] > before["completed_at"], "completed_at must move with the new completion"
     assert after["route"] == "localizer"
     assert after["last_instance_at"] > before["last_instance_at"]
