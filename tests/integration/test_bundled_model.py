@@ -155,3 +155,61 @@ def test_five_levels_within_card_bound(result, labels, sagittal):
 
 def test_ladder_consistent(result):
     assert result["ladder"]["status"] == "consistent", result["ladder"]
+
+
+def _middle_slice_160(sagittal: Path) -> tuple:
+    """The middle slice of the series as the node prepares it, up to the resize: whole-series min-max
+    to 8 bits, then bilinear to 160x160 (numpy, half-pixel centres like cv2; not bit-exact, which
+    this test does not need). -> (uint8 160x160, rows, columns, index of the slice)."""
+    import numpy as np
+    import pydicom
+    slices = [pydicom.dcmread(p) for p in sorted(sagittal.glob("*.dcm"))]
+    slices.sort(key=lambda d: float(d.ImagePositionPatient[0]))  # along the normal (sagittal: x)
+    vol = np.stack([d.pixel_array.astype(np.float64) for d in slices])
+    vol8 = ((vol - vol.min()) / (vol.max() - vol.min()) * 255).astype(np.uint8)
+    k = len(slices) // 2
+    img = vol8[k].astype(np.float64)
+    rows, cols = img.shape
+
+    def coords(n_out, n_in):
+        x = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
+        i0 = np.floor(x).astype(int)
+        return i0, np.minimum(i0 + 1, n_in - 1), x - i0
+
+    r0, r1, fr = coords(160, rows)
+    c0, c1, fc = coords(160, cols)
+    top = img[r0][:, c0] * (1 - fc) + img[r0][:, c1] * fc
+    bottom = img[r1][:, c0] * (1 - fc) + img[r1][:, c1] * fc
+    out = top * (1 - fr[:, None]) + bottom * fr[:, None]
+    return np.round(out).astype(np.uint8), rows, cols, k
+
+
+def test_evaluate_reports_points_and_the_ladder_flag(binary, sagittal, labels, tmp_path):
+    """`lstv-node evaluate` (the model card's measurement path) on prepared slices: every class of the
+    bundled model, the five discs near the labels, the node's ladder flag consistent; the same slice
+    intensity-inverted (out of distribution) must not pass the flag."""
+    import numpy as np
+    img, rows, cols, _ = _middle_slice_160(sagittal)
+    npy = tmp_path / "slices.npy"
+    np.save(npy, np.stack([img, 255 - img]))
+    out = tmp_path / "out.json"
+    env = {k: v for k, v in os.environ.items() if k not in ("LSTV_NODE_CONFIG", "LSTV_MODEL")}
+    proc = subprocess.run([binary, "evaluate", "--images", str(npy), "--output", str(out)],
+                          capture_output=True, text=True, timeout=300, env=env, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(out.read_text())
+    assert res["model"]["sha256"] == sha256_file(MODEL)
+    normal, inverted = res["results"]
+    classes = json.loads(safetensors_metadata(MODEL)["classes"])
+    assert sorted(normal["classes"]) == sorted(classes[1:])
+    for name in LEVELS:
+        point = normal["classes"][name]["point"]
+        assert point is not None, f"{name} not found"
+        tr, tc, _ = labels["disc_points"][name]["vox"]
+        # Label voxel (row, col) on the 221 grid -> 160 grid (half-pixel convention), 1 mm pixels.
+        er = (point[0] + 0.5) * rows / 160 - 0.5 - tr
+        ec = (point[1] + 0.5) * cols / 160 - 0.5 - tc
+        assert math.hypot(er, ec) <= ERROR_BOUND_MM, (name, point, (tr, tc))
+    assert normal["ladder"] == {"status": "consistent", "reasons": []}
+    assert inverted["ladder"]["status"] != "consistent", inverted["ladder"]
+    assert inverted["ladder"]["reasons"], inverted["ladder"]
