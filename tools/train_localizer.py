@@ -54,7 +54,7 @@ def parse_args():
     ap.add_argument("--validation-out", default=os.path.join(ROOT, "models", "VALIDATION_PYTORCH.json"))
     ap.add_argument("--cache", default=os.path.join(ROOT, "models", "cache"))
     ap.add_argument("--arch", default="r34h", choices=sorted(ARCHS))
-    ap.add_argument("--steps", type=int, default=1400)
+    ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--weight-decay", type=float, default=1e-4)
@@ -63,9 +63,9 @@ def parse_args():
     ap.add_argument("--volume-weight", type=float, default=3.0, help="sampling weight of a 3D subject vs a 2D one")
     ap.add_argument("--vesal-weight", type=float, default=2.0)
     ap.add_argument("--rot", type=float, default=12.0, help="affine augmentation: max rotation, degrees")
-    ap.add_argument("--scale-min", type=float, default=0.8, help="affine augmentation: scale range (log-uniform)")
-    ap.add_argument("--scale-max", type=float, default=1.3)
-    ap.add_argument("--shift", type=float, default=14.0, help="affine augmentation: max shift, px at 160")
+    ap.add_argument("--scale-min", type=float, default=0.7, help="affine augmentation: scale range (log-uniform)")
+    ap.add_argument("--scale-max", type=float, default=1.4)
+    ap.add_argument("--shift", type=float, default=20.0, help="affine augmentation: max shift, px at 160")
     ap.add_argument("--seed", type=int, default=20240604)
     ap.add_argument("--split-seed", type=int, default=0)
     ap.add_argument("--val-fraction", type=float, default=0.2)
@@ -87,7 +87,7 @@ def base_matrix(shape):
     return np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1]], np.float64)
 
 
-AUG = {"rot": 12.0, "scale_min": 0.8, "scale_max": 1.3, "shift": 14.0}  # set from the command line in main()
+AUG = {"rot": 12.0, "scale_min": 0.7, "scale_max": 1.4, "shift": 20.0}  # set from the command line in main()
 
 
 def random_matrix(rng, shape):
