@@ -49,7 +49,8 @@ public final class Analyzer {
     public func run(_ stack: SliceStack) throws -> Output {
         let rows = model.inputHeight, columns = model.inputWidth
         let range = IntensityRange(of: stack)
-        // The middle slice first (the reference metrics), then its neighbours inside the stack.
+        // The middle slice first (the reference metrics), then its neighbours inside the stack, then
+        // the middle slice's perturbed copies.
         let mid = stack.middleIndex
         var indices = [mid]
         if neighbours > 0 {
@@ -63,52 +64,89 @@ public final class Analyzer {
             let original = Preprocess.scaleTo8Bit(s.pixels, range: range)
             let u8 = resizeBilinearLikeOpenCV(original, srcRows: s.rows, srcCols: s.columns, dstRows: rows, dstCols: columns)
             if i == mid { middle8Bit = original; middleGrid = u8 }
-            input += try Preprocess.networkInput(u8, normalization: normalization, channels: model.metadata.input.channels)
+            input += try networkInput(u8)
         }
-        for p in perturbations {
-            input += try Preprocess.networkInput(p.apply(middleGrid, rows: rows, columns: columns),
-                                                 normalization: normalization, channels: model.metadata.input.channels)
-        }
-        let all = try session.run(input: input)
-        let perImage = model.classes.count * rows * columns
-        let probabilities = Array(all[0..<perImage])
-        let metrics = try Metrics.levels(probabilities: probabilities, classes: model.classes, rows: rows, columns: columns)
-        let landmarks = try Metrics.landmarkPoints(probabilities: probabilities, classes: model.classes, rows: rows, columns: columns)
-        var result = try AnalysisResult.assemble(metrics: metrics, landmarks: landmarks, gridRows: rows, gridColumns: columns, stack: stack,
+        input += try perturbedInputs(of: middleGrid)
+        let pass = try Pass(all: session.run(input: input), analyzer: self)
+        let discs = try (0..<(indices.count + perturbations.count)).map { try pass.discs(image: $0) }
+        var result = try AnalysisResult.assemble(metrics: discs[0], landmarks: pass.landmarks(image: 0),
+                                                 gridRows: rows, gridColumns: columns, stack: stack,
                                                  riskThresholds: riskThresholds, ladderThresholds: ladderThresholds)
         if indices.count > 1 {
-            result.neighbourSpread = try spread(indices: indices, probabilities: all, perImage: perImage, stack: stack)
+            result.neighbourSpread = spread(indices: indices, metrics: Array(discs[..<indices.count]), stack: stack)
         }
-        if !perturbations.isEmpty {
-            var perturbed: [(SlicePerturbation, [LevelName: PixelPoint])] = []
-            for (j, p) in perturbations.enumerated() {
-                let k = indices.count + j
-                let m = try Metrics.levels(probabilities: Array(all[(k * perImage)..<((k + 1) * perImage)]),
-                                           classes: model.classes, rows: rows, columns: columns)
-                perturbed.append((p, m.compactMapValues(\.point)))
-            }
-            result.ladder = result.ladder.adding(violations: LadderStability.violations(
-                base: metrics.compactMapValues(\.point), perturbed: perturbed, rows: rows, columns: columns))
-        }
-        let plane = rows * columns
+        result.ladder = result.ladder.adding(violations: stabilityViolations(middle: discs[0], perturbed: discs[indices.count...]))
+        let middle = pass.image(0), plane = rows * columns
         let heatmaps = LevelName.allCases.map { level -> [Float] in
             guard let c = model.classes.firstIndex(of: level.displayName) else { return [] }
-            return Array(probabilities[(c * plane)..<((c + 1) * plane)])
+            return Array(middle[(c * plane)..<((c + 1) * plane)])
         }
         return Output(result: result, stack: stack, middleSlice8Bit: middle8Bit, heatmaps: heatmaps,
                       gridRows: rows, gridColumns: columns)
     }
 
-    private func spread(indices: [Int], probabilities: [Float], perImage: Int, stack: SliceStack) throws -> NeighbourSpread {
+    /// What the network gave for one slice already prepared at its size (8-bit, as `lstv-node
+    /// evaluate` measures the model card): the probabilities, and the ladder flag on the grid (no
+    /// patient geometry) with the same stability passes a series' middle slice gets.
+    public struct GridOutput {
+        /// Channel-major [classes][rows*columns].
+        public let probabilities: ArraySlice<Float>
+        public let ladder: LadderCheck
+    }
+
+    public func run(grid: [UInt8]) throws -> GridOutput {
+        let pass = try Pass(all: session.run(input: networkInput(grid) + perturbedInputs(of: grid)), analyzer: self)
+        let discs = try (0...perturbations.count).map { try pass.discs(image: $0) }
+        let ladder = LevelLadder.check(discs[0].compactMapValues { $0.point.map { LadderPoint(grid: $0) } },
+                                       landmarks: try pass.landmarks(image: 0).mapValues { LadderPoint(grid: $0) },
+                                       thresholds: ladderThresholds)
+        return GridOutput(probabilities: pass.image(0),
+                          ladder: ladder.adding(violations: stabilityViolations(middle: discs[0], perturbed: discs[1...])))
+    }
+
+    // MARK: one batch through the network
+
+    private func networkInput(_ grid: [UInt8]) throws -> [Float] {
+        try Preprocess.networkInput(grid, normalization: normalization, channels: model.metadata.input.channels)
+    }
+
+    /// The network inputs of the middle slice's perturbed copies, in `perturbations` order.
+    private func perturbedInputs(of grid: [UInt8]) throws -> [Float] {
+        try perturbations.flatMap { try networkInput($0.apply(grid, rows: model.inputHeight, columns: model.inputWidth)) }
+    }
+
+    /// A batch output, read image by image in place.
+    private struct Pass {
+        let all: [Float]
+        let analyzer: Analyzer
+        var perImage: Int { analyzer.model.classes.count * analyzer.model.inputHeight * analyzer.model.inputWidth }
+
+        func image(_ k: Int) -> ArraySlice<Float> { all[(k * perImage)..<((k + 1) * perImage)] }
+
+        func discs(image k: Int) throws -> [LevelName: LevelMetrics] {
+            try Metrics.levels(probabilities: image(k), classes: analyzer.model.classes,
+                               rows: analyzer.model.inputHeight, columns: analyzer.model.inputWidth)
+        }
+
+        func landmarks(image k: Int) throws -> [LadderRung: PixelPoint] {
+            try Metrics.landmarkPoints(probabilities: image(k), classes: analyzer.model.classes,
+                                       rows: analyzer.model.inputHeight, columns: analyzer.model.inputWidth)
+        }
+    }
+
+    /// `LadderStability` over the perturbed passes (their disc metrics in `perturbations` order).
+    private func stabilityViolations(middle: [LevelName: LevelMetrics], perturbed: ArraySlice<[LevelName: LevelMetrics]>) -> [String] {
+        LadderStability.violations(base: middle.compactMapValues(\.point),
+                                   perturbed: zip(perturbations, perturbed).map { ($0, $1.compactMapValues(\.point)) },
+                                   rows: model.inputHeight, columns: model.inputWidth)
+    }
+
+    private func spread(indices: [Int], metrics: [[LevelName: LevelMetrics]], stack: SliceStack) -> NeighbourSpread {
         let rows = model.inputHeight, columns = model.inputWidth
-        var metrics: [[LevelName: LevelMetrics]] = []
         var px: [[LevelName: PixelPoint]] = []
         var mm: [[LevelName: SIMD3<Double>]] = []
         let geometryEverywhere = indices.allSatisfy { stack.slices[$0].geometry != nil }
-        for (k, i) in indices.enumerated() {
-            let m = try Metrics.levels(probabilities: Array(probabilities[(k * perImage)..<((k + 1) * perImage)]),
-                                       classes: model.classes, rows: rows, columns: columns)
-            metrics.append(m)
+        for (i, m) in zip(indices, metrics) {
             let s = stack.slices[i]
             var p: [LevelName: PixelPoint] = [:], q: [LevelName: SIMD3<Double>] = [:]
             for (level, lm) in m {

@@ -91,39 +91,41 @@ public enum Metrics {
             point: n > 0 ? PixelPoint(row: rowSum / Double(n), column: colSum / Double(n)) : nil)
     }
 
-    /// Metrics of the five discs from the full softmax output, channel-major [channels][rows*columns];
-    /// channels are found by class name (the model may add landmark classes after the discs).
-    public static func levels(probabilities: [Float], classes: [String], rows: Int, columns: Int) throws -> [LevelName: LevelMetrics] {
-        let plane = rows * columns
-        guard probabilities.count == classes.count * plane else {
-            throw MetricsError.shape("\(probabilities.count) values for \(classes.count) classes of \(rows)x\(columns)")
-        }
+    /// Metrics of the five discs from one image of the softmax output, channel-major
+    /// [channels][rows*columns] (a slice of a batch output: read in place, not copied); channels are
+    /// found by class name (the model may add landmark classes after the discs).
+    public static func levels(probabilities: ArraySlice<Float>, classes: [String], rows: Int, columns: Int) throws -> [LevelName: LevelMetrics] {
         var out: [LevelName: LevelMetrics] = [:]
         for level in LevelName.allCases {
-            guard let k = classes.firstIndex(of: level.displayName) else {
+            guard let m = try channel(level.displayName, of: probabilities, classes: classes, rows: rows, columns: columns) else {
                 throw MetricsError.missingClass(level.displayName)
             }
-            out[level] = try Metrics.level(probabilities[(k * plane)..<((k + 1) * plane)],
-                                           rows: rows, columns: columns, name: level.displayName)
+            out[level] = m
         }
         return out
     }
 
     /// Points of the counting landmarks the model names (`LadderRung.landmarks`), decoded like the
     /// levels' points; a landmark with no pixel above 0.5, or one the model lacks, is absent.
-    public static func landmarkPoints(probabilities: [Float], classes: [String], rows: Int, columns: Int) throws -> [LadderRung: PixelPoint] {
-        let plane = rows * columns
-        guard probabilities.count >= classes.count * plane else {
-            throw MetricsError.shape("\(probabilities.count) values for \(classes.count) classes of \(rows)x\(columns)")
-        }
+    public static func landmarkPoints(probabilities: ArraySlice<Float>, classes: [String], rows: Int, columns: Int) throws -> [LadderRung: PixelPoint] {
         var out: [LadderRung: PixelPoint] = [:]
         for rung in LadderRung.landmarks {
-            guard let k = classes.firstIndex(of: rung.className) else { continue }
-            let m = try Metrics.level(probabilities[(k * plane)..<((k + 1) * plane)], rows: rows, columns: columns,
-                                      name: rung.className)
-            if let p = m.point { out[rung] = p }
+            if let p = try channel(rung.className, of: probabilities, classes: classes, rows: rows, columns: columns)?.point {
+                out[rung] = p
+            }
         }
         return out
+    }
+
+    /// The metrics of the channel named `name` (nil when the model has no such class).
+    static func channel(_ name: String, of probabilities: ArraySlice<Float>, classes: [String], rows: Int, columns: Int) throws -> LevelMetrics? {
+        let plane = rows * columns
+        guard probabilities.count == classes.count * plane else {
+            throw MetricsError.shape("\(probabilities.count) values for \(classes.count) classes of \(rows)x\(columns)")
+        }
+        guard let k = classes.firstIndex(of: name) else { return nil }
+        let start = probabilities.startIndex + k * plane
+        return try level(probabilities[start..<(start + plane)], rows: rows, columns: columns, name: name)
     }
 
     /// -Σ p log(p + ε), p = x / (Σx + ε). An all-zero map has entropy 0.

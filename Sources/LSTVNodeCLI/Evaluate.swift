@@ -25,43 +25,20 @@ struct Evaluate: ParsableCommand {
             throw ValidationError("images must be uint8 N×\(localizer.inputHeight)×\(localizer.inputWidth); got \(shape)")
         }
         let n = shape[0], plane = shape[1] * shape[2]
-        let perturbations = config.ladderPerturbations
-        let session = try localizer.makeSession(batch: 1 + perturbations.count, threads: config.analysisThreads)
-        let n0 = localizer.normalization
-        let normalization = InputNormalization(scale: n0.scale, mean: n0.mean, std: n0.std)
+        // The node's own analyzer: the same input preparation, passes and ladder flag as a series.
+        let analyzer = try Analyzer(model: localizer, threads: config.analysisThreads, perturbations: config.ladderPerturbations)
         var out: [[String: Any]] = []
         for i in 0..<n {
-            let slice = Array(bytes[(i * plane)..<((i + 1) * plane)])
-            var input = try Preprocess.networkInput(slice, normalization: normalization, channels: localizer.metadata.input.channels)
-            for p in perturbations {
-                input += try Preprocess.networkInput(p.apply(slice, rows: shape[1], columns: shape[2]),
-                                                     normalization: normalization, channels: localizer.metadata.input.channels)
-            }
-            let all = try session.run(input: input)
-            let perImage = localizer.classes.count * plane
-            let probabilities = Array(all[0..<perImage])
+            let g = try analyzer.run(grid: Array(bytes[(i * plane)..<((i + 1) * plane)]))
             var classes: [String: Any] = [:]
-            let discs = try Metrics.levels(probabilities: probabilities, classes: localizer.classes, rows: shape[1], columns: shape[2])
-            let landmarks = try Metrics.landmarkPoints(probabilities: probabilities, classes: localizer.classes,
-                                                       rows: shape[1], columns: shape[2])
-            var perturbed: [(SlicePerturbation, [LevelName: PixelPoint])] = []
-            for (j, p) in perturbations.enumerated() {
-                let m = try Metrics.levels(probabilities: Array(all[((j + 1) * perImage)..<((j + 2) * perImage)]),
-                                           classes: localizer.classes, rows: shape[1], columns: shape[2])
-                perturbed.append((p, m.compactMapValues(\.point)))
-            }
-            let ladder = LevelLadder.check(discs.compactMapValues { $0.point.map { LadderPoint(grid: $0) } },
-                                           landmarks: landmarks.mapValues { LadderPoint(grid: $0) })
-                .adding(violations: LadderStability.violations(base: discs.compactMapValues(\.point), perturbed: perturbed,
-                                                               rows: shape[1], columns: shape[2]))
             for (c, name) in localizer.classes.enumerated() where c > 0 {
-                let m = try Metrics.level(probabilities[(c * plane)..<((c + 1) * plane)].map { $0 },
-                                          rows: shape[1], columns: shape[2], name: name)
+                let start = g.probabilities.startIndex + c * plane
+                let m = try Metrics.level(g.probabilities[start..<(start + plane)], rows: shape[1], columns: shape[2], name: name)
                 classes[name] = ["peak_confidence": m.peakConfidence, "entropy": m.entropy, "spatial_entropy": m.spatialEntropy,
                                  "point": m.point.map { [$0.row, $0.column] } as Any? ?? NSNull()]
             }
             out.append(["index": i, "classes": classes,
-                        "ladder": ["status": ladder.status.rawValue, "reasons": ladder.reasons]])
+                        "ladder": ["status": g.ladder.status.rawValue, "reasons": g.ladder.reasons]])
         }
         let json = try JSONSerialization.data(withJSONObject: ["model": ["name": localizer.name, "version": localizer.version,
                                                                            "sha256": localizer.sha256],

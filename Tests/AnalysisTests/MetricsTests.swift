@@ -8,7 +8,7 @@ final class MetricsTests: XCTestCase {
     func testMatchesReference() throws {
         let p = try Fixtures.manifest().probs
         let probs = try Fixtures.float16LE(p.file)
-        let got = try Metrics.levels(probabilities: probs, classes: p.classes, rows: p.rows, columns: p.cols)
+        let got = try Metrics.levels(probabilities: probs[...], classes: p.classes, rows: p.rows, columns: p.cols)
         XCTAssertEqual(got.count, 5)
         for level in LevelName.allCases {
             let e = try XCTUnwrap(p.metrics[level.displayName])
@@ -38,10 +38,15 @@ final class MetricsTests: XCTestCase {
         for k in order { shuffled += probs[(k * plane)..<((k + 1) * plane)] }
         shuffled += [Float](repeating: 0.01, count: plane)  // an extra landmark class
         let classes = order.map { p.classes[$0] } + ["S1"]
-        let a = try Metrics.levels(probabilities: probs, classes: p.classes, rows: p.rows, columns: p.cols)
-        let b = try Metrics.levels(probabilities: shuffled, classes: classes, rows: p.rows, columns: p.cols)
+        let a = try Metrics.levels(probabilities: probs[...], classes: p.classes, rows: p.rows, columns: p.cols)
+        let b = try Metrics.levels(probabilities: shuffled[...], classes: classes, rows: p.rows, columns: p.cols)
         XCTAssertEqual(a, b)
-        XCTAssertThrowsError(try Metrics.levels(probabilities: probs, classes: ["background", "L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5-S1"],
+        // An image of a batch output is read in place: the second image of a batch of two.
+        let batch = shuffled + probs + [Float](repeating: 0.01, count: plane)
+        let second = batch[shuffled.count...]
+        XCTAssertEqual(try Metrics.levels(probabilities: second, classes: p.classes + ["S1"], rows: p.rows, columns: p.cols), a)
+        XCTAssertThrowsError(try Metrics.levels(probabilities: batch[...], classes: classes, rows: p.rows, columns: p.cols))
+        XCTAssertThrowsError(try Metrics.levels(probabilities: probs[...], classes: ["background", "L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5-S1"],
                                                 rows: p.rows, columns: p.cols)) {
             XCTAssertEqual($0 as? MetricsError, .missingClass("L5/S1"))
         }

@@ -143,9 +143,9 @@ final class LandmarkPointTests: XCTestCase {
         p[6 * plane + 15 * columns + 4] = 0.9     // S1 at (15, 4)
         p[6 * plane + 17 * columns + 4] = 0.8     // and (17, 4): mean (16, 4)
         p[7 * plane + 2 * columns + 3] = 0.5      // T12/L1 never above 0.5 (strictly): absent
-        let points = try Metrics.landmarkPoints(probabilities: p, classes: classes, rows: rows, columns: columns)
+        let points = try Metrics.landmarkPoints(probabilities: p[...], classes: classes, rows: rows, columns: columns)
         XCTAssertEqual(points, [.s1: PixelPoint(row: 16, column: 4)])
-        XCTAssertThrowsError(try Metrics.landmarkPoints(probabilities: [0], classes: classes, rows: rows, columns: columns))
+        XCTAssertThrowsError(try Metrics.landmarkPoints(probabilities: [0][...], classes: classes, rows: rows, columns: columns))
     }
 }
 
