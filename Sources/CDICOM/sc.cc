@@ -87,9 +87,7 @@ void write(const cdicom_sc_image &im, const char *path) {
     // OB, padded to even length by DCMTK when odd.
     check(ds.putAndInsertUint8Array(DCM_PixelData, im.rgb, bytes), "PixelData");
 
-    check(out.saveFile(path, EXS_LittleEndianExplicit, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0,
-                       EWM_createNewMeta),
-          std::string("cannot write ") + path);
+    cdicom::savePart10(out, path);
 }
 
 }  // namespace

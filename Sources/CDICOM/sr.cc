@@ -207,9 +207,7 @@ void write(const cdicom_sr_report &r, const char *path) {
     check(ds.putAndInsertString(DCM_SOPInstanceUID, str(r.sop_instance_uid).c_str()), "SOP instance UID");
     check(ds.putAndInsertString(DCM_StudyInstanceUID, str(r.study_instance_uid).c_str()), "study UID");
     addContributingEquipment(ds, r);
-    check(out.saveFile(path, EXS_LittleEndianExplicit, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0,
-                       EWM_createNewMeta),
-          std::string("cannot write ") + path);
+    cdicom::savePart10(out, path);
 }
 
 }  // namespace

@@ -51,4 +51,10 @@ void copyPatientAndStudy(DcmDataset &source, DcmDataset &target) {
     }
 }
 
+void savePart10(DcmFileFormat &file, const char *path) {
+    check(file.saveFile(path, EXS_LittleEndianExplicit, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0,
+                        EWM_createNewMeta),
+          std::string("cannot write ") + path);
+}
+
 }  // namespace cdicom

@@ -25,6 +25,9 @@ inline void check(const OFCondition &c, const std::string &what) {
 /// Copies the Patient, General Study, Patient Study and Clinical Trial attributes present in source.
 void copyPatientAndStudy(DcmDataset &source, DcmDataset &target);
 
+/// Writes the file as Part 10, explicit VR little endian, with a new meta header.
+void savePart10(DcmFileFormat &file, const char *path);
+
 /// Runs a writer behind the C API: 0, or -1 with the failure's message in err.
 template <typename Body> int guarded(char *err, size_t err_len, Body body) {
     try {

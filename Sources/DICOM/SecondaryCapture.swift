@@ -58,10 +58,8 @@ public enum SecondaryCaptureWriter {
         guard image.rgb.count == image.rows * image.columns * 3 else {
             throw DICOMError("secondary capture: \(image.rgb.count) bytes for \(image.rows)x\(image.columns) RGB")
         }
-        for uid in [image.studyInstanceUID, image.seriesInstanceUID, image.sopInstanceUID, image.derivedFrom.sopInstanceUID]
-        where !UID.isValid(uid) {
-            throw DICOMError("secondary capture: invalid UID \"\(uid)\"")
-        }
+        try UID.requireValid([image.studyInstanceUID, image.seriesInstanceUID, image.sopInstanceUID,
+                              image.derivedFrom.sopInstanceUID], for: "secondary capture")
         let arena = CStringArena()
         let dt = DicomDateTime(image.contentDateTime)
         var c = cdicom_sc_image()

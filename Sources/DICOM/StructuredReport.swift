@@ -155,11 +155,8 @@ public enum StructuredReportWriter {
     /// input (UIDs, unknown suspicion/ladder values, a value that does not fit a DS) or on a DCMTK error.
     public static func write(_ report: MeasurementReport, to path: String) throws {
         DICOMLibrary.initialize()
-        for uid in [report.studyInstanceUID, report.seriesInstanceUID, report.sopInstanceUID, report.deviceObserverUID,
-                    report.middleSlice.sopInstanceUID] + report.levels.map(\.trackingUID)
-        where !UID.isValid(uid) {
-            throw DICOMError("structured report: invalid UID \"\(uid)\"")
-        }
+        try UID.requireValid([report.studyInstanceUID, report.seriesInstanceUID, report.sopInstanceUID, report.deviceObserverUID,
+                              report.middleSlice.sopInstanceUID] + report.levels.map(\.trackingUID), for: "structured report")
         guard !report.levels.isEmpty else { throw DICOMError("structured report: no levels") }
         guard let suspicion = Codes.suspicion(report.lstvSuspicion) else {
             throw DICOMError("structured report: LSTV suspicion must be high, medium or low, not \"\(report.lstvSuspicion)\"")

@@ -17,6 +17,11 @@ public enum UID {
         }
         return !previousWasDot
     }
+
+    /// Throws, naming the first invalid UID, unless all are valid (`what` says which object they are for).
+    static func requireValid(_ uids: [String], for what: String) throws {
+        if let bad = uids.first(where: { !isValid($0) }) { throw DICOMError("\(what): invalid UID \"\(bad)\"") }
+    }
 }
 
 /// Storage SOP classes by their PS3.4 names.
