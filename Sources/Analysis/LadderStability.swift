@@ -72,8 +72,7 @@ public enum LadderStability {
                                   rows: Int, columns: Int) -> [String] {
         let present = LevelName.allCases.compactMap { base[$0] }
         guard present.count >= 2 else { return [] }
-        let gaps = zip(present, present.dropFirst()).map { hypot($1.row - $0.row, $1.column - $0.column) }.sorted()
-        let spacing = gaps.count % 2 == 1 ? gaps[gaps.count / 2] : (gaps[gaps.count / 2 - 1] + gaps[gaps.count / 2]) / 2
+        let spacing = LevelLadder.median(zip(present, present.dropFirst()).map { hypot($1.row - $0.row, $1.column - $0.column) })
         guard spacing > 0 else { return [] }
         var out: [String] = []
         for level in LevelName.allCases {

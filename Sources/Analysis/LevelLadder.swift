@@ -123,13 +123,12 @@ public enum LevelLadder {
         if missing.isEmpty {
             let pairs = Array(zip(present, present.dropFirst()))
             let gaps = pairs.map { dist($0.0, $0.1) }
-            let sorted = gaps.sorted()
-            let median = (sorted[1] + sorted[2]) / 2
-            if median > 0 {
+            let medianGap = median(gaps)
+            if medianGap > 0 {
                 for ((a, b), g) in zip(pairs, gaps) {
-                    let r = g / median
+                    let r = g / medianGap
                     if r < thresholds.minSpacingRatio || r > thresholds.maxSpacingRatio {
-                        violations.append("\(a.displayName)–\(b.displayName) spacing \(f(g)) \(unit) is \(String(format: "%.2f", r))x the median \(f(median)) \(unit) (allowed \(thresholds.minSpacingRatio)x–\(thresholds.maxSpacingRatio)x)")
+                        violations.append("\(a.displayName)–\(b.displayName) spacing \(f(g)) \(unit) is \(String(format: "%.2f", r))x the median \(f(medianGap)) \(unit) (allowed \(thresholds.minSpacingRatio)x–\(thresholds.maxSpacingRatio)x)")
                     }
                 }
             }
@@ -142,6 +141,12 @@ public enum LevelLadder {
         let missingReasons = missing.map { "no point for \($0.displayName) (no pixel above 0.5)" }
         let status: LadderStatus = !violations.isEmpty ? .inconsistent : (missing.isEmpty ? .consistent : .incomplete)
         return LadderCheck(status: status, reasons: violations + missingReasons, space: space)
+    }
+
+    /// The median of a non-empty list (the mean of the two middle values for an even count).
+    static func median(_ values: [Double]) -> Double {
+        let s = values.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
     /// Order and step length over every found rung, discs and landmarks together. Steps are
@@ -158,14 +163,12 @@ public enum LevelLadder {
             out.append("landmark ladder: \(b.className) is not below \(a.className)")
         }
         let steps = pairs.map { distance(rungs[$0.0]!, rungs[$0.1]!) / Double($0.1.halfStep - $0.0.halfStep) }
-        let sorted = steps.sorted()
-        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2]
-                                           : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-        guard median > 0 else { return out }
+        let medianStep = median(steps)
+        guard medianStep > 0 else { return out }
         for ((a, b), s) in zip(pairs, steps) {
-            let r = s / median
+            let r = s / medianStep
             if r < thresholds.minStepRatio || r > thresholds.maxStepRatio {
-                out.append("landmark ladder: \(a.className)–\(b.className) is \(String(format: "%.2f", r))x the median half step \(f(median)) \(unit) (allowed \(thresholds.minStepRatio)x–\(thresholds.maxStepRatio)x)")
+                out.append("landmark ladder: \(a.className)–\(b.className) is \(String(format: "%.2f", r))x the median half step \(f(medianStep)) \(unit) (allowed \(thresholds.minStepRatio)x–\(thresholds.maxStepRatio)x)")
             }
         }
         return out
