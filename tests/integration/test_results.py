@@ -98,6 +98,18 @@ def orthanc_factory(tmp_path):
         o.stop()
 
 
+def send_sagittal(node_factory, scp, study, results=None):
+    """A node (quiet period 1 s) whose results go to `scp`, sent `study`'s sagittal series; every
+    instance acknowledged. `results` adds to the node's `results` configuration.
+    -> (node, files, study UID, series UID)."""
+    node = node_factory(quiet_seconds=1.0, config={"results": {"destinations": [scp.peer], **(results or {})}})
+    files = nodeproc.dicom_files(study.sagittal)
+    study_uid, series_uid = nodeproc.series_uids(study.sagittal)
+    r = nodeproc.send_files(node.port, files)
+    assert len(r.acknowledged) == len(files), r
+    return node, files, study_uid, series_uid
+
+
 def test_orthanc_end_to_end_sr_and_key_image_in_the_same_study(node_factory, orthanc_factory, lumbar, tmp_path,
                                                                database):
     import highdicom as hd
@@ -222,11 +234,7 @@ def test_late_instance_revises_the_report_and_unchanged_resend_produces_nothing(
 
     scp = pacs.StoreSCP(tmp_path / "dest").start()
     try:
-        node = node_factory(quiet_seconds=1.0, config={"results": {"destinations": [scp.peer]}})
-        files = nodeproc.dicom_files(lumbar[0].sagittal)
-        study_uid, series_uid = nodeproc.series_uids(lumbar[0].sagittal)
-        r = nodeproc.send_files(node.port, files)
-        assert len(r.acknowledged) == len(files), r
+        node, files, study_uid, series_uid = send_sagittal(node_factory, scp, lumbar[0])
         scp.wait_files(2, 90)
         pacs.wait_outbox(node, lambda rows: len(rows) == 2 and all(x["state"] == "sent" for x in rows), 30,
                          "first report and key image sent")
@@ -338,13 +346,9 @@ def test_enhanced_sr_without_key_image_as_configured(node_factory, lumbar, tmp_p
 
     scp = pacs.StoreSCP(tmp_path / "dest").start()
     try:
-        node = node_factory(quiet_seconds=1.0, config={"results": {
-            "destinations": [scp.peer], "sr_document": "enhanced", "key_image": False,
-            "sr_series_number": 4242, "sr_series_description": "ITEST LSTV report"}})
-        files = nodeproc.dicom_files(lumbar[0].sagittal)
-        study_uid, _ = nodeproc.series_uids(lumbar[0].sagittal)
-        r = nodeproc.send_files(node.port, files)
-        assert len(r.acknowledged) == len(files), r
+        node, files, study_uid, _ = send_sagittal(node_factory, scp, lumbar[0], results={
+            "sr_document": "enhanced", "key_image": False,
+            "sr_series_number": 4242, "sr_series_description": "ITEST LSTV report"})
         scp.wait_files(1, 90)
         rows = pacs.wait_outbox(node, lambda rows: rows and all(x["state"] == "sent" for x in rows), 30, "sent")
         time.sleep(1)
@@ -376,11 +380,7 @@ def test_key_image_is_a_valid_secondary_capture_of_the_middle_slice(node_factory
 
     scp = pacs.StoreSCP(tmp_path / "dest").start()
     try:
-        node = node_factory(quiet_seconds=1.0, config={"results": {"destinations": [scp.peer]}})
-        files = nodeproc.dicom_files(lumbar[0].sagittal)
-        study_uid, series_uid = nodeproc.series_uids(lumbar[0].sagittal)
-        r = nodeproc.send_files(node.port, files)
-        assert len(r.acknowledged) == len(files), r
+        node, files, study_uid, series_uid = send_sagittal(node_factory, scp, lumbar[0])
         scp.wait_files(2, 90, settle=0.5)
         [ki_path] = [p for p in scp.files() if pydicom.dcmread(p, stop_before_pixels=True).SOPClassUID
                      == pacs.SECONDARY_CAPTURE]
