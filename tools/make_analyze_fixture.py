@@ -50,7 +50,7 @@ TOOLS = Path(__file__).resolve().parent
 REPO = TOOLS.parent
 sys.path.insert(0, str(TOOLS))
 from lstv_tools import reference as ref  # noqa: E402
-from lstv_tools.net import Net, REFERENCE_CLASSES  # noqa: E402
+from lstv_tools.net import IMAGENET_MEAN, IMAGENET_STD, Net, REFERENCE_CLASSES  # noqa: E402
 
 ARCH = {
     "encoder": {"type": "resnet", "block": "bottleneck", "layers": [2, 1, 1, 1], "widths": [8, 16, 32, 64],
@@ -58,8 +58,7 @@ ARCH = {
     "decoder": {"widths": [16, 16, 8, 8, 8]},
     "num_classes": 6,
 }
-MEAN = [0.485, 0.456, 0.406]
-STD = [0.229, 0.224, 0.225]
+MEAN, STD = IMAGENET_MEAN, IMAGENET_STD
 STUDIES = ["FCS-IVD-11", "FCS-IVD-20", "FCS-IVD-25"]
 SAGITTAL = "01_T2_TSE_SAG"
 AXIAL = "02_T2_AX_REFORMAT"

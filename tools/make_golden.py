@@ -26,7 +26,7 @@ import torch
 from safetensors.torch import save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lstv_tools.net import Net  # noqa: E402
+from lstv_tools.net import IMAGENET_MEAN, IMAGENET_STD, Net  # noqa: E402
 from lstv_tools.model_file import build_metadata, save_model, verify_round_trip  # noqa: E402
 
 BOTTLENECK = {
@@ -41,8 +41,7 @@ BASIC = {
     "decoder": {"widths": [16, 8, 8, 8, 8]},
     "num_classes": 4,
 }
-MEAN = [0.485, 0.456, 0.406]
-STD = [0.229, 0.224, 0.225]
+MEAN, STD = IMAGENET_MEAN, IMAGENET_STD
 
 
 def randomise(net: Net, calib: torch.Tensor, g: torch.Generator) -> None:

@@ -22,6 +22,9 @@ REFERENCE_ARCHITECTURE = {
     "num_classes": 6,
 }
 REFERENCE_CLASSES = ["background", "L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1"]
+# timm's ImageNet normalisation (resnet50d's pretrained_cfg): the test fixtures' networks use it.
+IMAGENET_MEAN = [0.485, 0.456, 0.406]
+IMAGENET_STD = [0.229, 0.224, 0.225]
 
 
 class Bottleneck(nn.Module):
