@@ -64,19 +64,12 @@ final class DicomDatasetTests: XCTestCase {
         ]
         for (tool, args, syntax) in conversions {
             let out = dir + "/\(tool)-\(args.joined()).dcm"
-            try run("/usr/bin/" + tool, args + [sagittalSlice, out])
+            let converted = try Fixture.run("/usr/bin/" + tool, args + [sagittalSlice, out])
+            XCTAssertEqual(converted.status, 0, "\(tool) \(args): \(converted.stderr)")
             let ds = try DicomDataset(path: out, headerOnly: true)
             XCTAssertEqual(ds.text(.transferSyntaxUID), syntax, tool)
             XCTAssertEqual(try ds.decodeFrame(), reference, "\(tool) \(args)")
         }
     }
 
-    func run(_ tool: String, _ args: [String]) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = args
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, "\(tool) \(args)")
-    }
 }

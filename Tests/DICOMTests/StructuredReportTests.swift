@@ -24,22 +24,9 @@ enum Fixture {
         return dir
     }
 
-    /// A 2.25 UID from a random UUID (its 128 bits as a decimal integer).
-    static func uid() -> String {
-        let u = UUID().uuid
-        var bytes = [u.0, u.1, u.2, u.3, u.4, u.5, u.6, u.7, u.8, u.9, u.10, u.11, u.12, u.13, u.14, u.15]
-        var digits: [Character] = []
-        while bytes.contains(where: { $0 != 0 }) {
-            var rem = 0
-            for i in bytes.indices {
-                let v = rem * 256 + Int(bytes[i])
-                bytes[i] = UInt8(v / 10)
-                rem = v % 10
-            }
-            digits.append(Character(String(rem)))
-        }
-        return "2.25." + (digits.isEmpty ? "0" : String(digits.reversed()))
-    }
+    /// A fresh 2.25 UID for a test object (64 random bits are unique enough within one test run;
+    /// the node's own UIDs come from `UIDGenerator`).
+    static func uid() -> String { "2.25.\(UInt64.random(in: 1...UInt64.max))" }
 
     struct Output { let status: Int32; let stdout: String; let stderr: String }
 
@@ -53,16 +40,18 @@ enum Fixture {
         p.standardOutput = out
         p.standardError = err
         try p.run()
-        // Read both pipes before waiting so that a chatty tool cannot block on a full pipe.
-        var outData = Data(), errData = Data()
+        // Read both pipes before waiting so that a chatty tool cannot block on a full pipe; the
+        // group's wait orders the background read before the use of its result.
+        final class Received: @unchecked Sendable { var data = Data() }
+        let errData = Received()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        outData = out.fileHandleForReading.readDataToEndOfFile()
+        DispatchQueue.global().async { errData.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         p.waitUntilExit()
         return Output(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+                      stderr: String(decoding: errData.data, as: UTF8.self))
     }
 
     /// dciodvfy's error lines (it writes its findings to stderr).

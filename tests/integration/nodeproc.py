@@ -294,15 +294,20 @@ class Node:
             pytest.fail(f"lstv-node {' '.join(args)} exited {p.returncode}: {p.stderr.strip()}")
         return p
 
-    def series(self) -> list[dict]:
-        """``lstv-node series list --json``."""
-        out = self.cli("series", "list", "--json").stdout
+    def cli_list(self, *args: str) -> list[dict]:
+        """``lstv-node ARGS --json`` of a listing command (series, outbox, flags): its JSON array."""
+        out = self.cli(*args, "--json").stdout
+        what = " ".join(a for a in args if not a.startswith("-"))
         try:
             data = json.loads(out)
         except json.JSONDecodeError as e:
-            pytest.fail(f"series list --json printed invalid JSON ({e}): {out[:500]!r}")
-        assert isinstance(data, list), f"series list --json must print an array, got {type(data).__name__}"
+            pytest.fail(f"{what} --json printed invalid JSON ({e}): {out[:500]!r}")
+        assert isinstance(data, list), f"{what} --json must print an array, got {type(data).__name__}"
         return data
+
+    def series(self) -> list[dict]:
+        """``lstv-node series list --json``."""
+        return self.cli_list("series", "list")
 
     def series_by_uid(self) -> dict[str, dict]:
         return {s["series_instance_uid"]: s for s in self.series()}

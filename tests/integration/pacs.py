@@ -274,24 +274,12 @@ class Orthanc:
 
 def outbox(node: nodeproc.Node) -> list[dict]:
     """``lstv-node outbox list --json``."""
-    out = node.cli("outbox", "list", "--json").stdout
-    try:
-        data = json.loads(out)
-    except json.JSONDecodeError as e:
-        pytest.fail(f"outbox list --json printed invalid JSON ({e}): {out[:500]!r}")
-    assert isinstance(data, list), f"outbox list --json must print an array, got {type(data).__name__}"
-    return data
+    return node.cli_list("outbox", "list")
 
 
 def flags(node: nodeproc.Node, *args: str) -> list[dict]:
-    """``lstv-node flags list --json [ARGS]``."""
-    out = node.cli("flags", "list", "--json", *args).stdout
-    try:
-        data = json.loads(out)
-    except json.JSONDecodeError as e:
-        pytest.fail(f"flags list --json printed invalid JSON ({e}): {out[:500]!r}")
-    assert isinstance(data, list), f"flags list --json must print an array, got {type(data).__name__}"
-    return data
+    """``lstv-node flags list [ARGS] --json``."""
+    return node.cli_list("flags", "list", *args)
 
 
 def wait_outbox(node: nodeproc.Node, predicate: Callable[[list[dict]], bool], timeout: float,
