@@ -50,7 +50,7 @@ TOOLS = Path(__file__).resolve().parent
 REPO = TOOLS.parent
 sys.path.insert(0, str(TOOLS))
 from lstv_tools import reference as ref  # noqa: E402
-from lstv_tools.net import IMAGENET_MEAN, IMAGENET_STD, Net, REFERENCE_CLASSES  # noqa: E402
+from lstv_tools.net import IMAGENET_MEAN, IMAGENET_STD, Net, REFERENCE_CLASSES, randomise  # noqa: E402
 
 ARCH = {
     "encoder": {"type": "resnet", "block": "bottleneck", "layers": [2, 1, 1, 1], "widths": [8, 16, 32, 64],
@@ -71,33 +71,6 @@ MAX_BYTES = 1024 * 1024
 
 def sha256_file(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def randomise(net: Net, calib: torch.Tensor, g: torch.Generator, logit_scale: float) -> None:
-    """As tools/make_golden.py: random conv weights, BN statistics from a train-mode pass then
-    perturbed, random gamma/beta; logits scaled so some channels peak above 0.5."""
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, torch.nn.Conv2d):
-                fan_in = m.weight[0].numel()
-                m.weight.copy_(torch.randn(m.weight.shape, generator=g, dtype=m.weight.dtype) * (2.0 / fan_in) ** 0.5)
-                if m.bias is not None:
-                    m.bias.copy_(torch.randn(m.bias.shape, generator=g, dtype=m.bias.dtype) * 0.5)
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.weight.copy_(torch.rand(m.weight.shape, generator=g, dtype=m.weight.dtype) * 1.2 + 0.3)
-                m.bias.copy_(torch.randn(m.bias.shape, generator=g, dtype=m.bias.dtype) * 0.2)
-                m.momentum = None  # cumulative average: one pass gives the batch statistics
-                m.reset_running_stats()
-        net.train()
-        net(calib)
-        net.eval()
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                sd = m.running_var.sqrt()
-                m.running_mean.add_(torch.randn(m.running_mean.shape, generator=g, dtype=sd.dtype) * 0.2 * sd)
-                m.running_var.mul_(torch.rand(m.running_var.shape, generator=g, dtype=sd.dtype) * 1.0 + 0.6)
-                m.momentum = 0.1
-        net.logit.weight.mul_(logit_scale)
 
 
 def sharpen_l5s1(net: Net, scale: float, shift: float) -> None:
@@ -186,7 +159,7 @@ def main() -> None:
     for seed in range(args.seed, args.seed + 50):
         g = torch.Generator().manual_seed(seed)
         net = Net(ARCH).double()
-        randomise(net, calib, g, args.logit_scale)
+        randomise(net, calib, g, args.logit_scale, draw_in_weight_dtype=True)
         sharpen_l5s1(net, args.l5s1_scale, args.l5s1_shift)
         # The checkpoint is float32, like any training checkpoint: the reference runs on exactly those values.
         net = net.float()

@@ -19,9 +19,8 @@ import torch
 from safetensors.torch import save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lstv_tools.net import Net, REFERENCE_ARCHITECTURE  # noqa: E402
+from lstv_tools.net import Net, REFERENCE_ARCHITECTURE, randomise  # noqa: E402
 from lstv_tools.model_file import build_metadata, save_model, verify_round_trip  # noqa: E402
-from make_golden import randomise  # noqa: E402
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ import torch
 from safetensors.torch import save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lstv_tools.net import IMAGENET_MEAN, IMAGENET_STD, Net  # noqa: E402
+from lstv_tools.net import IMAGENET_MEAN, IMAGENET_STD, Net, randomise  # noqa: E402
 from lstv_tools.model_file import build_metadata, save_model, verify_round_trip  # noqa: E402
 
 BOTTLENECK = {
@@ -42,33 +42,6 @@ BASIC = {
     "num_classes": 4,
 }
 MEAN, STD = IMAGENET_MEAN, IMAGENET_STD
-
-
-def randomise(net: Net, calib: torch.Tensor, g: torch.Generator) -> None:
-    """Random conv weights, BN statistics from a train-mode pass then perturbed, random gamma/beta."""
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, torch.nn.Conv2d):
-                fan_in = m.weight[0].numel()
-                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (2.0 / fan_in) ** 0.5)
-                if m.bias is not None:
-                    m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.5)
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.weight.copy_(torch.rand(m.weight.shape, generator=g) * 1.2 + 0.3)
-                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.2)
-                m.momentum = None  # cumulative average: one pass gives the batch statistics
-                m.reset_running_stats()
-        net.train()
-        net(calib)
-        net.eval()
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                sd = m.running_var.sqrt()
-                m.running_mean.add_(torch.randn(m.running_mean.shape, generator=g) * 0.2 * sd)
-                m.running_var.mul_(torch.rand(m.running_var.shape, generator=g) * 1.0 + 0.6)
-                m.momentum = 0.1
-        # Logits with a spread of a few units so probabilities are neither flat nor saturated.
-        net.logit.weight.mul_(3.0)
 
 
 def normalise_grey(grey: torch.Tensor) -> torch.Tensor:

@@ -185,3 +185,38 @@ class Net(nn.Module):
 
     def forward(self, x):
         return torch.softmax(self.forward_logits(x), dim=1)
+
+
+def randomise(net: "Net", calib: torch.Tensor, g: torch.Generator, logit_scale: float = 3.0,
+              draw_in_weight_dtype: bool = False) -> None:
+    """Random weights for test fixtures (golden outputs, the analyze fixture): random conv weights,
+    BN statistics from a train-mode pass over `calib` then perturbed, random gamma/beta, and logits
+    scaled by `logit_scale` so probabilities are neither flat nor saturated.
+    `draw_in_weight_dtype`: draw the random numbers in each tensor's dtype (float64 for a double
+    network) rather than torch's default float32; each committed fixture was made with one of the two,
+    so the flag keeps both reproducible."""
+    def kw(t: torch.Tensor) -> dict:
+        return {"dtype": t.dtype} if draw_in_weight_dtype else {}
+
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.Conv2d):
+                fan_in = m.weight[0].numel()
+                m.weight.copy_(torch.randn(m.weight.shape, generator=g, **kw(m.weight)) * (2.0 / fan_in) ** 0.5)
+                if m.bias is not None:
+                    m.bias.copy_(torch.randn(m.bias.shape, generator=g, **kw(m.bias)) * 0.5)
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.copy_(torch.rand(m.weight.shape, generator=g, **kw(m.weight)) * 1.2 + 0.3)
+                m.bias.copy_(torch.randn(m.bias.shape, generator=g, **kw(m.bias)) * 0.2)
+                m.momentum = None  # cumulative average: one pass gives the batch statistics
+                m.reset_running_stats()
+        net.train()
+        net(calib)
+        net.eval()
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                sd = m.running_var.sqrt()
+                m.running_mean.add_(torch.randn(m.running_mean.shape, generator=g, **kw(sd)) * 0.2 * sd)
+                m.running_var.mul_(torch.rand(m.running_var.shape, generator=g, **kw(sd)) * 1.0 + 0.6)
+                m.momentum = 0.1
+        net.logit.weight.mul_(logit_scale)
