@@ -36,7 +36,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from lstv_tools.data import (CLASSES, DISCS, load_all, resize160, sha256_file, sha256_text,  # noqa: E402
                              to_uint8, default_data_root)
-from lstv_tools.train_eval import LADDER_DISCS, consistency, summarize, true_points_160  # noqa: E402
+from lstv_tools.train_eval import LADDER_DISCS, consistency, decode_sites, summarize, true_points_160  # noqa: E402
 from lstv_tools import reference  # noqa: E402
 
 LEVEL_KEYS = {d: d.lower().replace("/", "_") for d in DISCS}  # L1/L2 -> l1_l2 (analyze JSON)
@@ -83,7 +83,11 @@ def swift_points(res: dict) -> dict:
     return {name: (tuple(v["point"]) if v["point"] is not None else None) for name, v in res["classes"].items()}
 
 
-def score_points(pred: dict, true160: dict, node_ladder: dict | None = None) -> dict:
+def swift_sites(res: dict) -> dict:
+    return {name: [tuple(p) for p in v["sites"]] for name, v in res["classes"].items()}
+
+
+def score_points(pred: dict, true160: dict, node_ladder: dict | None = None, sites: dict | None = None) -> dict:
     """train_eval.score_case on decoded points (the Swift engine returns points, not probabilities).
     `node_ladder`: the node's own ladder check from `lstv-node evaluate`; it is the flag scored, and
     the Python port (train_eval.ladder_check) must agree with it."""
@@ -105,7 +109,7 @@ def score_points(pred: dict, true160: dict, node_ladder: dict | None = None) -> 
         nearest = min(true_discs, key=lambda k: np.hypot(p[0] - true_discs[k][0], p[1] - true_discs[k][1]))
         if nearest != d:
             res["shifted"].append(f"{d}->{nearest}")
-    res["consistent"], res["inconsistency"] = consistency(pred)
+    res["consistent"], res["inconsistency"] = consistency(pred, sites)
     if node_ladder is not None:
         # The port sees one slice's points; the node's stability reasons need its perturbed passes.
         static = [r for r in node_ladder["reasons"] if not r.startswith("unstable count")]
@@ -278,7 +282,8 @@ def main():
         sid = s.subject_id if s.slice_offset == 0 else f"{s.subject_id}@{s.slice_offset:+d}"
         cases_all.append({"subject_id": sid, "source": s.source, "offset": s.slice_offset, "index": i,
                           "mm_per_px160": s.spacing * s.image.shape[0] / 160 if s.spacing else None,
-                          "result": score_points(pred, true_points_160(s), sw_res[i]["ladder"]), "pred": pred})
+                          "result": score_points(pred, true_points_160(s), sw_res[i]["ladder"], swift_sites(sw_res[i])),
+                          "pred": pred})
     mid = [c for c in cases_all if c["offset"] == 0]
     vol = [c for c in cases_all if c["source"].startswith("fcs")]
     swift_summary = report(mid)
@@ -367,7 +372,7 @@ def main():
                         diffs.append(float(np.hypot(a[0] - b[0], a[1] - b[1])))
                 if c["offset"] == 0:
                     s = samples[c["index"]]
-                    tcases.append({**c, "result": score_points(tp, true_points_160(s))})
+                    tcases.append({**c, "result": score_points(tp, true_points_160(s), sites=decode_sites(pr, classes=MODEL_CLASSES))})
             tsum = summarize(tcases)
             torch_cmp = {
                 "inputs": f"the same {len(samples)} prepared uint8 slices (validation mid slices + volume slices -3..+3)",

@@ -96,6 +96,11 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
         let geometry = mid.geometry
         var levels: [LevelName: LevelResult] = [:]
         var ladderPoints: [LevelName: LadderPoint] = [:]
+        var sites: [LevelName: [LadderPoint]] = [:]
+        func ladderPoint(_ g: PixelPoint) -> LadderPoint {
+            let px = Geometry.toOriginal(g, gridRows: gridRows, gridColumns: gridColumns, rows: mid.rows, columns: mid.columns)
+            return LadderPoint(grid: g, patient: geometry.map { $0.patientPosition(of: px) })
+        }
         for level in LevelName.allCases {
             guard let m = metrics[level] else { throw MetricsError.missingClass(level.displayName) }
             let px = m.point.map {
@@ -105,19 +110,16 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
             levels[level] = LevelResult(peakConfidence: m.peakConfidence, entropy: m.entropy,
                                         spatialEntropy: m.spatialEntropy, pointPx: px, pointMm: mm)
             if let g = m.point { ladderPoints[level] = LadderPoint(grid: g, patient: mm) }
+            if m.sites.count > 1 { sites[level] = m.sites.map(ladderPoint) }
         }
-        var landmarkPoints: [LadderRung: LadderPoint] = [:]
-        for (rung, g) in landmarks {
-            let px = Geometry.toOriginal(g, gridRows: gridRows, gridColumns: gridColumns, rows: mid.rows, columns: mid.columns)
-            landmarkPoints[rung] = LadderPoint(grid: g, patient: geometry.map { $0.patientPosition(of: px) })
-        }
+        let landmarkPoints = landmarks.mapValues(ladderPoint)
         let l5s1 = metrics[.l5_s1]!.entropy
         return AnalysisResult(
             levels: levels,
             risk: riskThresholds.classify(l5s1),
             riskEntropy: l5s1,
             riskThresholds: riskThresholds,
-            ladder: LevelLadder.check(ladderPoints, landmarks: landmarkPoints, thresholds: ladderThresholds),
+            ladder: LevelLadder.check(ladderPoints, landmarks: landmarkPoints, sites: sites, thresholds: ladderThresholds),
             slice: AnalysedSlice(index: stack.middleIndex, count: stack.count, sopInstanceUID: mid.sopInstanceUID,
                                  rows: mid.rows, columns: mid.columns, ordering: stack.ordering),
             neighbourSpread: nil)

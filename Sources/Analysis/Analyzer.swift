@@ -99,6 +99,7 @@ public final class Analyzer {
         let discs = try (0...perturbations.count).map { try pass.discs(image: $0) }
         let ladder = LevelLadder.check(discs[0].compactMapValues { $0.point.map { LadderPoint(grid: $0) } },
                                        landmarks: try pass.landmarks(image: 0).mapValues { LadderPoint(grid: $0) },
+                                       sites: discs[0].compactMapValues { $0.sites.count > 1 ? $0.sites.map { LadderPoint(grid: $0) } : nil },
                                        thresholds: ladderThresholds)
         return GridOutput(probabilities: pass.image(0),
                           ladder: ladder.adding(violations: stabilityViolations(middle: discs[0], perturbed: discs[1...])))

@@ -81,8 +81,13 @@ public enum LevelLadder {
     /// `landmarks` holds the points of the model's landmark rungs that were found (a landmark the
     /// model does not find is not a violation: the field of view may end above the sacrum). Keys
     /// that are disc levels are ignored there: the discs come from `points`.
+    ///
+    /// `sites` holds, per disc level, the separate parts of its map (`LevelMetrics.sites`) when
+    /// there is more than one: a level whose map sits on two discs has its point between them,
+    /// which is no disc at all, so parts farther apart than one disc's thickness are a violation.
     public static func check(_ points: [LevelName: LadderPoint],
                              landmarks: [LadderRung: LadderPoint] = [:],
+                             sites: [LevelName: [LadderPoint]] = [:],
                              thresholds: LadderThresholds = .default) -> LadderCheck {
         let present = LevelName.allCases.filter { points[$0] != nil }
         var rungs: [LadderRung: LadderPoint] = landmarks.filter { $0.key.level == nil }
@@ -116,6 +121,16 @@ public enum LevelLadder {
         for (i, a) in present.enumerated() {
             for b in present[(i + 1)...] where dist(a, b) < minSep {
                 violations.append("\(a.displayName) and \(b.displayName) are \(f(dist(a, b))) \(unit) apart (< \(f(minSep)) \(unit)): two levels on one disc")
+            }
+        }
+        // One level on two discs: its map in separate parts, farther apart than one disc.
+        for level in present {
+            guard let parts = sites[level], parts.count > 1 else { continue }
+            let c = parts.map(coords)
+            var widest = 0.0
+            for (i, a) in c.enumerated() { for b in c[(i + 1)...] { widest = max(widest, dist(a, b)) } }
+            if widest >= minSep {
+                violations.append("\(level.displayName) is on \(parts.count) sites up to \(f(widest)) \(unit) apart (≥ \(f(minSep)) \(unit)): one level on more than one disc, its point between them")
             }
         }
         // Spacing relative to the median neighbour spacing, when the whole ladder is there.

@@ -33,6 +33,11 @@ public struct LevelMetrics: Equatable, Sendable {
     /// Mean (row, col) of the pixels with h > 0.5 (strictly) on the probability grid; nil if none.
     /// With softmax outputs a pixel exceeds 0.5 in at most one channel, so levels cannot share pixels.
     public var point: PixelPoint?
+    /// The centroids of the connected parts (8-neighbourhood) of those pixels, largest first,
+    /// keeping parts of at least `Metrics.siteMinShare` of the largest. Not a reference metric: a
+    /// map that claims two discs has two sites, and `point` (their mean) then lies between discs,
+    /// which the ladder check reports (`LevelLadder`).
+    public var sites: [PixelPoint] = []
 }
 
 public enum MetricsError: Error, Equatable, CustomStringConvertible {
@@ -53,6 +58,9 @@ public enum Metrics {
     public static let epsilon = 1e-9
     public static let grid = 10
     public static let pointThreshold: Float = 0.5
+    /// A part of the above-threshold pixels smaller than this share of the largest is a fringe of
+    /// it (a pixel or two at the edge of the map), not a second site.
+    public static let siteMinShare = 0.25
 
     /// Metrics of one channel, row-major `rows * columns`, both multiples of `grid`.
     public static func level<C: Collection>(_ h: C, rows: Int, columns: Int, name: String = "channel") throws -> LevelMetrics
@@ -67,6 +75,7 @@ public enum Metrics {
         var peak = -Double.infinity
         var bins = [Double](repeating: 0, count: grid * grid)
         var rowSum = 0.0, colSum = 0.0, n = 0
+        var above: [Int] = []
         var i = h.startIndex
         for r in 0..<rows {
             let binRow = (r / bh) * grid
@@ -78,6 +87,7 @@ public enum Metrics {
                 if d > peak { peak = d }
                 bins[binRow + c / bw] += d
                 if v > pointThreshold {
+                    above.append(r * columns + c)
                     rowSum += Double(r)
                     colSum += Double(c)
                     n += 1
@@ -88,7 +98,35 @@ public enum Metrics {
             peakConfidence: peak,
             entropy: entropy(h.lazy.map(Double.init)),
             spatialEntropy: entropy(bins),
-            point: n > 0 ? PixelPoint(row: rowSum / Double(n), column: colSum / Double(n)) : nil)
+            point: n > 0 ? PixelPoint(row: rowSum / Double(n), column: colSum / Double(n)) : nil,
+            sites: sites(of: above, columns: columns))
+    }
+
+    /// Connected parts of a set of pixels (row-major indices, ascending), by flood fill over the
+    /// set itself: a map has tens of pixels above 0.5, so this costs nothing next to the network.
+    static func sites(of pixels: [Int], columns: Int) -> [PixelPoint] {
+        guard !pixels.isEmpty else { return [] }
+        var unvisited = Set(pixels)
+        var parts: [(size: Int, point: PixelPoint)] = []
+        for seed in pixels where unvisited.remove(seed) != nil {
+            var stack = [seed], size = 0, rowSum = 0.0, colSum = 0.0
+            while let p = stack.popLast() {
+                let r = p / columns, c = p % columns
+                size += 1
+                rowSum += Double(r)
+                colSum += Double(c)
+                for dr in -1...1 {
+                    for dc in -1...1 where (dr, dc) != (0, 0) && c + dc >= 0 && c + dc < columns {
+                        let q = (r + dr) * columns + c + dc
+                        if unvisited.remove(q) != nil { stack.append(q) }
+                    }
+                }
+            }
+            parts.append((size, PixelPoint(row: rowSum / Double(size), column: colSum / Double(size))))
+        }
+        parts.sort { $0.size > $1.size }
+        let minSize = Double(parts[0].size) * siteMinShare
+        return parts.filter { Double($0.size) >= minSize }.map(\.point)
     }
 
     /// Metrics of the five discs from one image of the softmax output, channel-major

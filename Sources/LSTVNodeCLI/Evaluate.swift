@@ -6,7 +6,7 @@ import Node
 
 /// Runs a model through the node's own engine on prepared 8-bit slices (a NumPy .npy uint8 array
 /// N×H×W at the model's input size) and prints, per slice and per class, the reference metrics
-/// and point on the grid, and the node's ladder check on the grid points. The model card's validation numbers come from this, not from PyTorch
+/// and point (and the point's separate sites) on the grid, and the node's ladder check on the grid points. The model card's validation numbers come from this, not from PyTorch
 /// (tools/evaluate_model.py prepares the slices and scores the output).
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,7 +35,8 @@ struct Evaluate: ParsableCommand {
                 let start = g.probabilities.startIndex + c * plane
                 let m = try Metrics.level(g.probabilities[start..<(start + plane)], rows: shape[1], columns: shape[2], name: name)
                 classes[name] = ["peak_confidence": m.peakConfidence, "entropy": m.entropy, "spatial_entropy": m.spatialEntropy,
-                                 "point": m.point.map { [$0.row, $0.column] } as Any? ?? NSNull()]
+                                 "point": m.point.map { [$0.row, $0.column] } as Any? ?? NSNull(),
+                                 "sites": m.sites.map { [$0.row, $0.column] }]
             }
             out.append(["index": i, "classes": classes,
                         "ladder": ["status": g.ladder.status.rawValue, "reasons": g.ladder.reasons]])

@@ -72,6 +72,26 @@ final class LadderTests: XCTestCase {
         XCTAssertTrue(d.reasons.contains { $0.hasPrefix("L4/L5–L5/S1 spacing") }, "\(d.reasons)")
     }
 
+    /// A level whose map sits on two discs: its point lies between them and may even keep the
+    /// ladder ordered, but the sites give it away; parts within one disc's thickness are one disc.
+    func testOneLevelOnTwoDiscs() {
+        let pts = grid([40, 60, 81, 103, 122])
+        let onTwo = [LadderPoint(grid: PixelPoint(row: 70, column: 73)), LadderPoint(grid: PixelPoint(row: 92, column: 71))]
+        let c = LevelLadder.check(pts, sites: [.l3_l4: onTwo])
+        XCTAssertEqual(c.status, .inconsistent)
+        XCTAssertEqual(c.reasons, ["L3/L4 is on 2 sites up to 22.1 px apart (≥ 7.0 px): one level on more than one disc, its point between them"])
+        let oneDisc = [LadderPoint(grid: PixelPoint(row: 80, column: 70)), LadderPoint(grid: PixelPoint(row: 82, column: 76))]
+        XCTAssertEqual(LevelLadder.check(pts, sites: [.l3_l4: oneDisc]).status, .consistent)
+        // In mm, with geometry: 20 mm apart is two discs even where the grid distance is small.
+        var mm = pts.mapValues { LadderPoint(grid: $0.grid, patient: [0, 0, -$0.grid.row * 1.6]) }
+        mm[.l3_l4]!.patient = [0, 0, -81 * 1.6]
+        let far = [LadderPoint(grid: PixelPoint(row: 80, column: 70), patient: [0, 0, -120]),
+                   LadderPoint(grid: PixelPoint(row: 82, column: 70), patient: [0, 0, -140])]
+        let d = LevelLadder.check(mm, sites: [.l3_l4: far])
+        XCTAssertEqual(d.space, .mm)
+        XCTAssertTrue(d.reasons.contains { $0.hasPrefix("L3/L4 is on 2 sites up to 20.0 mm apart") }, "\(d.reasons)")
+    }
+
     /// In mm the order is by LPS z (superior = +z), even when the image is stored feet-up (rows
     /// increasing toward the head), where the grid order would be reversed.
     func testPatientSpaceUsesZ() {

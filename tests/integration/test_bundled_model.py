@@ -210,6 +210,9 @@ def test_evaluate_reports_points_and_the_ladder_flag(binary, sagittal, labels, t
         er = (point[0] + 0.5) * rows / 160 - 0.5 - tr
         ec = (point[1] + 0.5) * cols / 160 - 0.5 - tc
         assert math.hypot(er, ec) <= ERROR_BOUND_MM, (name, point, (tr, tc))
+        # One disc, one site: the point is that site's centroid, not a mean across discs.
+        sites = normal["classes"][name]["sites"]
+        assert len(sites) == 1 and math.dist(sites[0], point) < 1.0, (name, sites, point)
     assert normal["ladder"] == {"status": "consistent", "reasons": []}
     assert inverted["ladder"]["status"] != "consistent", inverted["ladder"]
     assert inverted["ladder"]["reasons"], inverted["ladder"]

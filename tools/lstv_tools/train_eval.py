@@ -8,7 +8,8 @@ another level, i.e. the ladder assigned one (or more) discs off. A subject has a
 any of its predicted discs is shifted.
 
 Ladder consistency check (reported as its own flag): the node's check (`ladder_check`, a port of
-Sources/Analysis/LevelLadder.swift): discs ordered, no two levels on one disc, plausible spacing,
+Sources/Analysis/LevelLadder.swift): discs ordered, no two levels on one disc, no level on two discs
+(its map in separate parts, `decode_sites`), plausible spacing,
 and with landmarks the whole ladder in half steps; a missing disc makes the ladder incomplete.
 """
 from __future__ import annotations
@@ -28,6 +29,25 @@ def decode(prob: np.ndarray, threshold: float = 0.5) -> dict:
             continue
         rr, cc = np.nonzero(prob[c] > threshold)
         out[name] = (float(rr.mean()), float(cc.mean())) if len(rr) else None
+    return out
+
+
+SITE_MIN_SHARE = 0.25  # Metrics.siteMinShare
+
+
+def decode_sites(prob: np.ndarray, threshold: float = 0.5, classes=CLASSES) -> dict:
+    """prob (C, H, W) -> {class name: [(row, col), ...]}: the centroids of the 8-connected parts of
+    the pixels above the threshold, largest first, parts under SITE_MIN_SHARE of the largest left
+    out (Metrics.sites in the node)."""
+    import cv2
+    out = {}
+    for c, name in enumerate(classes):
+        if c == 0:
+            continue
+        n, _, stats, cent = cv2.connectedComponentsWithStats((prob[c] > threshold).astype(np.uint8), connectivity=8)
+        parts = sorted(((int(stats[k, cv2.CC_STAT_AREA]), (float(cent[k, 1]), float(cent[k, 0]))) for k in range(1, n)),
+                       key=lambda p: -p[0])
+        out[name] = [pt for size, pt in parts if size >= SITE_MIN_SHARE * parts[0][0]] if parts else []
     return out
 
 
@@ -52,8 +72,9 @@ def _dist(a, b) -> float:
     return float(np.hypot(b[0] - a[0], b[1] - a[1]))
 
 
-def ladder_check(pred: dict) -> tuple[str, list[str]]:
-    """-> (status consistent | inconsistent | incomplete, reasons), on 160-grid points."""
+def ladder_check(pred: dict, sites: dict | None = None) -> tuple[str, list[str]]:
+    """-> (status consistent | inconsistent | incomplete, reasons), on 160-grid points; `sites`
+    (decode_sites) adds the one-level-on-two-discs rule."""
     present = [d for d in DISCS if pred.get(d) is not None]
     why = []
     for a, b in zip(present, present[1:]):
@@ -63,6 +84,11 @@ def ladder_check(pred: dict) -> tuple[str, list[str]]:
         for b in present[i + 1:]:
             if _dist(pred[a], pred[b]) < MIN_SEPARATION_PX:
                 why.append(f"{a} and {b}: two levels on one disc")
+    for d in present:
+        parts = (sites or {}).get(d, [])
+        widest = max((_dist(a, b) for i, a in enumerate(parts) for b in parts[i + 1:]), default=0.0)
+        if len(parts) > 1 and widest >= MIN_SEPARATION_PX:
+            why.append(f"{d} is on {len(parts)} sites up to {widest:.1f} px apart: one level on more than one disc")
     missing = [d for d in DISCS if pred.get(d) is None]
     if not missing:
         gaps = [_dist(pred[a], pred[b]) for a, b in zip(DISCS, DISCS[1:])]
@@ -87,9 +113,9 @@ def ladder_check(pred: dict) -> tuple[str, list[str]]:
     return status, why + [f"no point for {d}" for d in missing]
 
 
-def consistency(pred: dict) -> tuple[bool, str]:
+def consistency(pred: dict, sites: dict | None = None) -> tuple[bool, str]:
     """The node's ladder check as (consistent?, first reason)."""
-    status, why = ladder_check(pred)
+    status, why = ladder_check(pred, sites)
     return status == "consistent", (why[0] if why else "")
 
 
@@ -115,7 +141,7 @@ def score_case(prob: np.ndarray, true160: dict) -> dict:
         nearest = min(true_discs, key=lambda k: np.hypot(p[0] - true_discs[k][0], p[1] - true_discs[k][1]))
         if nearest != d:
             res["shifted"].append(f"{d}->{nearest}")
-    ok, why = consistency(pred)
+    ok, why = consistency(pred, decode_sites(prob))
     res["consistent"] = ok
     res["inconsistency"] = why
     return res
