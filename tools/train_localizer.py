@@ -66,6 +66,9 @@ def parse_args():
     ap.add_argument("--scale-min", type=float, default=0.7, help="affine augmentation: scale range (log-uniform)")
     ap.add_argument("--scale-max", type=float, default=1.4)
     ap.add_argument("--shift", type=float, default=20.0, help="affine augmentation: max shift, px at 160")
+    ap.add_argument("--edge-crop", type=float, default=0.0,
+                    help="share of augmented images moved so that the sacrum (S1) sits at the lower image edge, as in "
+                         "fields of view that end at the sacrum")
     ap.add_argument("--seed", type=int, default=20240604)
     ap.add_argument("--split-seed", type=int, default=0)
     ap.add_argument("--val-fraction", type=float, default=0.2)
@@ -102,6 +105,15 @@ def random_matrix(rng, shape):
     rs = np.array([[sx * math.cos(ang), -sy * math.sin(ang), 0], [sx * math.sin(ang), sy * math.cos(ang), 0], [0, 0, 1]])
     t2 = np.array([[1, 0, c + tx], [0, 1, c + ty], [0, 0, 1]], np.float64)
     return t2 @ rs @ t1 @ m
+
+
+def to_lower_edge(rng, m, s1):
+    """Moves the affine `m` vertically so that the sacrum point `s1` (row, col) lands on rows 148-162
+    at 160: the sacrum barely in view, the last lumbar disc just above it."""
+    y = m[1, 0] * s1[1] + m[1, 1] * s1[0] + m[1, 2]
+    out = m.copy()
+    out[1, 2] += rng.uniform(148, 162) - y
+    return out
 
 
 def apply_points(m, pts: dict) -> dict:
@@ -235,6 +247,8 @@ def main():
             samples = by_subject[sid]
             s = samples[rng.randint(len(samples))]
             m = random_matrix(rng, s.image.shape) if rng.rand() < 0.9 else base_matrix(s.image.shape)
+            if args.edge_crop and "S1" in s.points and rng.rand() < args.edge_crop:
+                m = to_lower_edge(rng, m, s.points["S1"])
             img = cv2.warpAffine(s.image, m[:2], (SIZE, SIZE), flags=cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_CONSTANT, borderValue=0)
             x = intensity(rng, img.astype(np.float32) / 255.0)
@@ -266,7 +280,8 @@ def main():
         "target_radius_px160": args.radius, "input": "8-bit whole-volume min-max, cv2 INTER_LINEAR resize to 160, x/255",
         "augmentation": f"affine (rotation +-{args.rot:g} deg, scale {args.scale_min:g}-{args.scale_max:g}, aspect +-10%, "
                         f"shift +-{args.shift:g} px; 10% none), "
-                        "gamma, contrast, brightness, blur, noise, 8-bit rounding; no flips",
+                        + (f"{args.edge_crop:g} of the images with S1 moved to the lower edge, " if args.edge_crop else "")
+                        + "gamma, contrast, brightness, blur, noise, 8-bit rounding; no flips",
         "sampling": f"by subject; 3D subjects x{args.volume_weight}, vesal x{args.vesal_weight}; "
                     "volumes: a random slice of mid-sagittal -3..+3",
         "seed": args.seed, "split_seed": args.split_seed, "val_fraction": args.val_fraction,
