@@ -36,7 +36,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from lstv_tools.data import (CLASSES, DISCS, load_all, resize160, sha256_file, sha256_text,  # noqa: E402
                              to_uint8, default_data_root)
-from lstv_tools.train_eval import LADDER_DISCS, consistency, decode_sites, summarize, true_points_160  # noqa: E402
+from lstv_tools.train_eval import LADDER_DISCS, consistency, decode, decode_sites, summarize, true_points_160  # noqa: E402
 from lstv_tools import reference  # noqa: E402
 
 LEVEL_KEYS = {d: d.lower().replace("/", "_") for d in DISCS}  # L1/L2 -> l1_l2 (analyze JSON)
@@ -189,14 +189,6 @@ def torch_probs(model_path, images: np.ndarray, norm: dict) -> np.ndarray:
             t = torch.from_numpy(x)[:, None].expand(-1, 3, -1, -1).contiguous()
             out.append(net(t).numpy())
     return np.concatenate(out)
-
-
-def torch_points(prob: np.ndarray) -> dict:
-    out = {}
-    for c, name in enumerate(MODEL_CLASSES[1:], start=1):
-        rr, cc = np.nonzero(prob[c] > 0.5)
-        out[name] = (float(rr.mean()), float(cc.mean())) if len(rr) else None
-    return out
 
 
 def analyze(binary, paths, neighbours, config=None, model=None, stability=True) -> tuple[list, float]:
@@ -357,7 +349,7 @@ def main():
             diffs, flips, tcases, dpeak, dent = [], [], [], [], []
             for c in cases_all:
                 pr = prob[c["index"]]
-                tp = torch_points(pr)
+                tp = decode(pr, classes=MODEL_CLASSES)
                 for ci, name in enumerate(MODEL_CLASSES[1:], start=1):
                     h = pr[ci].astype(np.float64)
                     q = h / (h.sum() + 1e-9)

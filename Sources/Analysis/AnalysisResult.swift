@@ -86,8 +86,10 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
     /// Puts the pieces together after the network ran on `stack`'s middle slice: maps the grid points
     /// to the original image and to the patient, decides the risk and checks the ladder.
     /// `metrics` must hold all five levels (as `Metrics.levels` returns them); `landmarks` are the
-    /// grid points of the model's counting landmarks (`Metrics.landmarkPoints`), for the ladder check.
+    /// grid points of the model's counting landmarks (`Metrics.landmarkPoints`) and `sites` the
+    /// discs' separate parts (`Metrics.discSites`), for the ladder check.
     public static func assemble(metrics: [LevelName: LevelMetrics], landmarks: [LadderRung: PixelPoint] = [:],
+                                sites: [LevelName: [PixelPoint]] = [:],
                                 gridRows: Int, gridColumns: Int,
                                 stack: SliceStack,
                                 riskThresholds: RiskThresholds = .default,
@@ -96,7 +98,6 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
         let geometry = mid.geometry
         var levels: [LevelName: LevelResult] = [:]
         var ladderPoints: [LevelName: LadderPoint] = [:]
-        var sites: [LevelName: [LadderPoint]] = [:]
         func ladderPoint(_ g: PixelPoint) -> LadderPoint {
             let px = Geometry.toOriginal(g, gridRows: gridRows, gridColumns: gridColumns, rows: mid.rows, columns: mid.columns)
             return LadderPoint(grid: g, patient: geometry.map { $0.patientPosition(of: px) })
@@ -110,16 +111,16 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
             levels[level] = LevelResult(peakConfidence: m.peakConfidence, entropy: m.entropy,
                                         spatialEntropy: m.spatialEntropy, pointPx: px, pointMm: mm)
             if let g = m.point { ladderPoints[level] = LadderPoint(grid: g, patient: mm) }
-            if m.sites.count > 1 { sites[level] = m.sites.map(ladderPoint) }
         }
         let landmarkPoints = landmarks.mapValues(ladderPoint)
+        let sitePoints = sites.mapValues { $0.map(ladderPoint) }
         let l5s1 = metrics[.l5_s1]!.entropy
         return AnalysisResult(
             levels: levels,
             risk: riskThresholds.classify(l5s1),
             riskEntropy: l5s1,
             riskThresholds: riskThresholds,
-            ladder: LevelLadder.check(ladderPoints, landmarks: landmarkPoints, sites: sites, thresholds: ladderThresholds),
+            ladder: LevelLadder.check(ladderPoints, landmarks: landmarkPoints, sites: sitePoints, thresholds: ladderThresholds),
             slice: AnalysedSlice(index: stack.middleIndex, count: stack.count, sopInstanceUID: mid.sopInstanceUID,
                                  rows: mid.rows, columns: mid.columns, ordering: stack.ordering),
             neighbourSpread: nil)

@@ -69,7 +69,7 @@ public final class Analyzer {
         input += try perturbedInputs(of: middleGrid)
         let pass = try Pass(all: session.run(input: input), analyzer: self)
         let discs = try (0..<(indices.count + perturbations.count)).map { try pass.discs(image: $0) }
-        var result = try AnalysisResult.assemble(metrics: discs[0], landmarks: pass.landmarks(image: 0),
+        var result = try AnalysisResult.assemble(metrics: discs[0], landmarks: pass.landmarks(image: 0), sites: pass.sites(image: 0),
                                                  gridRows: rows, gridColumns: columns, stack: stack,
                                                  riskThresholds: riskThresholds, ladderThresholds: ladderThresholds)
         if indices.count > 1 {
@@ -99,7 +99,7 @@ public final class Analyzer {
         let discs = try (0...perturbations.count).map { try pass.discs(image: $0) }
         let ladder = LevelLadder.check(discs[0].compactMapValues { $0.point.map { LadderPoint(grid: $0) } },
                                        landmarks: try pass.landmarks(image: 0).mapValues { LadderPoint(grid: $0) },
-                                       sites: discs[0].compactMapValues { $0.sites.count > 1 ? $0.sites.map { LadderPoint(grid: $0) } : nil },
+                                       sites: try pass.sites(image: 0).mapValues { $0.map { LadderPoint(grid: $0) } },
                                        thresholds: ladderThresholds)
         return GridOutput(probabilities: pass.image(0),
                           ladder: ladder.adding(violations: stabilityViolations(middle: discs[0], perturbed: discs[1...])))
@@ -127,6 +127,11 @@ public final class Analyzer {
         func discs(image k: Int) throws -> [LevelName: LevelMetrics] {
             try Metrics.levels(probabilities: image(k), classes: analyzer.model.classes,
                                rows: analyzer.model.inputHeight, columns: analyzer.model.inputWidth)
+        }
+
+        func sites(image k: Int) throws -> [LevelName: [PixelPoint]] {
+            try Metrics.discSites(probabilities: image(k), classes: analyzer.model.classes,
+                                  rows: analyzer.model.inputHeight, columns: analyzer.model.inputWidth)
         }
 
         func landmarks(image k: Int) throws -> [LadderRung: PixelPoint] {

@@ -130,7 +130,7 @@ public enum LevelLadder {
             var widest = 0.0
             for (i, a) in c.enumerated() { for b in c[(i + 1)...] { widest = max(widest, dist(a, b)) } }
             if widest >= minSep {
-                violations.append("\(level.displayName) is on \(parts.count) sites up to \(f(widest)) \(unit) apart (>= \(f(minSep)) \(unit)): one level on more than one disc, its point between them")
+                violations.append("\(level.displayName) is on \(parts.count) sites up to \(f(widest)) \(unit) apart (≥ \(f(minSep)) \(unit)): one level on more than one disc, its point between them")
             }
         }
         // Spacing relative to the median neighbour spacing, when the whole ladder is there.

@@ -33,11 +33,6 @@ public struct LevelMetrics: Equatable, Sendable {
     /// Mean (row, col) of the pixels with h > 0.5 (strictly) on the probability grid; nil if none.
     /// With softmax outputs a pixel exceeds 0.5 in at most one channel, so levels cannot share pixels.
     public var point: PixelPoint?
-    /// The centroids of the connected parts (8-neighbourhood) of those pixels, largest first,
-    /// keeping parts of at least `Metrics.siteMinShare` of the largest. Not a reference metric: a
-    /// map that claims two discs has two sites, and `point` (their mean) then lies between discs,
-    /// which the ladder check reports (`LevelLadder`).
-    public var sites: [PixelPoint] = []
 }
 
 public enum MetricsError: Error, Equatable, CustomStringConvertible {
@@ -75,7 +70,6 @@ public enum Metrics {
         var peak = -Double.infinity
         var bins = [Double](repeating: 0, count: grid * grid)
         var rowSum = 0.0, colSum = 0.0, n = 0
-        var above: [Int] = []
         var i = h.startIndex
         for r in 0..<rows {
             let binRow = (r / bh) * grid
@@ -87,7 +81,6 @@ public enum Metrics {
                 if d > peak { peak = d }
                 bins[binRow + c / bw] += d
                 if v > pointThreshold {
-                    above.append(r * columns + c)
                     rowSum += Double(r)
                     colSum += Double(c)
                     n += 1
@@ -98,13 +91,17 @@ public enum Metrics {
             peakConfidence: peak,
             entropy: entropy(h.lazy.map(Double.init)),
             spatialEntropy: entropy(bins),
-            point: n > 0 ? PixelPoint(row: rowSum / Double(n), column: colSum / Double(n)) : nil,
-            sites: sites(of: above, columns: columns))
+            point: n > 0 ? PixelPoint(row: rowSum / Double(n), column: colSum / Double(n)) : nil)
     }
 
-    /// Connected parts of a set of pixels (row-major indices, ascending), by flood fill over the
-    /// set itself: a map has tens of pixels above 0.5, so this costs nothing next to the network.
-    static func sites(of pixels: [Int], columns: Int) -> [PixelPoint] {
+    /// The sites of one channel: the centroids of the connected parts (8-neighbourhood) of its pixels
+    /// above `pointThreshold`, largest first, keeping parts of at least `siteMinShare` of the largest.
+    /// Not a reference metric: a map that claims two discs has two sites, and the reference point
+    /// (the mean of all those pixels) then lies between discs, which the ladder check reports.
+    public static func sites<C: Collection>(_ h: C, rows: Int, columns: Int) -> [PixelPoint]
+    where C.Element == Float, C.Index == Int {
+        var pixels: [Int] = []
+        for (k, i) in h.indices.enumerated() where h[i] > pointThreshold { pixels.append(k) }
         guard !pixels.isEmpty else { return [] }
         var unvisited = Set(pixels)
         var parts: [(size: Int, point: PixelPoint)] = []
@@ -143,6 +140,18 @@ public enum Metrics {
         return out
     }
 
+    /// Sites (`sites`) of the five discs from one image of the softmax output, read in place.
+    public static func discSites(probabilities: ArraySlice<Float>, classes: [String], rows: Int, columns: Int) throws -> [LevelName: [PixelPoint]] {
+        var out: [LevelName: [PixelPoint]] = [:]
+        for level in LevelName.allCases {
+            guard let plane = try plane(level.displayName, of: probabilities, classes: classes, rows: rows, columns: columns) else {
+                throw MetricsError.missingClass(level.displayName)
+            }
+            out[level] = sites(plane, rows: rows, columns: columns)
+        }
+        return out
+    }
+
     /// Points of the counting landmarks the model names (`LadderRung.landmarks`), decoded like the
     /// levels' points; a landmark with no pixel above 0.5, or one the model lacks, is absent.
     public static func landmarkPoints(probabilities: ArraySlice<Float>, classes: [String], rows: Int, columns: Int) throws -> [LadderRung: PixelPoint] {
@@ -157,13 +166,19 @@ public enum Metrics {
 
     /// The metrics of the channel named `name` (nil when the model has no such class).
     static func channel(_ name: String, of probabilities: ArraySlice<Float>, classes: [String], rows: Int, columns: Int) throws -> LevelMetrics? {
+        try plane(name, of: probabilities, classes: classes, rows: rows, columns: columns)
+            .map { try level($0, rows: rows, columns: columns, name: name) }
+    }
+
+    /// The plane of the channel named `name`, in place (nil when the model has no such class).
+    static func plane(_ name: String, of probabilities: ArraySlice<Float>, classes: [String], rows: Int, columns: Int) throws -> ArraySlice<Float>? {
         let plane = rows * columns
         guard probabilities.count == classes.count * plane else {
             throw MetricsError.shape("\(probabilities.count) values for \(classes.count) classes of \(rows)x\(columns)")
         }
         guard let k = classes.firstIndex(of: name) else { return nil }
         let start = probabilities.startIndex + k * plane
-        return try level(probabilities[start..<(start + plane)], rows: rows, columns: columns, name: name)
+        return probabilities[start..<(start + plane)]
     }
 
     /// -Σ p log(p + ε), p = x / (Σx + ε). An all-zero map has entropy 0.

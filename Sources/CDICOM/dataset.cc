@@ -2,6 +2,7 @@
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmdata/dcpixel.h"
+#include "dcmtk/dcmdata/dcspchrs.h"
 #include "cdicom.h"
 #include "util.h"
 
@@ -11,6 +12,10 @@
 
 struct cdicom_dataset {
     DcmFileFormat file;
+    // Text in another character set than ASCII/UTF-8 (Specific Character Set, e.g. ISO_IR 100) is
+    // converted to UTF-8 as it is read: Swift strings and PostgreSQL text are UTF-8.
+    DcmSpecificCharacterSet toUTF8;
+    bool convertText = false;
 };
 
 cdicom_dataset *cdicom_dataset_open(const char *path, int header_only, char *err, size_t err_len) {
@@ -23,6 +28,12 @@ cdicom_dataset *cdicom_dataset_open(const char *path, int header_only, char *err
         cdicom::copy(err, err_len, cond.text());
         delete ds;
         return nullptr;
+    }
+    OFString charset;
+    if (ds->file.getDataset()->findAndGetOFStringArray(DCM_SpecificCharacterSet, charset).good()) {
+        // ASCII and UTF-8 need nothing; a character set the converter lacks leaves the bytes as they are.
+        if (!charset.empty() && charset != "ISO_IR 6" && charset != "ISO_IR 192")
+            ds->convertText = ds->toUTF8.selectCharacterSet(charset, "ISO_IR 192").good();
     }
     return ds;
 }
@@ -38,6 +49,11 @@ int cdicom_dataset_get_string(cdicom_dataset *ds, uint16_t group, uint16_t eleme
     OFString value;
     if (el->getLength() == 0) value.clear();
     else if (el->getOFStringArray(value).bad()) return 0;
+    if (ds->convertText && item != ds->file.getMetaInfo() && el->isAffectedBySpecificCharacterSet()) {
+        OFString converted;
+        const char *delimiters = el->getVR() == EVR_PN ? "\\^=" : "\\";
+        if (ds->toUTF8.convertString(value, converted, delimiters).good()) value = converted;
+    }
     if (value.length() + 1 > buf_len) return -1;
     memcpy(buf, value.c_str(), value.length() + 1);
     return 1;

@@ -7,7 +7,7 @@ namespace {
 // Attributes of the Patient, Clinical Trial Subject, General Study, Patient Study and Clinical Trial
 // Study modules that are copied verbatim from the source instance (when present there).
 const DcmTagKey kCopiedFromSource[] = {
-    DCM_SpecificCharacterSet,
+    DCM_SpecificCharacterSet,  // read for the conversion to UTF-8, not copied
     // Patient
     DCM_PatientName, DCM_PatientID, DCM_IssuerOfPatientID, DCM_IssuerOfPatientIDQualifiersSequence,
     DCM_TypeOfPatientID, DCM_PatientBirthDate, DCM_PatientBirthTime, DCM_PatientSex, DCM_OtherPatientIDsSequence,
@@ -34,21 +34,30 @@ const DcmTagKey kCopiedFromSource[] = {
 }  // namespace
 
 void copyPatientAndStudy(DcmDataset &source, DcmDataset &target) {
+    // Gathered apart first: the values are in the source's character set, which is converted as a
+    // whole below.
+    DcmDataset copied;
     for (const DcmTagKey &key : kCopiedFromSource) {
         DcmElement *el = nullptr;
-        if (source.findAndGetElement(key, el).good() && el != nullptr) {
-            target.findAndDeleteElement(key);
-            target.insert(OFstatic_cast(DcmElement *, el->clone()), OFTrue);
-        }
+        if (source.findAndGetElement(key, el).good() && el != nullptr)
+            copied.insert(OFstatic_cast(DcmElement *, el->clone()), OFTrue);
     }
     // Clinical Trial Subject/Study/Series modules live in group 0012: copied as a whole.
     for (unsigned long i = 0; i < source.card(); ++i) {
         DcmElement *el = source.getElement(i);
-        if (el != nullptr && el->getGTag() == 0x0012) {
-            target.findAndDeleteElement(el->getTag());
-            target.insert(OFstatic_cast(DcmElement *, el->clone()), OFTrue);
-        }
+        if (el != nullptr && el->getGTag() == 0x0012) copied.insert(OFstatic_cast(DcmElement *, el->clone()), OFTrue);
     }
+    // The new object's own text (codes, findings, descriptions) is UTF-8, so the whole object is
+    // ISO_IR 192: the copied values are converted from whatever the source declared.
+    check(copied.convertToUTF8(), "cannot convert the source's patient and study attributes to UTF-8 "
+                                  "(Specific Character Set of the source instance)");
+    copied.findAndDeleteElement(DCM_SpecificCharacterSet);
+    while (copied.card() > 0) {
+        DcmElement *el = copied.remove(0UL);
+        target.findAndDeleteElement(el->getTag());
+        target.insert(el, OFTrue);
+    }
+    check(target.putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192"), "specific character set");
 }
 
 void savePart10(DcmFileFormat &file, const char *path) {

@@ -22,7 +22,8 @@ inline void check(const OFCondition &c, const std::string &what) {
     if (c.bad()) throw Failure{what + ": " + c.text()};
 }
 
-/// Copies the Patient, General Study, Patient Study and Clinical Trial attributes present in source.
+/// Copies the Patient, General Study, Patient Study and Clinical Trial attributes present in source,
+/// converted to UTF-8, and declares the target ISO_IR 192 (the writers' own text is UTF-8).
 void copyPatientAndStudy(DcmDataset &source, DcmDataset &target);
 
 /// Writes the file as Part 10, explicit VR little endian, with a new meta header.

@@ -33,10 +33,11 @@ struct Evaluate: ParsableCommand {
             var classes: [String: Any] = [:]
             for (c, name) in localizer.classes.enumerated() where c > 0 {
                 let start = g.probabilities.startIndex + c * plane
-                let m = try Metrics.level(g.probabilities[start..<(start + plane)], rows: shape[1], columns: shape[2], name: name)
+                let channel = g.probabilities[start..<(start + plane)]
+                let m = try Metrics.level(channel, rows: shape[1], columns: shape[2], name: name)
                 classes[name] = ["peak_confidence": m.peakConfidence, "entropy": m.entropy, "spatial_entropy": m.spatialEntropy,
                                  "point": m.point.map { [$0.row, $0.column] } as Any? ?? NSNull(),
-                                 "sites": m.sites.map { [$0.row, $0.column] }]
+                                 "sites": Metrics.sites(channel, rows: shape[1], columns: shape[2]).map { [$0.row, $0.column] }]
             }
             out.append(["index": i, "classes": classes,
                         "ladder": ["status": g.ladder.status.rawValue, "reasons": g.ladder.reasons]])

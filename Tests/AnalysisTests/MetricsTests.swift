@@ -87,18 +87,20 @@ final class MetricsTests: XCTestCase {
             for b in blocks { for r in b.row..<(b.row + b.side) { for c in b.column..<(b.column + b.side) { h[r * columns + c] = 0.9 } } }
             return h
         }
-        let two = try Metrics.level(map([(5, 5, 3), (25, 6, 2)]), rows: rows, columns: columns)
-        XCTAssertEqual(two.sites, [PixelPoint(row: 6, column: 6), PixelPoint(row: 25.5, column: 6.5)])
-        XCTAssertEqual(two.point!.row, (9 * 6 + 4 * 25.5) / 13, accuracy: 1e-12, "the reference point is the mean of both")
-        let fringe = try Metrics.level(map([(5, 5, 3), (25, 6, 1)]), rows: rows, columns: columns)   // 1 < 9/4
-        XCTAssertEqual(fringe.sites, [PixelPoint(row: 6, column: 6)])
-        let diagonal = try Metrics.level(map([(5, 5, 2), (7, 7, 2)]), rows: rows, columns: columns)
-        XCTAssertEqual(diagonal.sites.count, 1, "corner neighbours are one part")
+        let twoBlobs = map([(5, 5, 3), (25, 6, 2)])
+        XCTAssertEqual(Metrics.sites(twoBlobs, rows: rows, columns: columns), [PixelPoint(row: 6, column: 6), PixelPoint(row: 25.5, column: 6.5)])
+        XCTAssertEqual(try Metrics.level(twoBlobs, rows: rows, columns: columns).point!.row, (9 * 6 + 4 * 25.5) / 13,
+                       accuracy: 1e-12, "the reference point is the mean of both")
+        XCTAssertEqual(Metrics.sites(map([(5, 5, 3), (25, 6, 1)]), rows: rows, columns: columns), [PixelPoint(row: 6, column: 6)])   // 1 < 9/4
+        XCTAssertEqual(Metrics.sites(map([(5, 5, 2), (7, 7, 2)]), rows: rows, columns: columns).count, 1, "corner neighbours are one part")
         var edge = [Float](repeating: 0, count: rows * columns)
         edge[10 * columns + columns - 1] = 0.9      // last column of row 10
         edge[11 * columns] = 0.9                    // first column of row 11: adjacent in memory only
-        XCTAssertEqual(try Metrics.level(edge, rows: rows, columns: columns).sites.count, 2)
-        XCTAssertEqual(try Metrics.level([Float](repeating: 0, count: 100), rows: 10, columns: 10).sites, [])
+        XCTAssertEqual(Metrics.sites(edge, rows: rows, columns: columns).count, 2)
+        XCTAssertEqual(Metrics.sites([Float](repeating: 0, count: 100), rows: 10, columns: 10), [])
+        // In place on a batch slice (indices not starting at 0).
+        let batch = [Float](repeating: 0, count: 7) + twoBlobs
+        XCTAssertEqual(Metrics.sites(batch[7...], rows: rows, columns: columns).count, 2)
     }
 
     func testRejectsBadMaps() {

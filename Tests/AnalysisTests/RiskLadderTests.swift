@@ -79,7 +79,7 @@ final class LadderTests: XCTestCase {
         let onTwo = [LadderPoint(grid: PixelPoint(row: 70, column: 73)), LadderPoint(grid: PixelPoint(row: 92, column: 71))]
         let c = LevelLadder.check(pts, sites: [.l3_l4: onTwo])
         XCTAssertEqual(c.status, .inconsistent)
-        XCTAssertEqual(c.reasons, ["L3/L4 is on 2 sites up to 22.1 px apart (>= 7.0 px): one level on more than one disc, its point between them"])
+        XCTAssertEqual(c.reasons, ["L3/L4 is on 2 sites up to 22.1 px apart (≥ 7.0 px): one level on more than one disc, its point between them"])
         let oneDisc = [LadderPoint(grid: PixelPoint(row: 80, column: 70)), LadderPoint(grid: PixelPoint(row: 82, column: 76))]
         XCTAssertEqual(LevelLadder.check(pts, sites: [.l3_l4: oneDisc]).status, .consistent)
         // In mm, with geometry: 20 mm apart is two discs even where the grid distance is small.

@@ -23,6 +23,9 @@ TRACKING_IDENTIFIER = ("112039", "DCM")
 
 ACCESSION = "ACC-ITEST-11"
 STUDY_DATE = "20260102"
+#: Latin-1 in the source (ISO_IR 100): the results are UTF-8 (ISO_IR 192) with the name converted.
+PATIENT_NAME = "Müller^Jörg"
+SERIES_SUFFIX = "(Wirbelsäule)"
 
 
 def _code(item) -> tuple[str, str]:
@@ -68,7 +71,8 @@ def dciodvfy_errors(path: Path) -> list[str]:
 
 
 def study_copy(src: Path, dst: Path) -> list[Path]:
-    """The study's files with an accession number and a study date (UIDs unchanged), under ``dst``."""
+    """The study's files with an accession number, a study date and a Latin-1 patient name and series
+    description (UIDs unchanged), under ``dst``."""
     import pydicom
 
     out = []
@@ -77,6 +81,9 @@ def study_copy(src: Path, dst: Path) -> list[Path]:
             ds = pydicom.dcmread(f)
             ds.AccessionNumber = ACCESSION
             ds.StudyDate = STUDY_DATE
+            ds.SpecificCharacterSet = "ISO_IR 100"
+            ds.PatientName = PATIENT_NAME
+            ds.SeriesDescription = f"{ds.SeriesDescription} {SERIES_SUFFIX}"
             target = dst / series_dir.name / f.name
             target.parent.mkdir(parents=True, exist_ok=True)
             ds.save_as(target, enforce_file_format=True)
@@ -131,6 +138,9 @@ def test_orthanc_end_to_end_sr_and_key_image_in_the_same_study(node_factory, ort
 
     orthanc.post("/modalities/lstv/store", {"Resources": [study_id], "Synchronous": True})
     node.wait_complete([sag_series, ax_series], {sag_series: SAGITTAL_COUNT}, timeout=60)
+    # Read as UTF-8 from the Latin-1 instances (the index and the CLI hold UTF-8 text).
+    described = {uid: s["series_description"] for uid, s in node.series_by_uid().items()}
+    assert described[sag_series].endswith(SERIES_SUFFIX), described
 
     def results_in_orthanc():
         by_number = {}
@@ -158,6 +168,8 @@ def test_orthanc_end_to_end_sr_and_key_image_in_the_same_study(node_factory, ort
         assert ds.SeriesInstanceUID not in original_series, f"{name} must be in a new series"
         assert ds.PatientID == "FCS-IVD-11"
         assert ds.AccessionNumber == ACCESSION
+        assert ds.SpecificCharacterSet == "ISO_IR 192", f"{name}: its own text is UTF-8"
+        assert str(ds.PatientName) == PATIENT_NAME, f"{name}: patient name converted from Latin-1"
     assert sr.SeriesInstanceUID != ki.SeriesInstanceUID
     assert int(sr.SeriesNumber) == 9901 and int(ki.SeriesNumber) == 9902
     assert sr.SOPClassUID == pacs.COMPREHENSIVE_3D_SR

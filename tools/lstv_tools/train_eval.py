@@ -21,10 +21,10 @@ from .data import CLASSES, CLASS_INDEX, DISCS, SIZE, to160
 LADDER_DISCS = ["T12/L1"] + DISCS
 
 
-def decode(prob: np.ndarray, threshold: float = 0.5) -> dict:
+def decode(prob: np.ndarray, threshold: float = 0.5, classes=CLASSES) -> dict:
     """prob (C, H, W) -> {class name: (row, col) or None} for every non-background class."""
     out = {}
-    for c, name in enumerate(CLASSES):
+    for c, name in enumerate(classes):
         if c == 0:
             continue
         rr, cc = np.nonzero(prob[c] > threshold)
