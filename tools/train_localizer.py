@@ -69,13 +69,13 @@ def parse_args():
     ap.add_argument("--edge-crop", type=float, default=0.0,
                     help="share of augmented images moved so that the sacrum (S1) sits at the lower image edge, as in "
                          "fields of view that end at the sacrum")
-    ap.add_argument("--seed", type=int, default=20240604)
+    ap.add_argument("--seed", type=int, default=20240606)
     ap.add_argument("--split-seed", type=int, default=0)
     ap.add_argument("--val-fraction", type=float, default=0.2)
     ap.add_argument("--eval-every", type=int, default=0, help="evaluate every N steps (0: only at the end)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1: on a shared 2-core machine, 2 threads were 3-5x slower)")
     ap.add_argument("--name", default="lstv-localizer")
-    ap.add_argument("--version", default="1.1.0")
+    ap.add_argument("--version", default="1.2.0")
     ap.add_argument("--no-save", action="store_true")
     return ap.parse_args()
 

@@ -17,11 +17,11 @@ ImagePositionPatient x (checked offline against image.nii.gz). The node analyses
 (row, col) of `point_px` against (axis0, axis1) of the centroid, times the pixel spacing.
 
 Error bound: models/MODEL_CARD.md. Measured through the Swift engine (models/VALIDATION_SWIFT.json),
-disc points on correctly counted ladders have p90 1.44 px at 160x160 (max 9.6 px) and, on the 1 mm
-validation volumes, median 0.83 mm, p90 2.06 mm, max 3.45 mm (119 points). The card's bound for a
+disc points on correctly counted ladders have p90 1.44 px at 160x160 (max 8.4 px) and, on the 1 mm
+validation volumes, median 0.82 mm, p90 2.34 mm, max 3.57 mm (119 points). The card's bound for a
 correctly counted ladder is 5 mm (the issue's "within 5 mm" criterion, above that p90 and max);
-FCS-IVD-25 itself measures under 1 mm. A level shift (the model's known failure, 1 of 39 validation
-subjects) would put a point ~30 mm off and fail this test; the ladder must also be consistent under
+FCS-IVD-25 itself measures under 1 mm. A level shift (the model family's known failure: none of the 39 validation
+subjects with this model, 1 to 3 with its sister seeds) would put a point ~30 mm off and fail this test; the ladder must also be consistent under
 the node's default check (discs, landmarks, stability passes).
 
 CI has no torch: this reads the model header with the standard library and the DICOM with pydicom.
