@@ -311,6 +311,27 @@ def test_late_instance_revises_the_report_and_unchanged_resend_produces_nothing(
 # UIDs of produced objects
 
 
+def _received_reports(scp, studies: int) -> list[tuple] | None:
+    """(SOP, series, study UID, patient ID, modality) of every object at `scp` once each of
+    `studies` studies has an SR and a key image there; None before (or while a file is still being
+    written)."""
+    import pydicom
+
+    objects = []
+    for f in scp.files():
+        try:
+            ds = pydicom.dcmread(f, stop_before_pixels=True)
+            objects.append((str(ds.SOPInstanceUID), str(ds.SeriesInstanceUID), str(ds.StudyInstanceUID),
+                            str(ds.PatientID), str(ds.Modality)))
+        except Exception:  # storescp still writing it
+            return None
+    kinds = {}
+    for o in objects:
+        kinds.setdefault(o[2], set()).add(o[4])
+    complete = [k for k, v in kinds.items() if {"SR", "OT"} <= v]
+    return objects if len(complete) == studies else None
+
+
 def test_reports_of_two_nodes_never_share_sop_instance_uids(node_factory, lumbar, tmp_path):
     """Two lstv-node installations (own databases) report on two different studies to one PACS.
 
@@ -329,20 +350,21 @@ def test_reports_of_two_nodes_never_share_sop_instance_uids(node_factory, lumbar
             files = nodeproc.dicom_files(study.sagittal)
             r = nodeproc.send_files(node.port, files)
             assert len(r.acknowledged) == len(files), r
-        scp.wait_files(4, 120, settle=0.5)
-        import pydicom
-
-        objects = []
-        for f in scp.files():
-            ds = pydicom.dcmread(f, stop_before_pixels=True)
-            objects.append((str(ds.SOPInstanceUID), str(ds.SeriesInstanceUID), str(ds.StudyInstanceUID),
-                            str(ds.PatientID), ds.Modality))
-        assert len({o[2] for o in objects}) == 2, f"reports of two studies expected: {objects}"
+        # Wait for both studies' reports, not for a count: on a loaded machine a pause in a send
+        # longer than the 1 s quiet period completes a series early, and the late instances
+        # reopen it (revision 2, its own SR and key image), so one node may deliver 4 objects
+        # before the other delivers any.
+        objects = nodeproc.wait_until(lambda: _received_reports(scp, studies=2), 120, 0.2,
+                                      "the SR and key image of both studies at the PACS (storescp names files by SOP "
+                                      "Instance UID: a UID shared across the two nodes overwrites the other's report)")
+        time.sleep(0.5)  # and any revision still on its way
+        objects = _received_reports(scp, studies=2)
         sops = [o[0] for o in objects]
-        series = {(o[1], o[2]) for o in objects}
-        assert len(set(sops)) == 4, "two installations produced the same SOP Instance UID for different " \
-                                    f"reports (different studies/patients): {sorted(objects)}"
-        assert len({s for s, _ in series}) == 4, f"two studies' result series share a Series Instance UID: {series}"
+        series = [o[1] for o in objects]
+        assert {o[4] for o in objects} == {"SR", "OT"}, objects
+        assert len(set(sops)) == len(sops), "two installations produced the same SOP Instance UID for different " \
+                                            f"reports (different studies/patients): {sorted(objects)}"
+        assert len(set(series)) == len(series), f"two reports share a Series Instance UID: {sorted(objects)}"
     finally:
         scp.stop()
         if b is not None:
