@@ -176,21 +176,6 @@ def features(res: dict) -> dict:
     }
 
 
-def torch_probs(model_path, images: np.ndarray, norm: dict) -> np.ndarray:
-    import torch
-    from lstv_tools import model_file
-    net, _ = model_file.net_from_file(model_path)
-    net.eval()
-    mean, std = norm["mean"][0], norm["std"][0]
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(images), 16):
-            x = (images[i:i + 16].astype(np.float32) / norm["scale"] - mean) / std
-            t = torch.from_numpy(x)[:, None].expand(-1, 3, -1, -1).contiguous()
-            out.append(net(t).numpy())
-    return np.concatenate(out)
-
-
 def analyze(binary, paths, neighbours, config=None, model=None, stability=True) -> tuple[list, float]:
     cmd = [binary, "analyze", "--format", "json", "--neighbours", str(neighbours),
            "--ladder-stability" if stability else "--no-ladder-stability"]
@@ -241,7 +226,6 @@ def main():
     meta = model_metadata(args.model)
     training = meta["training"]
     classes = json.loads(meta["classes"])
-    norm = json.loads(meta["normalization"])
     if classes[0] != "background" or not set(DISCS) <= set(classes) or not set(classes) <= set(CLASSES):
         sys.exit(f"model classes {classes}: need background first, the five discs, and only classes the data labels {CLASSES}")
     MODEL_CLASSES[:] = classes
@@ -342,7 +326,8 @@ def main():
     torch_cmp = None
     if not args.no_torch:
         try:
-            prob = torch_probs(args.model, imgs, norm)
+            from lstv_tools import model_file  # PyTorch: optional
+            prob = model_file.predict(args.model, imgs)
         except ImportError:
             prob = None
         if prob is not None:

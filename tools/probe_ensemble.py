@@ -23,8 +23,8 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from lstv_tools.data import SIZE, load_all, resize160  # noqa: E402
-from lstv_tools.model_file import net_from_file  # noqa: E402
+from lstv_tools.data import load_all, resize160  # noqa: E402
+from lstv_tools.model_file import load_model, predict  # noqa: E402
 from lstv_tools.train_eval import score_case, summarize, true_points_160  # noqa: E402
 
 OFFSETS = range(-3, 4)
@@ -32,22 +32,12 @@ OFFSETS = range(-3, 4)
 
 def probabilities(path: str, samples: dict) -> tuple[dict, list[str], list[str]]:
     """-> ({image key: (prob (C,H,W), sample)}, classes, validation subject ids) for one model file."""
-    net, meta = net_from_file(path)
-    net.eval()
-    norm = json.loads(meta["normalization"])
-    mean, std = norm["mean"][0], norm["std"][0]
+    meta = load_model(path)[1]
     validation = json.loads(meta["training"])["validation_subjects"]
-    out = {}
-    with torch.no_grad():
-        for sid in validation:
-            for s in samples[sid]:
-                if s.slice_offset not in OFFSETS:
-                    continue
-                x = (resize160(s.image).astype(np.float32) / 255.0 - mean) / std
-                t = torch.from_numpy(x)[None, None].expand(1, 3, SIZE, SIZE).contiguous()
-                key = sid if s.slice_offset == 0 else f"{sid}@{s.slice_offset:+d}"
-                out[key] = (net(t)[0].numpy(), s)
-    return out, json.loads(meta["classes"]), validation
+    images = [s for sid in validation for s in samples[sid] if s.slice_offset in OFFSETS]
+    probs = predict(path, np.stack([resize160(s.image) for s in images]))
+    keys = [s.subject_id if s.slice_offset == 0 else f"{s.subject_id}@{s.slice_offset:+d}" for s in images]
+    return {k: (p, s) for k, p, s in zip(keys, probs, images)}, json.loads(meta["classes"]), validation
 
 
 def score(members: list[dict]) -> dict:

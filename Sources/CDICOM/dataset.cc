@@ -13,9 +13,24 @@
 struct cdicom_dataset {
     DcmFileFormat file;
     // Text in another character set than ASCII/UTF-8 (Specific Character Set, e.g. ISO_IR 100) is
-    // converted to UTF-8 as it is read: Swift strings and PostgreSQL text are UTF-8.
+    // converted to UTF-8 as it is read: Swift strings and PostgreSQL text are UTF-8. The converter
+    // is set up on the first such value only: most reads (UIDs on the C-STORE path) need none.
     DcmSpecificCharacterSet toUTF8;
-    bool convertText = false;
+    enum class Text { undecided, asIs, convert } text = Text::undecided;
+
+    bool convertsText() {
+        if (text == Text::undecided) {
+            OFString charset;
+            text = Text::asIs;
+            // ASCII and UTF-8 need nothing; a character set the converter lacks leaves the bytes as
+            // they are (Swift then replaces what is not UTF-8).
+            if (file.getDataset()->findAndGetOFStringArray(DCM_SpecificCharacterSet, charset).good() &&
+                !charset.empty() && charset != "ISO_IR 6" && charset != "ISO_IR 192" &&
+                toUTF8.selectCharacterSet(charset, "ISO_IR 192").good())
+                text = Text::convert;
+        }
+        return text == Text::convert;
+    }
 };
 
 cdicom_dataset *cdicom_dataset_open(const char *path, int header_only, char *err, size_t err_len) {
@@ -28,12 +43,6 @@ cdicom_dataset *cdicom_dataset_open(const char *path, int header_only, char *err
         cdicom::copy(err, err_len, cond.text());
         delete ds;
         return nullptr;
-    }
-    OFString charset;
-    if (ds->file.getDataset()->findAndGetOFStringArray(DCM_SpecificCharacterSet, charset).good()) {
-        // ASCII and UTF-8 need nothing; a character set the converter lacks leaves the bytes as they are.
-        if (!charset.empty() && charset != "ISO_IR 6" && charset != "ISO_IR 192")
-            ds->convertText = ds->toUTF8.selectCharacterSet(charset, "ISO_IR 192").good();
     }
     return ds;
 }
@@ -49,7 +58,7 @@ int cdicom_dataset_get_string(cdicom_dataset *ds, uint16_t group, uint16_t eleme
     OFString value;
     if (el->getLength() == 0) value.clear();
     else if (el->getOFStringArray(value).bad()) return 0;
-    if (ds->convertText && item != ds->file.getMetaInfo() && el->isAffectedBySpecificCharacterSet()) {
+    if (item != ds->file.getMetaInfo() && el->isAffectedBySpecificCharacterSet() && ds->convertsText()) {
         OFString converted;
         const char *delimiters = el->getVR() == EVR_PN ? "\\^=" : "\\";
         if (ds->toUTF8.convertString(value, converted, delimiters).good()) value = converted;

@@ -354,11 +354,11 @@ def test_reports_of_two_nodes_never_share_sop_instance_uids(node_factory, lumbar
         # longer than the 1 s quiet period completes a series early, and the late instances
         # reopen it (revision 2, its own SR and key image), so one node may deliver 4 objects
         # before the other delivers any.
-        objects = nodeproc.wait_until(lambda: _received_reports(scp, studies=2), 120, 0.2,
-                                      "the SR and key image of both studies at the PACS (storescp names files by SOP "
-                                      "Instance UID: a UID shared across the two nodes overwrites the other's report)")
+        what = ("the SR and key image of both studies at the PACS (storescp names files by SOP Instance UID: "
+                "a UID shared across the two nodes overwrites the other's report)")
+        nodeproc.wait_until(lambda: _received_reports(scp, studies=2), 120, 0.2, what)
         time.sleep(0.5)  # and any revision still on its way
-        objects = _received_reports(scp, studies=2)
+        objects = nodeproc.wait_until(lambda: _received_reports(scp, studies=2), 30, 0.2, what)
         sops = [o[0] for o in objects]
         series = [o[1] for o in objects]
         assert {o[4] for o in objects} == {"SR", "OT"}, objects

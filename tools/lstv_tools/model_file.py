@@ -150,3 +150,21 @@ def net_from_file(path) -> tuple[Net, dict[str, str]]:
             sd[k] = tensors[k].to(sd[k].dtype)
     net.load_state_dict(sd)
     return net.eval(), meta
+
+
+def predict(path, images, batch: int = 16):
+    """Softmax output (N, C, H, W) of the file's network on prepared 8-bit slices (N, H, W), normalised
+    with the file's own `normalization` (x/scale, (x - mean)/std, repeated to 3 channels): what the
+    engine computes, for side-by-side checks."""
+    import numpy as np
+
+    net, meta = net_from_file(path)
+    norm = json.loads(meta["normalization"])
+    mean, std = norm["mean"][0], norm["std"][0]
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(images), batch):
+            x = (np.asarray(images[i:i + batch], dtype=np.float32) / norm["scale"] - mean) / std
+            t = torch.from_numpy(x)[:, None].expand(-1, 3, -1, -1).contiguous()
+            out.append(net(t).numpy())
+    return np.concatenate(out)
