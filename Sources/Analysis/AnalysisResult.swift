@@ -66,13 +66,30 @@ public struct AnalysedSlice: Codable, Equatable, Sendable {
     }
 }
 
+/// Which thresholds decided the risk.
+public enum RiskThresholdOrigin: String, Codable, Sendable {
+    /// The model file's own (set on its normal validation cases).
+    case model
+    /// The site's configuration.
+    case configuration
+    /// The reference method's defaults on the L5/S1 entropy (a model without its own).
+    case reference
+}
+
 public struct AnalysisResult: Codable, Equatable, Sendable {
     /// Keyed `l1_l2` … `l5_s1`.
     public var levels: [LevelName: LevelResult]
+    /// Derived from `lstvSuspicion` with `riskThresholds`.
     public var risk: Risk
-    /// The L5/S1 entropy the risk was decided on.
+    /// The reference metric: the L5/S1 heatmap entropy (nats).
     public var riskEntropy: Double
+    /// The thresholds on `lstvSuspicion` that gave `risk`, and where they came from.
     public var riskThresholds: RiskThresholds
+    public var riskThresholdOrigin: RiskThresholdOrigin
+    /// The continuous suspicion (scale in `suspicion.scale`; higher = more suspicious).
+    public var lstvSuspicion: Double
+    /// The count and junction evidence behind it, and why it rose.
+    public var suspicion: SuspicionReport
     public var ladder: LadderCheck
     public var slice: AnalysedSlice
     /// The middle slice's neighbours analysed too (nil when disabled): spread of points and entropy.
@@ -80,19 +97,32 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case levels, risk, riskEntropy = "risk_entropy", riskThresholds = "risk_thresholds", ladder, slice
-        case neighbourSpread = "neighbour_spread"
+        case neighbourSpread = "neighbour_spread", riskThresholdOrigin = "risk_threshold_origin"
+        case lstvSuspicion = "lstv_suspicion", suspicion
+    }
+
+    /// Decides the suspicion and the risk from the middle slice's evidence, once the ladder is final
+    /// (its stability passes added).
+    public mutating func decide(evidence: SuspicionEvidence, calibration: SuspicionCalibration?, thresholds: RiskThresholdSource) {
+        suspicion = Suspicion.score(evidence, ladder: ladder, l5s1Entropy: riskEntropy, calibration: calibration)
+        lstvSuspicion = suspicion.value
+        switch thresholds {
+        case let .configured(t): (riskThresholds, riskThresholdOrigin) = (t, .configuration)
+        case .model: (riskThresholds, riskThresholdOrigin) = calibration.map { ($0.thresholds, .model) } ?? (.default, .reference)
+        }
+        risk = riskThresholds.classify(lstvSuspicion)
     }
 
     /// Puts the pieces together after the network ran on `stack`'s middle slice: maps the grid points
     /// to the original image and to the patient, decides the risk and checks the ladder.
     /// `metrics` must hold all five levels (as `Metrics.levels` returns them); `landmarks` are the
     /// grid points of the model's counting landmarks (`Metrics.landmarkPoints`) and `sites` the
-    /// discs' separate parts (`Metrics.discSites`), for the ladder check.
+    /// discs' separate parts (`Metrics.discSites`), for the ladder check. The risk is provisional
+    /// (the reference rule) until `decide` scores the suspicion.
     public static func assemble(metrics: [LevelName: LevelMetrics], landmarks: [LadderRung: PixelPoint] = [:],
                                 sites: [LevelName: [PixelPoint]] = [:],
                                 gridRows: Int, gridColumns: Int,
                                 stack: SliceStack,
-                                riskThresholds: RiskThresholds = .default,
                                 ladderThresholds: LadderThresholds = .default) throws -> AnalysisResult {
         let mid = stack.middle
         let geometry = mid.geometry
@@ -115,12 +145,17 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
         let landmarkPoints = landmarks.mapValues(ladderPoint)
         let sitePoints = sites.mapValues { $0.map(ladderPoint) }
         let l5s1 = metrics[.l5_s1]!.entropy
+        let ladder = LevelLadder.check(ladderPoints, landmarks: landmarkPoints, sites: sitePoints, thresholds: ladderThresholds)
+        let unscored = Suspicion.score(SuspicionEvidence(), ladder: ladder, l5s1Entropy: l5s1, calibration: nil)
         return AnalysisResult(
             levels: levels,
-            risk: riskThresholds.classify(l5s1),
+            risk: RiskThresholds.default.classify(l5s1),
             riskEntropy: l5s1,
-            riskThresholds: riskThresholds,
-            ladder: LevelLadder.check(ladderPoints, landmarks: landmarkPoints, sites: sitePoints, thresholds: ladderThresholds),
+            riskThresholds: .default,
+            riskThresholdOrigin: .reference,
+            lstvSuspicion: unscored.value,
+            suspicion: unscored,
+            ladder: ladder,
             slice: AnalysedSlice(index: stack.middleIndex, count: stack.count, sopInstanceUID: mid.sopInstanceUID,
                                  rows: mid.rows, columns: mid.columns, ordering: stack.ordering),
             neighbourSpread: nil)

@@ -8,8 +8,10 @@ import Foundation
 /// An Analyzer owns an engine session (planned memory): use one per thread.
 public final class Analyzer {
     public let model: LocalizerModel
-    public var riskThresholds: RiskThresholds
+    public var riskThresholds: RiskThresholdSource
     public var ladderThresholds: LadderThresholds
+    /// The model file's normal ranges and thresholds for the suspicion (nil: the reference scale).
+    public let calibration: SuspicionCalibration?
     /// Slices on each side of the middle one also analysed (0: the reference's single slice).
     public let neighbours: Int
     /// The middle slice is also run under these perturbations for the ladder's stability check
@@ -19,9 +21,10 @@ public final class Analyzer {
     private let normalization: InputNormalization
 
     public init(model: LocalizerModel, threads: Int = 1, neighbours: Int = 0,
-                perturbations: [SlicePerturbation] = [], riskThresholds: RiskThresholds = .default,
+                perturbations: [SlicePerturbation] = [], riskThresholds: RiskThresholdSource = .model,
                 ladderThresholds: LadderThresholds = .default) throws {
         self.model = model
+        calibration = try SuspicionCalibration.from(metadata: model.metadata.raw)
         self.riskThresholds = riskThresholds
         self.ladderThresholds = ladderThresholds
         self.neighbours = max(0, neighbours)
@@ -71,11 +74,12 @@ public final class Analyzer {
         let discs = try (0..<(indices.count + perturbations.count)).map { try pass.discs(image: $0) }
         var result = try AnalysisResult.assemble(metrics: discs[0], landmarks: pass.landmarks(image: 0), sites: pass.sites(image: 0),
                                                  gridRows: rows, gridColumns: columns, stack: stack,
-                                                 riskThresholds: riskThresholds, ladderThresholds: ladderThresholds)
+                                                 ladderThresholds: ladderThresholds)
         if indices.count > 1 {
             result.neighbourSpread = spread(indices: indices, metrics: Array(discs[..<indices.count]), stack: stack)
         }
         result.ladder = result.ladder.adding(violations: stabilityViolations(middle: discs[0], perturbed: discs[indices.count...]))
+        result.decide(evidence: try pass.evidence(image: 0), calibration: calibration, thresholds: riskThresholds)
         let middle = pass.image(0), plane = rows * columns
         let heatmaps = LevelName.allCases.map { level -> [Float] in
             guard let c = model.classes.firstIndex(of: level.displayName) else { return [] }
@@ -92,6 +96,9 @@ public final class Analyzer {
         /// Channel-major [classes][rows*columns].
         public let probabilities: ArraySlice<Float>
         public let ladder: LadderCheck
+        /// The suspicion as a series with this slice in the middle would get it.
+        public let suspicion: SuspicionReport
+        public let risk: Risk
     }
 
     public func run(grid: [UInt8]) throws -> GridOutput {
@@ -101,8 +108,16 @@ public final class Analyzer {
                                        landmarks: try pass.landmarks(image: 0).mapValues { LadderPoint(grid: $0) },
                                        sites: try pass.sites(image: 0).mapValues { $0.map { LadderPoint(grid: $0) } },
                                        thresholds: ladderThresholds)
-        return GridOutput(probabilities: pass.image(0),
-                          ladder: ladder.adding(violations: stabilityViolations(middle: discs[0], perturbed: discs[1...])))
+        let finalLadder = ladder.adding(violations: stabilityViolations(middle: discs[0], perturbed: discs[1...]))
+        let suspicion = Suspicion.score(try pass.evidence(image: 0), ladder: finalLadder,
+                                        l5s1Entropy: discs[0][.l5_s1]!.entropy, calibration: calibration)
+        let thresholds: RiskThresholds
+        switch riskThresholds {
+        case let .configured(t): thresholds = t
+        case .model: thresholds = calibration?.thresholds ?? .default
+        }
+        return GridOutput(probabilities: pass.image(0), ladder: finalLadder, suspicion: suspicion,
+                          risk: thresholds.classify(suspicion.value))
     }
 
     // MARK: one batch through the network
@@ -132,6 +147,11 @@ public final class Analyzer {
         func sites(image k: Int) throws -> [LevelName: [PixelPoint]] {
             try Metrics.discSites(probabilities: image(k), classes: analyzer.model.classes,
                                   rows: analyzer.model.inputHeight, columns: analyzer.model.inputWidth)
+        }
+
+        func evidence(image k: Int) throws -> SuspicionEvidence {
+            try SuspicionEvidence.measure(probabilities: image(k), classes: analyzer.model.classes,
+                                          rows: analyzer.model.inputHeight, columns: analyzer.model.inputWidth)
         }
 
         func landmarks(image k: Int) throws -> [LadderRung: PixelPoint] {

@@ -5,9 +5,10 @@ public enum Risk: String, Codable, Sendable, CaseIterable {
     case low, medium, high
 }
 
-/// Thresholds on the L5/S1 entropy (natural log). Bounds: `high` when entropy > high;
-/// `medium` when medium ≤ entropy ≤ high (both ends inclusive); `low` when entropy < medium.
-/// A non-finite entropy is `high`: an unusable map must not pass as low risk.
+/// Thresholds on `lstv_suspicion` (for a model without its own calibration that is the reference's
+/// L5/S1 entropy in nats, with the reference's defaults). Bounds: `high` when the value > high;
+/// `medium` when medium ≤ value ≤ high (both ends inclusive); `low` when value < medium.
+/// A non-finite value is `high`: an unusable map must not pass as low risk.
 public struct RiskThresholds: Codable, Equatable, Sendable {
     public var high: Double
     public var medium: Double
@@ -26,9 +27,9 @@ public struct RiskThresholds: Codable, Equatable, Sendable {
         return nil
     }
 
-    public func classify(_ entropy: Double) -> Risk {
-        if !entropy.isFinite || entropy > high { return .high }
-        if entropy >= medium { return .medium }
+    public func classify(_ value: Double) -> Risk {
+        if !value.isFinite || value > high { return .high }
+        if value >= medium { return .medium }
         return .low
     }
 }

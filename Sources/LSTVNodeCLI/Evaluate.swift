@@ -26,7 +26,8 @@ struct Evaluate: ParsableCommand {
         }
         let n = shape[0], plane = shape[1] * shape[2]
         // The node's own analyzer: the same input preparation, passes and ladder flag as a series.
-        let analyzer = try Analyzer(model: localizer, threads: config.analysisThreads, perturbations: config.ladderPerturbations)
+        let analyzer = try Analyzer(model: localizer, threads: config.analysisThreads, perturbations: config.ladderPerturbations,
+                                    riskThresholds: config.riskThresholds)
         var out: [[String: Any]] = []
         for i in 0..<n {
             let g = try analyzer.run(grid: Array(bytes[(i * plane)..<((i + 1) * plane)]))
@@ -39,8 +40,10 @@ struct Evaluate: ParsableCommand {
                                  "point": m.point.map { [$0.row, $0.column] } as Any? ?? NSNull(),
                                  "sites": Metrics.sites(channel, rows: shape[1], columns: shape[2]).map { [$0.row, $0.column] }]
             }
+            let suspicion = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(g.suspicion))
             out.append(["index": i, "classes": classes,
-                        "ladder": ["status": g.ladder.status.rawValue, "reasons": g.ladder.reasons]])
+                        "ladder": ["status": g.ladder.status.rawValue, "reasons": g.ladder.reasons],
+                        "suspicion": suspicion, "risk": g.risk.rawValue])
         }
         let json = try JSONSerialization.data(withJSONObject: ["model": ["name": localizer.name, "version": localizer.version,
                                                                            "sha256": localizer.sha256],

@@ -29,6 +29,7 @@ public struct SeriesAnalysisReport: Encodable {
     enum Keys: String, CodingKey {
         case study_instance_uid, series_instance_uid, series_description, instances, model, status, error
         case risk, risk_entropy, risk_thresholds, ladder, levels, slice, neighbour_spread
+        case lstv_suspicion, suspicion, risk_threshold_origin
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -43,6 +44,9 @@ public struct SeriesAnalysisReport: Encodable {
             try c.encode(r.risk, forKey: .risk)
             try c.encode(r.riskEntropy, forKey: .risk_entropy)
             try c.encode(r.riskThresholds, forKey: .risk_thresholds)
+            try c.encode(r.riskThresholdOrigin, forKey: .risk_threshold_origin)
+            try c.encode(r.lstvSuspicion, forKey: .lstv_suspicion)
+            try c.encode(r.suspicion, forKey: .suspicion)
             try c.encode(r.ladder, forKey: .ladder)
             try c.encode(r.levels, forKey: .levels)
             try c.encode(r.slice, forKey: .slice)
@@ -54,12 +58,15 @@ public struct SeriesAnalysisReport: Encodable {
     }
 
     /// The reference's CSV columns: study_id, series_id, then per level confidence, entropy,
-    /// spatial entropy, then risk.
+    /// spatial entropy, then risk; then the node's own, appended so the reference's stay in place.
     public static var csvHeader: String {
         (["study_id", "series_id"] + LevelName.allCases.flatMap {
             ["\($0.rawValue)_confidence", "\($0.rawValue)_entropy", "\($0.rawValue)_spatial_entropy"]
-        } + ["risk"]).joined(separator: ",")
+        } + ["risk"] + appendedColumns).joined(separator: ",")
     }
+
+    static let appendedColumns = ["lstv_suspicion", "suspicion_scale", "lumbar_count", "lumbar_count_p_normal",
+                                  "junction", "ladder", "suspicion_reasons"]
 
     public var csvRow: String? {
         guard let r = result else { return nil }
@@ -69,7 +76,17 @@ public struct SeriesAnalysisReport: Encodable {
             fields += [format(m.peakConfidence), format(m.entropy), format(m.spatialEntropy)]
         }
         fields.append(r.risk.rawValue)
+        let s = r.suspicion
+        fields += [format(r.lstvSuspicion), s.scale.rawValue, s.lumbarCount.value.map(String.init) ?? "undetermined",
+                   s.lumbarCount.pNormal.map(format) ?? "", s.junction.state.rawValue, r.ladder.status.rawValue,
+                   Self.csvQuoted(s.reasons.joined(separator: " | "))]
         return fields.joined(separator: ",")
+    }
+
+    /// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
+    static func csvQuoted(_ v: String) -> String {
+        guard v.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return v }
+        return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     func format(_ v: Double) -> String { String(format: "%.6f", v) }
@@ -89,7 +106,11 @@ public struct SeriesAnalysisReport: Encodable {
                 continue
             }
             lines.append("  model \(r.model.name) \(r.model.version) sha256 \(r.model.sha256.prefix(12))…")
-            lines.append("  LSTV risk: \(a.risk.rawValue.uppercased()) (L5/S1 entropy \(String(format: "%.3f", a.riskEntropy)));"
+            lines.append("  LSTV risk: \(a.risk.rawValue.uppercased()) (suspicion \(String(format: "%.2f", a.lstvSuspicion)) \(a.suspicion.scale.rawValue),"
+                         + " thresholds \(a.riskThresholdOrigin.rawValue) medium \(a.riskThresholds.medium) high \(a.riskThresholds.high));"
+                         + " lumbar count \(a.suspicion.lumbarCount.value.map(String.init) ?? "undetermined"), junction \(a.suspicion.junction.state.rawValue)")
+            for reason in a.suspicion.reasons { lines.append("    why: \(reason)") }
+            lines.append("  L5/S1 entropy \(String(format: "%.3f", a.riskEntropy));"
                          + " ladder: \(a.ladder.status.rawValue)\(a.ladder.reasons.isEmpty ? "" : " (" + a.ladder.reasons.joined(separator: "; ") + ")")")
             lines.append("  level   peak    entropy  spatial  point [row, col] px   point mm")
             for level in LevelName.allCases {

@@ -104,6 +104,10 @@ public final class AnalysisWorker: @unchecked Sendable {
                                 destinations: destinations(for: series), now: Date())
             logger.info("series analysed", metadata: meta.merging([
                 "risk": "\(output.result.risk.rawValue)", "ladder": "\(output.result.ladder.status.rawValue)",
+                "lstv_suspicion": "\(String(format: "%.3f", output.result.lstvSuspicion))",
+                "lumbar_count": "\(output.result.suspicion.lumbarCount.value.map(String.init) ?? "undetermined")",
+                "junction": "\(output.result.suspicion.junction.state.rawValue)",
+                "reasons": "\(output.result.suspicion.reasons.count)",
                 "l5_s1_entropy": "\(String(format: "%.4f", output.result.riskEntropy))",
                 "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"]) { $1 })
             onFinished()

@@ -38,8 +38,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// The middle slice also run zoomed and moved (`SlicePerturbation.standard`): a disc that jumps
     /// to another disc makes the ladder inconsistent.
     public var ladderStability = true
-    /// LSTV suspicion from the L5/S1 entropy: high above `high`, medium from `medium` to `high`.
-    public var riskThresholds = RiskThresholds.default
+    /// Risk from `lstv_suspicion`: the model file's own thresholds (`model`), or a site's own
+    /// `{high, medium}` (high above `high`, medium from `medium` to `high`).
+    public var riskThresholds = RiskThresholdSource.model
     /// Known DICOM peers: results go back to the sender by looking its calling AE title up here.
     public var peers: [DicomPeerConfiguration] = []
     public var results = ResultsConfiguration()
@@ -86,7 +87,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         guard quietSeconds > 0 else { throw ConfigurationError("quiet_seconds must be positive") }
         guard maxAssociations >= 1 else { throw ConfigurationError("max_associations must be at least 1") }
         _ = try routing.compiled()
-        if let p = riskThresholds.problem { throw ConfigurationError("risk_thresholds: \(p)") }
+        if case let .configured(t) = riskThresholds, let p = t.problem { throw ConfigurationError("risk_thresholds: \(p)") }
         guard (1...64).contains(analysisThreads) else { throw ConfigurationError("analysis_threads must be 1…64") }
         guard (0...8).contains(neighbourSlices) else { throw ConfigurationError("neighbour_slices must be 0…8") }
         guard (1...16).contains(analysisWorkers) else { throw ConfigurationError("analysis_workers must be 1…16") }
@@ -124,7 +125,7 @@ struct ConfigurationFile: Decodable {
     var analysis_threads: Int?
     var neighbour_slices: Int?
     var ladder_stability: Bool?
-    var risk_thresholds: RiskThresholds?
+    var risk_thresholds: RiskThresholdSetting?
     var peers: [DicomPeerConfiguration]?
     var results: ResultsConfiguration?
     var analysis_workers: Int?
@@ -149,7 +150,7 @@ struct ConfigurationFile: Decodable {
         if let v = analysis_threads { c.analysisThreads = v }
         if let v = neighbour_slices { c.neighbourSlices = v }
         if let v = ladder_stability { c.ladderStability = v }
-        if let v = risk_thresholds { c.riskThresholds = v }
+        if let v = risk_thresholds { c.riskThresholds = v.source }
         if let v = peers { c.peers = v }
         if let v = results { c.results = v }
         if let v = analysis_workers { c.analysisWorkers = v }
@@ -218,5 +219,23 @@ public struct ResultsConfiguration: Codable, Sendable, Equatable {
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
         initialBackoffSeconds = try c.decodeIfPresent(Double.self, forKey: .initialBackoffSeconds) ?? d.initialBackoffSeconds
         maxBackoffSeconds = try c.decodeIfPresent(Double.self, forKey: .maxBackoffSeconds) ?? d.maxBackoffSeconds
+    }
+}
+
+/// `risk_thresholds:` in the file: the word `model`, or `{high: H, medium: M}`.
+struct RiskThresholdSetting: Decodable {
+    let source: RiskThresholdSource
+    static let modelWord = "model"
+
+    init(from decoder: Decoder) throws {
+        let single = try decoder.singleValueContainer()
+        if let word = try? single.decode(String.self) {
+            guard word == Self.modelWord else {
+                throw DecodingError.dataCorruptedError(in: single, debugDescription: "risk_thresholds must be '\(Self.modelWord)' or {high, medium}, not '\(word)'")
+            }
+            source = .model
+        } else {
+            source = .configured(try single.decode(RiskThresholds.self))
+        }
     }
 }

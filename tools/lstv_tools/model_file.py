@@ -168,3 +168,19 @@ def predict(path, images, batch: int = 16):
             t = torch.from_numpy(x)[:, None].expand(-1, 3, -1, -1).contiguous()
             out.append(net(t).numpy())
     return np.concatenate(out)
+
+
+def rewrite_metadata(src, dst, updates: dict[str, str], remove=()) -> None:
+    """Copy a model file with some metadata keys set or removed (the tensors' bytes untouched),
+    header canonicalised: a new model version that differs from `src` only in its metadata."""
+    raw = Path(src).read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    meta = {k: v for k, v in header.get("__metadata__", {}).items() if k not in remove}
+    header["__metadata__"] = {**meta, **updates}
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    tmp = Path(str(dst) + ".tmp")
+    tmp.write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + n:])
+    canonicalise_header(tmp)
+    tmp.replace(dst)
