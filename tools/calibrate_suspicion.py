@@ -3,8 +3,9 @@
 
 The calibration is set on NORMAL ANATOMY ONLY: the model's validation subjects (never trained on),
 every prepared slice of them, run through the node's own engine (`lstv-node evaluate`):
-1. the evidence of each slice (T12/L1 entropy, assignment ambiguity, L5-sacrum span, L5/S1 extent)
-   gives each feature's normal range: median and 1.4826 x MAD;
+1. the evidence of each slice (SuspicionEvidence.swift: the thoracolumbar rungs' spread, the
+   locator's count shift, the lumbosacral spacings and the L5/S1 extent) gives each feature's
+   normal range: median and standard deviation;
 2. with those ranges in the file, the engine scores every slice's `lstv_suspicion`; the risk
    thresholds are put where `--high-fpr` and `--medium-fpr` of the normal slices lie above them
    (midway between two neighbouring normal values).
@@ -29,15 +30,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lstv_tools import data  # noqa: E402
 from lstv_tools.model_file import rewrite_metadata, sha256_file  # noqa: E402
 
-FEATURES = ["thoracolumbar_entropy", "assignment_ambiguity", "lumbosacral_span", "lowest_disc_extent"]
 LADDER_TERM = 2.0  # an inconsistent ladder counts as two normal SDs
 
 
-def evaluate(binary, model, images):
+def evaluate(binary, model, images, locator):
     with tempfile.TemporaryDirectory() as td:
         npy, out = os.path.join(td, "x.npy"), os.path.join(td, "out.json")
         np.save(npy, np.ascontiguousarray(images))
-        subprocess.run([binary, "evaluate", "--model", model, "--images", npy, "--output", out], check=True)
+        subprocess.run([binary, "evaluate", "--model", model, "--images", npy, "--output", out, "--locator", locator], check=True)
         return json.load(open(out))["results"]
 
 
@@ -56,6 +56,8 @@ def main():
     ap.add_argument("--out", default="models/lstv-localizer.safetensors")
     ap.add_argument("--version", required=True, help="the new file's metadata version")
     ap.add_argument("--binary", default=".build/release/lstv-node")
+    ap.add_argument("--locator", default="models/lstv-thoracolumbar.safetensors",
+                    help="the thoracolumbar locator the node will run with (or off)")
     ap.add_argument("--high-fpr", type=float, default=0.02)
     ap.add_argument("--medium-fpr", type=float, default=0.10)
     ap.add_argument("--report", default="models/SUSPICION_CALIBRATION.json")
@@ -78,19 +80,22 @@ def main():
     with tempfile.TemporaryDirectory() as td:
         bare = os.path.join(td, "bare.safetensors")
         rewrite_metadata(args.model, bare, {}, remove=("suspicion",))
-        first = evaluate(args.binary, bare, images)
+        first = evaluate(args.binary, bare, images, args.locator)
         ranges = {}
-        for name in FEATURES:
-            v = np.array([r["suspicion"]["evidence"][name] for r in first if r["suspicion"]["evidence"][name] is not None], float)
-            med = float(np.median(v))
-            mad = float(np.median(np.abs(v - med))) * 1.4826
-            ranges[name] = {"median": med, "scale": max(mad, 1e-6)}
-            print(f"  {name}: median {med:.4f}, scale {mad:.4f} ({len(v)} slices)")
-        cal = {**ranges, "ladder_term": LADDER_TERM, "thresholds": {"high": 1e9, "medium": 1e9}, "provenance": ""}
+        for name in first[0]["suspicion"]["evidence"]["features"]:
+            v = np.array([r["suspicion"]["evidence"]["features"][name] for r in first
+                          if r["suspicion"]["evidence"]["features"][name] is not None], float)
+            if len(v) < 10:
+                print(f"  {name}: {len(v)} slices, not scored")
+                continue
+            med, sd = float(np.median(v)), float(np.std(v))
+            ranges[name] = {"median": round(med, 6), "sd": round(max(sd, 1e-6), 6)}
+            print(f"  {name}: median {med:.4f}, sd {sd:.4f} ({len(v)} slices)")
+        cal = {"features": ranges, "ladder_term": LADDER_TERM, "thresholds": {"high": 1e9, "medium": 1e9}, "provenance": ""}
         staged = os.path.join(td, "staged.safetensors")
         rewrite_metadata(bare, staged, {"suspicion": json.dumps(cal, separators=(",", ":"), sort_keys=True)})
         # Pass 2: the suspicion of every normal slice with those ranges.
-        second = evaluate(args.binary, staged, images)
+        second = evaluate(args.binary, staged, images, args.locator)
     values = [r["suspicion"]["value"] for r in second]
     high = threshold_at(values, args.high_fpr)
     medium = threshold_at(values, args.medium_fpr)

@@ -43,11 +43,11 @@ def model_header(path) -> dict:
         return json.loads(f.read(n))["__metadata__"]
 
 
-def evaluate(binary, model, images):
+def evaluate(binary, model, images, locator):
     with tempfile.TemporaryDirectory() as td:
         npy, out = os.path.join(td, "x.npy"), os.path.join(td, "out.json")
         np.save(npy, np.ascontiguousarray(images))
-        subprocess.run([binary, "evaluate", "--model", model, "--images", npy, "--output", out], check=True)
+        subprocess.run([binary, "evaluate", "--model", model, "--images", npy, "--output", out, "--locator", locator], check=True)
         return json.load(open(out))["results"]
 
 
@@ -73,7 +73,8 @@ def summarise(rows):
     n = len(orig)
     summary = {"subjects": n,
                "normal": {"high": sum(r["risk"] == "high" for r in orig.values()) / n,
-                          "medium_or_high": sum(r["risk"] != "low" for r in orig.values()) / n}}
+                          "medium_or_high": sum(r["risk"] != "low" for r in orig.values()) / n,
+                          "lumbar_count": {str(v): sum(r["lumbar_count"] == v for r in orig.values()) / n for v in (4, 5, 6, None)}}}
     for kind in anomalies.KINDS:
         edited = [r for r in rows if r["kind"] == kind]
         base = [orig[r["subject"]] for r in edited]
@@ -83,23 +84,26 @@ def summarise(rows):
             "auc_l5s1_entropy": auc([b["l5s1_entropy"] for b in base], [r["l5s1_entropy"] for r in edited]),
             "high": sum(r["risk"] == "high" for r in edited) / len(edited),
             "medium_or_high": sum(r["risk"] != "low" for r in edited) / len(edited),
+            "lumbar_count": {str(v): sum(r["lumbar_count"] == v for r in edited) / len(edited) for v in (4, 5, 6, None)},
             "reasons": {c: sum(any(x.startswith(p) for x in r["reasons"]) for r in edited) / len(edited)
-                        for c, p in (("count", "Lumbar count"), ("assignment", "Level assignment"),
-                                     ("junction", "Lumbosacral junction"), ("lowest_disc", "Lowest disc"),
-                                     ("ladder", "Level ladder"))},
+                        for c, p in (("count", "Lumbar count"), ("thoracolumbar", "Thoracolumbar junction"),
+                                     ("assignment", "Level assignment"), ("junction", "Lumbosacral junction"),
+                                     ("lowest_disc", "Lowest disc"), ("ladder", "Level ladder"))},
         }
     return summary
 
 
-def run(binary, model, subjects=None):
+def run(binary, model, locator, subjects=None):
     cs = cases(model, subjects)
-    results = evaluate(binary, model, np.stack([c[2] for c in cs]))
+    results = evaluate(binary, model, np.stack([c[2] for c in cs]), locator)
     rows = []
     for (sid, kind, _, desc), r in zip(cs, results):
         rows.append({"subject": sid, "kind": kind, "edit": desc, "lstv_suspicion": r["suspicion"]["value"],
                      "risk": r["risk"], "l5s1_entropy": r["classes"]["L5/S1"]["entropy"],
                      "terms": {t["component"]: t["z"] for t in r["suspicion"]["terms"]},
-                     "reasons": r["suspicion"]["reasons"], "ladder": r["ladder"]["status"]})
+                     "reasons": r["suspicion"]["reasons"], "ladder": r["ladder"]["status"],
+                     "lumbar_count": r["suspicion"]["lumbar_count"]["value"],
+                     "features": r["suspicion"]["evidence"]["features"]})
     return rows, summarise(rows)
 
 
@@ -108,9 +112,10 @@ def main():
     ap.add_argument("--model", default="models/lstv-localizer.safetensors")
     ap.add_argument("--binary", default=".build/release/lstv-node")
     ap.add_argument("--out", default="models/ANOMALIES.json")
+    ap.add_argument("--locator", default="models/lstv-thoracolumbar.safetensors")
     args = ap.parse_args()
     os.environ.setdefault("LSTV_DATA_CACHE", "models/cache")
-    rows, summary = run(args.binary, args.model)
+    rows, summary = run(args.binary, args.model, args.locator)
     meta = model_header(args.model)
     report = {"model": {"name": meta["name"], "version": meta["version"]},
               "selection": "validation subjects of the model; calibration and feature choice saw them (in-sample)",

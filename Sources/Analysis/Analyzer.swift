@@ -12,6 +12,8 @@ public final class Analyzer {
     public var ladderThresholds: LadderThresholds
     /// The model file's normal ranges and thresholds for the suspicion (nil: the reference scale).
     public let calibration: SuspicionCalibration?
+    /// The count's second anchor (nil: the count rests on the localizer's own maps).
+    public let locator: ThoracolumbarLocator?
     /// Slices on each side of the middle one also analysed (0: the reference's single slice).
     public let neighbours: Int
     /// The middle slice is also run under these perturbations for the ladder's stability check
@@ -22,8 +24,9 @@ public final class Analyzer {
 
     public init(model: LocalizerModel, threads: Int = 1, neighbours: Int = 0,
                 perturbations: [SlicePerturbation] = [], riskThresholds: RiskThresholdSource = .model,
-                ladderThresholds: LadderThresholds = .default) throws {
+                ladderThresholds: LadderThresholds = .default, locator: ThoracolumbarLocator? = nil) throws {
         self.model = model
+        self.locator = locator
         calibration = try SuspicionCalibration.from(metadata: model.metadata.raw)
         self.riskThresholds = riskThresholds
         self.ladderThresholds = ladderThresholds
@@ -79,7 +82,7 @@ public final class Analyzer {
             result.neighbourSpread = spread(indices: indices, metrics: Array(discs[..<indices.count]), stack: stack)
         }
         result.ladder = result.ladder.adding(violations: stabilityViolations(middle: discs[0], perturbed: discs[indices.count...]))
-        result.decide(evidence: try pass.evidence(image: 0), calibration: calibration, thresholds: riskThresholds)
+        result.decide(evidence: try pass.evidence(image: 0, grid: middleGrid), calibration: calibration, thresholds: riskThresholds)
         let middle = pass.image(0), plane = rows * columns
         let heatmaps = LevelName.allCases.map { level -> [Float] in
             guard let c = model.classes.firstIndex(of: level.displayName) else { return [] }
@@ -109,7 +112,7 @@ public final class Analyzer {
                                        sites: try pass.sites(image: 0).mapValues { $0.map { LadderPoint(grid: $0) } },
                                        thresholds: ladderThresholds)
         let finalLadder = ladder.adding(violations: stabilityViolations(middle: discs[0], perturbed: discs[1...]))
-        let suspicion = Suspicion.score(try pass.evidence(image: 0), ladder: finalLadder,
+        let suspicion = Suspicion.score(try pass.evidence(image: 0, grid: grid), ladder: finalLadder,
                                         l5s1Entropy: discs[0][.l5_s1]!.entropy, calibration: calibration)
         let thresholds: RiskThresholds
         switch riskThresholds {
@@ -149,9 +152,11 @@ public final class Analyzer {
                                   rows: analyzer.model.inputHeight, columns: analyzer.model.inputWidth)
         }
 
-        func evidence(image k: Int) throws -> SuspicionEvidence {
+        /// The suspicion evidence of image `k`, whose 8-bit input was `grid`.
+        func evidence(image k: Int, grid: [UInt8]) throws -> SuspicionEvidence {
             try SuspicionEvidence.measure(probabilities: image(k), classes: analyzer.model.classes,
-                                          rows: analyzer.model.inputHeight, columns: analyzer.model.inputWidth)
+                                          rows: analyzer.model.inputHeight, columns: analyzer.model.inputWidth,
+                                          grid: grid, locator: analyzer.locator)
         }
 
         func landmarks(image k: Int) throws -> [LadderRung: PixelPoint] {

@@ -41,22 +41,9 @@ public struct SlicePerturbation: Equatable, Sendable, CustomStringConvertible {
     /// The perturbed 8-bit image: bilinear, black outside the original (cv2.warpAffine, INTER_LINEAR,
     /// BORDER_CONSTANT 0, up to its 1/32-pixel fixed-point rounding).
     public func apply(_ image: [UInt8], rows: Int, columns: Int) -> [UInt8] {
-        precondition(image.count == rows * columns)
-        var out = [UInt8](repeating: 0, count: rows * columns)
-        func tap(_ r: Int, _ c: Int) -> Double {
-            r >= 0 && r < rows && c >= 0 && c < columns ? Double(image[r * columns + c]) : 0
+        BilinearResample.resample(image, rows: rows, columns: columns, outRows: rows, outColumns: columns) {
+            unmap(PixelPoint(row: $0, column: $1), rows: rows, columns: columns)
         }
-        for r in 0..<rows {
-            for c in 0..<columns {
-                let s = unmap(PixelPoint(row: Double(r), column: Double(c)), rows: rows, columns: columns)
-                let r0 = Int(floor(s.row)), c0 = Int(floor(s.column))
-                let fr = s.row - Double(r0), fc = s.column - Double(c0)
-                let v = (1 - fr) * ((1 - fc) * tap(r0, c0) + fc * tap(r0, c0 + 1))
-                      + fr * ((1 - fc) * tap(r0 + 1, c0) + fc * tap(r0 + 1, c0 + 1))
-                out[r * columns + c] = UInt8(min(255, max(0, v.rounded())))
-            }
-        }
-        return out
     }
 }
 

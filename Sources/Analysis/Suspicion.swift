@@ -12,13 +12,12 @@ import Foundation
 // A model without a calibration (e.g. a converted RSNA checkpoint) is scored on the reference's
 // scale instead: the suspicion is the L5/S1 entropy in nats, with the reference thresholds.
 
-/// The evidence the suspicion reads, by name (JSON and the model file's calibration keys).
+/// The parts of the suspicion.
 public enum SuspicionComponent: String, Codable, CaseIterable, Sendable {
-    /// The T12/L1 map's spread: the count from the top does not settle.
+    /// The count's ends do not settle: the thoracolumbar rungs spread, lie on other structures, or
+    /// the thoracolumbar locator puts T12/L1 on another disc.
     case count
-    /// Level maps lying on other structures: which disc is which is uncertain.
-    case assignment
-    /// A short L5–sacrum span or a small L5/S1 map: a rudimentary lowest disc.
+    /// A short L5–sacrum span, a short last disc spacing or a small L5/S1 map: a rudimentary lowest disc.
     case junction
     /// The level ladder check is inconsistent (order, spacing, two levels on one disc, stability).
     case ladder
@@ -26,47 +25,37 @@ public enum SuspicionComponent: String, Codable, CaseIterable, Sendable {
 
 /// The scale a suspicion value is on.
 public enum SuspicionScale: String, Codable, Sendable {
-    /// Root sum of squared positive robust z-scores against the model's normal validation cases.
+    /// Root sum of squares of the positive component z-scores against the model's normal validation cases.
     case normalDeviation = "normal_sd"
     /// The reference method's L5/S1 heatmap entropy (nats): models without a calibration.
     case l5s1Entropy = "l5s1_entropy_nats"
 }
 
-/// One feature's normal distribution: median and robust spread (1.4826 x MAD).
+/// One feature's distribution on normal anatomy: median and standard deviation.
 public struct NormalRange: Codable, Equatable, Sendable {
     public var median: Double
-    public var scale: Double
-    public init(median: Double, scale: Double) {
+    public var sd: Double
+    public init(median: Double, sd: Double) {
         self.median = median
-        self.scale = scale
+        self.sd = sd
     }
 }
 
-/// What a model file carries (`suspicion` metadata key): the normal ranges of its evidence and its
+/// What a model file carries (`suspicion` metadata key): the normal ranges of the evidence and the
 /// risk thresholds on `lstv_suspicion`, with their provenance.
 public struct SuspicionCalibration: Codable, Equatable, Sendable {
-    public var thoracolumbarEntropy: NormalRange
-    public var assignmentAmbiguity: NormalRange
-    public var lumbosacralSpan: NormalRange
-    public var lowestDiscExtent: NormalRange
+    /// Features without a range are reported but not scored.
+    public var features: [SuspicionFeature: NormalRange]
     /// Added to the squares when the ladder is inconsistent (a z of this size).
     public var ladderTerm: Double
     public var thresholds: RiskThresholds
     /// Free text: the cases and false-positive rates the thresholds were set at.
     public var provenance: String
 
-    enum CodingKeys: String, CodingKey {
-        case thoracolumbarEntropy = "thoracolumbar_entropy", assignmentAmbiguity = "assignment_ambiguity"
-        case lumbosacralSpan = "lumbosacral_span", lowestDiscExtent = "lowest_disc_extent"
-        case ladderTerm = "ladder_term", thresholds, provenance
-    }
+    enum CodingKeys: String, CodingKey { case features, ladderTerm = "ladder_term", thresholds, provenance }
 
-    public init(thoracolumbarEntropy: NormalRange, assignmentAmbiguity: NormalRange, lumbosacralSpan: NormalRange,
-                lowestDiscExtent: NormalRange, ladderTerm: Double, thresholds: RiskThresholds, provenance: String) {
-        self.thoracolumbarEntropy = thoracolumbarEntropy
-        self.assignmentAmbiguity = assignmentAmbiguity
-        self.lumbosacralSpan = lumbosacralSpan
-        self.lowestDiscExtent = lowestDiscExtent
+    public init(features: [SuspicionFeature: NormalRange], ladderTerm: Double, thresholds: RiskThresholds, provenance: String) {
+        self.features = features
         self.ladderTerm = ladderTerm
         self.thresholds = thresholds
         self.provenance = provenance
@@ -89,12 +78,17 @@ public struct SuspicionCalibration: Codable, Equatable, Sendable {
     }
 
     var problem: String? {
-        for (name, r) in [("thoracolumbar_entropy", thoracolumbarEntropy), ("assignment_ambiguity", assignmentAmbiguity),
-                          ("lumbosacral_span", lumbosacralSpan), ("lowest_disc_extent", lowestDiscExtent)] {
-            guard r.median.isFinite, r.scale.isFinite, r.scale > 0 else { return "\(name) needs a finite median and a positive scale" }
+        for (f, r) in features where !(r.median.isFinite && r.sd.isFinite && r.sd > 0) {
+            return "\(f.rawValue) needs a finite median and a positive sd"
         }
         guard ladderTerm.isFinite, ladderTerm >= 0 else { return "ladder_term must be finite and not negative" }
         return thresholds.problem
+    }
+
+    /// z of one value: standard deviations from the normal median, in the suspicious direction.
+    func z(_ feature: SuspicionFeature, _ value: Double?) -> Double? {
+        guard let value, value.isFinite, let r = features[feature] else { return nil }
+        return (feature.higherIsSuspicious ? value - r.median : r.median - value) / r.sd
     }
 }
 
@@ -114,7 +108,8 @@ public enum RiskThresholdSource: Equatable, Sendable {
 /// One component's contribution to the suspicion.
 public struct SuspicionTerm: Codable, Equatable, Sendable {
     public var component: SuspicionComponent
-    /// Robust z against normal anatomy (higher = more suspicious); nil when not measurable.
+    /// Mean z of its features against normal anatomy (higher = more suspicious); nil when none
+    /// was measurable.
     public var z: Double?
     public init(component: SuspicionComponent, z: Double?) {
         self.component = component
@@ -127,23 +122,24 @@ public struct SuspicionTerm: Codable, Equatable, Sendable {
     }
 }
 
-/// The lumbar count the node reports: mobile lumbar vertebrae between the thoracolumbar junction and
-/// the sacrum as the model numbers them (counting up from the sacrum: 5 when both ends are in view),
-/// with the tail probability of its count evidence under normal anatomy.
+/// The lumbar count the node reports: mobile lumbar vertebrae between the thoracolumbar junction
+/// and the sacrum. The localizer numbers its levels up from the sacrum (5 when both ends are in
+/// view); the thoracolumbar locator, which never sees the sacrum, says where T12/L1 is by its own
+/// appearance, and so whether the count is 4, 5 or 6. Levels are never renumbered: a count other
+/// than 5 is stated, and the reader counts on the images.
 public struct LumbarCount: Codable, Equatable, Sendable {
-    /// 5, or nil (undetermined) when the T12/L1 disc or the sacrum is out of view.
+    /// 4, 5 or 6; nil (undetermined) when T12/L1 or the sacrum is out of view.
     public var value: Int?
-    /// P(normal anatomy gives count evidence at least this unusual) (two-sided normal tail of the
-    /// count z): near 1 typical, below 0.05 a count the node doubts. Nil without a calibration.
-    public var pNormal: Double?
+    /// The probability of `value` (the locator's posterior); nil without a locator.
+    public var probability: Double?
     /// Why the count is undetermined, or nil.
     public var undeterminedBecause: String?
 
-    enum CodingKeys: String, CodingKey { case value, pNormal = "p_normal", undeterminedBecause = "undetermined_because" }
+    enum CodingKeys: String, CodingKey { case value, probability, undeterminedBecause = "undetermined_because" }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(value, forKey: .value)
-        try c.encode(pNormal, forKey: .pNormal)
+        try c.encode(probability, forKey: .probability)
         try c.encode(undeterminedBecause, forKey: .undeterminedBecause)
     }
 }
@@ -155,17 +151,20 @@ public enum JunctionState: String, Codable, Sendable {
 
 public struct LumbosacralJunction: Codable, Equatable, Sendable {
     public var state: JunctionState
-    /// L5 body to S1 anchor in level steps (normal: about the model's median).
+    /// L5 body to S1 against L4 body to L5 body (1 = equal).
     public var span: Double?
+    /// L4/L5 to L5/S1 spacing against L3/L4 to L4/L5 (1 = equal).
+    public var lowestDiscSpacing: Double?
     /// The L5/S1 disc map against the other discs' (1 = the same extent).
     public var lowestDiscExtent: Double?
+    enum CodingKeys: String, CodingKey { case state, span, lowestDiscSpacing = "lowest_disc_spacing", lowestDiscExtent = "lowest_disc_extent" }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(state, forKey: .state)
         try c.encode(span, forKey: .span)
+        try c.encode(lowestDiscSpacing, forKey: .lowestDiscSpacing)
         try c.encode(lowestDiscExtent, forKey: .lowestDiscExtent)
     }
-    enum CodingKeys: String, CodingKey { case state, span, lowestDiscExtent = "lowest_disc_extent" }
 }
 
 /// The suspicion of one series and why.
@@ -188,77 +187,94 @@ public enum Suspicion {
     /// A z at or above this is reported as a reason (and makes the junction `narrow`).
     public static let reasonZ = 2.0
 
-    /// Scores the evidence of one series. `ladder` is the ladder check's outcome; `l5s1Entropy`
+    /// Scores the evidence of one series. `ladder` is the ladder check's final outcome; `l5s1Entropy`
     /// the reference metric (the scale of an uncalibrated model).
     public static func score(_ e: SuspicionEvidence, ladder: LadderCheck, l5s1Entropy: Double,
                              calibration: SuspicionCalibration?) -> SuspicionReport {
         let count = lumbarCount(e, ladder: ladder)
+        var junction = LumbosacralJunction(state: .undetermined, span: e.values[.lumbosacralSpan],
+                                           lowestDiscSpacing: e.values[.lowestDiscSpacing], lowestDiscExtent: e.values[.lowestDiscExtent])
         guard let cal = calibration else {
+            var reasons: [String] = []
+            if let v = count.value, v != 5, let p = count.probability { reasons.append(countReason(v, p)) }
+            if ladder.status == .inconsistent { reasons.append(ladderReason(ladder)) }
             return SuspicionReport(value: l5s1Entropy, scale: .l5s1Entropy, terms: [], evidence: e, lumbarCount: count,
-                                   junction: LumbosacralJunction(state: e.lumbosacralSpan == nil ? .undetermined : .typical,
-                                                                 span: e.lumbosacralSpan, lowestDiscExtent: e.lowestDiscExtent),
-                                   reasons: ladder.status == .inconsistent ? ["Level ladder inconsistent: " + ladder.reasons.joined(separator: "; ")] : [])
+                                   junction: junction, reasons: reasons)
         }
-        func z(_ v: Double?, _ r: NormalRange, higherIsSuspicious: Bool) -> Double? {
-            guard let v, v.isFinite else { return nil }
-            return (higherIsSuspicious ? v - r.median : r.median - v) / r.scale
+        var zs: [SuspicionFeature: Double] = [:]
+        for f in SuspicionFeature.allCases { if let z = cal.z(f, e.values[f]) { zs[f] = z } }
+        func mean(_ c: SuspicionComponent) -> Double? {
+            let v = SuspicionFeature.allCases.filter { $0.component == c }.compactMap { zs[$0] }
+            return v.isEmpty ? nil : v.reduce(0, +) / Double(v.count)
         }
-        let zCount = z(e.thoracolumbarEntropy, cal.thoracolumbarEntropy, higherIsSuspicious: true)
-        let zAssignment = z(e.assignmentAmbiguity, cal.assignmentAmbiguity, higherIsSuspicious: true)
-        let zSpan = z(e.lumbosacralSpan, cal.lumbosacralSpan, higherIsSuspicious: false)
-        let zExtent = z(e.lowestDiscExtent, cal.lowestDiscExtent, higherIsSuspicious: false)
-        let zJunction = [zSpan, zExtent].compactMap { $0 }.max()
-        let zLadder = ladder.status == .inconsistent ? cal.ladderTerm : 0
-        let terms = [SuspicionTerm(component: .count, z: zCount), SuspicionTerm(component: .assignment, z: zAssignment),
-                     SuspicionTerm(component: .junction, z: zJunction), SuspicionTerm(component: .ladder, z: zLadder)]
+        let terms = [SuspicionTerm(component: .count, z: mean(.count)), SuspicionTerm(component: .junction, z: mean(.junction)),
+                     SuspicionTerm(component: .ladder, z: ladder.status == .inconsistent ? cal.ladderTerm : 0)]
         let value = terms.reduce(0.0) { s, t in
             let v = max(t.z ?? 0, 0)
             return s + v * v
         }.squareRoot()
+        if let zj = terms[1].z { junction.state = zj >= reasonZ ? .narrow : .typical }
 
         var reasons: [(Double, String)] = []
-        func upper(_ r: NormalRange) -> String { f(r.median + reasonZ * r.scale) }
-        func lower(_ r: NormalRange) -> String { f(r.median - reasonZ * r.scale) }
-        if let zc = zCount, zc >= reasonZ, let v = e.thoracolumbarEntropy {
-            reasons.append((zc, "Lumbar count uncertain: the T12/L1 map is spread (entropy \(f(v)) nats; normal up to \(upper(cal.thoracolumbarEntropy)))."
-                            + " The levels are numbered up from the sacrum and were not renumbered; count the vertebrae from C2 or from the ribs."))
+        if let v = count.value, v != 5, let p = count.probability { reasons.append((zs[.countShift] ?? reasonZ, countReason(v, p))) }
+        for f in SuspicionFeature.allCases where f != .countShift {
+            guard let z = zs[f], z >= reasonZ, let v = e.values[f], let r = cal.features[f] else { continue }
+            reasons.append((z, featureReason(f, v, r)))
         }
-        if let za = zAssignment, za >= reasonZ, let v = e.assignmentAmbiguity {
-            reasons.append((za, "Level assignment uncertain: \(f(v)) of the level maps' probability lies off their own level (normal up to \(upper(cal.assignmentAmbiguity)))."))
-        }
-        if let zs = zSpan, zs >= reasonZ, let v = e.lumbosacralSpan {
-            reasons.append((zs, "Lumbosacral junction narrow: L5 body to sacrum \(f(v)) level steps (normal from \(lower(cal.lumbosacralSpan))); a rudimentary L5/S1 disc is possible."))
-        }
-        if let zx = zExtent, zx >= reasonZ, let v = e.lowestDiscExtent {
-            reasons.append((zx, "Lowest disc small: the L5/S1 map is \(f(v)) of the other discs' (normal from \(lower(cal.lowestDiscExtent)))."))
-        }
-        if ladder.status == .inconsistent {
-            reasons.append((zLadder, "Level ladder inconsistent: " + ladder.reasons.joined(separator: "; ")))
-        }
-        var count2 = count
-        if count.value != nil, let zc = zCount { count2.pNormal = twoSidedTail(zc) }
-        let junctionState: JunctionState = zJunction == nil ? .undetermined : (zJunction! >= reasonZ ? .narrow : .typical)
-        return SuspicionReport(value: value, scale: .normalDeviation, terms: terms, evidence: e, lumbarCount: count2,
-                               junction: LumbosacralJunction(state: junctionState, span: e.lumbosacralSpan, lowestDiscExtent: e.lowestDiscExtent),
-                               reasons: reasons.sorted { $0.0 > $1.0 }.map(\.1))
+        if ladder.status == .inconsistent { reasons.append((cal.ladderTerm, ladderReason(ladder))) }
+        return SuspicionReport(value: value, scale: .normalDeviation, terms: terms, evidence: e, lumbarCount: count,
+                               junction: junction, reasons: reasons.sorted { $0.0 > $1.0 }.map(\.1))
     }
 
-    /// 5 when both ends of the lumbar spine are in view, else undetermined.
     static func lumbarCount(_ e: SuspicionEvidence, ladder: LadderCheck) -> LumbarCount {
+        if !e.thoracolumbarInView {
+            return LumbarCount(value: nil, probability: nil, undeterminedBecause: "the thoracolumbar junction (T12/L1) is not found in view")
+        }
+        if !e.sacrumInView {
+            return LumbarCount(value: nil, probability: nil, undeterminedBecause: "the sacrum is not found in view")
+        }
         if ladder.status == .incomplete {
-            return LumbarCount(value: nil, pNormal: nil, undeterminedBecause: "a disc level is not found: " + ladder.reasons.joined(separator: "; "))
+            return LumbarCount(value: nil, probability: nil, undeterminedBecause: "a disc level is not found: " + ladder.reasons.joined(separator: "; "))
         }
-        guard e.thoracolumbarEntropy != nil, e.levelStep != nil else {
-            return LumbarCount(value: nil, pNormal: nil, undeterminedBecause: "the thoracolumbar junction (T12/L1) is out of view or not a class of the model")
+        guard let posterior = e.countPosterior, let best = posterior.max(by: { $0.value < $1.value }) else {
+            return LumbarCount(value: 5, probability: nil, undeterminedBecause: nil)
         }
-        guard e.lumbosacralSpan != nil else {
-            return LumbarCount(value: nil, pNormal: nil, undeterminedBecause: "the sacrum (S1) is out of view or not a class of the model")
-        }
-        return LumbarCount(value: 5, pNormal: nil, undeterminedBecause: nil)
+        return LumbarCount(value: best.key, probability: best.value, undeterminedBecause: nil)
     }
 
-    /// P(|Z| ≥ z) for a standard normal Z (erfc).
-    static func twoSidedTail(_ z: Double) -> Double { erfc(abs(z) / 2.0.squareRoot()) }
+    static func countReason(_ count: Int, _ p: Double) -> String {
+        "Lumbar count \(count) suspected (probability \(f(p))): the thoracolumbar junction looks like "
+            + (count > 5 ? "it lies one disc above" : "it lies one disc below")
+            + " the T12/L1 that the ladder counts up from the sacrum. The levels were not renumbered; count the vertebrae from C2 or from the ribs."
+    }
+
+    static func ladderReason(_ ladder: LadderCheck) -> String {
+        "Level ladder inconsistent: " + ladder.reasons.joined(separator: "; ")
+    }
+
+    static func featureReason(_ feature: SuspicionFeature, _ v: Double, _ r: NormalRange) -> String {
+        let bound = feature.higherIsSuspicious ? "normal up to \(f(r.median + reasonZ * r.sd))" : "normal from \(f(r.median - reasonZ * r.sd))"
+        switch feature {
+        case .thoracolumbarEntropy:
+            return "Thoracolumbar junction uncertain: the T12/L1 map is spread (entropy \(f(v)) nats; \(bound)); the count from the top does not settle."
+        case .l1Entropy:
+            return "Thoracolumbar junction uncertain: the L1 body map is spread (entropy \(f(v)) nats; \(bound))."
+        case .thoracolumbarOffLevel:
+            return "Thoracolumbar junction uncertain: \(f(v)) of the T12/L1 map lies off its disc (\(bound))."
+        case .l1OffLevel:
+            return "Thoracolumbar junction uncertain: \(f(v)) of the L1 body map lies off its body (\(bound))."
+        case .assignmentAmbiguity:
+            return "Level assignment uncertain: the level maps lie partly on other structures (sum of off-level shares \(f(v)); \(bound))."
+        case .countShift:
+            return "The thoracolumbar locator puts T12/L1 on another disc with probability \(f(v)) (\(bound))."
+        case .lumbosacralSpan:
+            return "Lumbosacral junction narrow: L5 body to sacrum is \(f(v)) of the L4 to L5 body distance (\(bound)); a rudimentary L5/S1 disc is possible."
+        case .lowestDiscSpacing:
+            return "Lumbosacral junction narrow: the L4/L5 to L5/S1 spacing is \(f(v)) of the L3/L4 to L4/L5 spacing (\(bound))."
+        case .lowestDiscExtent:
+            return "Lowest disc small: the L5/S1 map is \(f(v)) of the other discs' (\(bound))."
+        }
+    }
 
     static func f(_ v: Double) -> String { String(format: "%.2f", v) }
 }

@@ -143,12 +143,30 @@ void write(const cdicom_sr_report &r, const char *path) {
             }
         }
     }
+    const bool hasAssessment = r.assessment_tracking_uid && *r.assessment_tracking_uid && r.assessment_count > 0;
+    if (hasAssessment) {
+        // The series-level numbers (suspicion, lumbar count, junction) as one more TID 1501 group,
+        // inferred from the middle slice.
+        check(report.addIndividualMeasurements(), "assessment group");
+        CMR_TID1501_in_TID1500 &group = report.getIndividualMeasurements();
+        check(group.setTrackingIdentifier(str(r.assessment_tracking_identifier)), "assessment tracking identifier");
+        check(group.setTrackingUniqueIdentifier(str(r.assessment_tracking_uid)), "assessment tracking unique identifier");
+        for (size_t k = 0; k < r.assessment_count; ++k) {
+            const cdicom_sr_num &n = r.assessment[k];
+            CMR_TID1501_in_TID1500::MeasurementValue value(
+                str(n.value), CID7181_AbstractMultiDimensionalImageModelComponentUnits(code(n.unit)), OFFalse);
+            check(group.addMeasurement(CID7469_GenericIntensityAndSizeMeasurements(code(n.concept)), value, OFTrue, OFFalse),
+                  std::string("assessment ") + str(n.concept.meaning));
+            if (k == 0) check(group.getMeasurement().addImage(code(r.purpose_of_reference), middleRef), "assessment image reference");
+        }
+    }
     check(report.addQualitativeEvaluation(code(r.suspicion_concept), code(r.suspicion_value)), "LSTV suspicion");
     check(report.addQualitativeEvaluation(code(r.ladder_concept), code(r.ladder_value)), "ladder consistency");
-    // Why the ladder is not consistent, in words a reader can check on the images (TEXT, UT value).
-    for (size_t i = 0; i < r.ladder_finding_count; ++i)
-        check(report.addQualitativeEvaluation(code(r.ladder_finding_concept), OFString(r.ladder_findings[i])),
-              "ladder finding");
+    // Why the suspicion rose and why the ladder is not consistent, in words a reader can check on
+    // the images (TEXT, UT value).
+    for (size_t i = 0; i < r.finding_count; ++i)
+        check(report.addQualitativeEvaluation(code(r.findings[i].concept), OFString(str(r.findings[i].text).c_str())),
+              "finding");
     if (!report.isValid()) throw Failure{"TID 1500 report is incomplete"};
 
     // ---- document ----
@@ -163,6 +181,10 @@ void write(const cdicom_sr_report &r, const char *path) {
     for (size_t i = 0; i < r.level_count; ++i) {
         if (!gotoGroup(tree, trackingUID, str(r.levels[i].tracking_uid)))
             throw Failure{"measurement group " + str(r.levels[i].tracking_identifier) + " not found in the tree"};
+        addAlgorithmIdentification(tree, r);
+    }
+    if (hasAssessment) {
+        if (!gotoGroup(tree, trackingUID, str(r.assessment_tracking_uid))) throw Failure{"assessment group not found in the tree"};
         addAlgorithmIdentification(tree, r);
     }
 

@@ -115,6 +115,21 @@ public enum Codes {
     /// TEXT: one reason the ladder check gave (order, spacing, landmarks, stability, missing level).
     public static let levelLadderFinding = SRCode("LSTV024", privateScheme, "Level ladder finding")
 
+    /// TEXT: one reason the LSTV suspicion rose (count, thoracolumbar junction, lumbosacral junction).
+    public static let lstvSuspicionFinding = SRCode("LSTV011", privateScheme, "LSTV suspicion finding")
+
+    // MARK: the series-level assessment group (NUMs)
+
+    public static let lstvSuspicionScore = SRCode("LSTV030", privateScheme, "LSTV suspicion score")
+    /// Mobile lumbar vertebrae between the thoracolumbar junction and the sacrum.
+    public static let lumbarVertebraCount = SRCode("LSTV031", privateScheme, "Number of lumbar vertebrae")
+    public static let lumbarCountProbability = SRCode("LSTV032", privateScheme, "Lumbar count probability")
+    /// L5 body to sacrum against L4 body to L5 body.
+    public static let lumbosacralSpanRatio = SRCode("LSTV033", privateScheme, "Lumbosacral span ratio")
+    /// Dimensionless: standard deviations of normal anatomy (UCUM annotation, value 1).
+    public static let normalDeviations = SRCode("{SD}", "UCUM", "standard deviations")
+    public static let vertebrae = SRCode("{vertebrae}", "UCUM", "vertebrae")
+
     /// "high" | "medium" | "low" → code; nil for anything else.
     public static func suspicion(_ value: String) -> SRCode? {
         switch value.lowercased() {

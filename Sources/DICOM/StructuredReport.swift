@@ -69,6 +69,30 @@ public enum SRDocumentClass: String, Sendable, Codable {
     }
 }
 
+/// One series-level number of the assessment group.
+public struct AssessmentMeasurement: Sendable {
+    public var concept: SRCode
+    public var unit: SRCode
+    public var value: Double
+    public init(concept: SRCode, unit: SRCode, value: Double) {
+        self.concept = concept
+        self.unit = unit
+        self.value = value
+    }
+}
+
+/// The series-level TID 1501 group: the suspicion score, the lumbar count, the junction.
+public struct SeriesAssessment: Sendable {
+    public var trackingIdentifier: String
+    public var trackingUID: String
+    public var measurements: [AssessmentMeasurement]
+    public init(trackingIdentifier: String, trackingUID: String, measurements: [AssessmentMeasurement]) {
+        self.trackingIdentifier = trackingIdentifier
+        self.trackingUID = trackingUID
+        self.measurements = measurements
+    }
+}
+
 /// What one TID 1500 Imaging Measurement Report holds. See docs/SR.md for the content tree.
 public struct MeasurementReport: Sendable {
     /// A received instance of the analysed series: Patient, General Study, Patient Study modules are copied from it.
@@ -104,6 +128,10 @@ public struct MeasurementReport: Sendable {
     public var ladderConsistency: String
     /// The ladder check's reasons (empty when consistent), each written as a TEXT evaluation.
     public var ladderFindings: [String]
+    /// Why the suspicion rose (empty when it did not), each a TEXT evaluation before the ladder's.
+    public var suspicionFindings: [String]
+    /// The series-level numbers, as one more measurement group (nil: none).
+    public var assessment: SeriesAssessment?
     /// A revised report references the one it replaces (PredecessorDocumentsSequence).
     public var predecessor: ReferencedInstance?
     public var documentClass: SRDocumentClass
@@ -117,7 +145,8 @@ public struct MeasurementReport: Sendable {
                 manufacturer: String, modelName: String, softwareVersion: String, institutionName: String? = nil,
                 algorithmName: String, algorithmVersion: String, algorithmParameters: [String] = [],
                 levels: [LevelMeasurement], lstvSuspicion: String, ladderConsistency: String,
-                ladderFindings: [String] = [], predecessor: ReferencedInstance? = nil, documentClass: SRDocumentClass = .comprehensive3D,
+                ladderFindings: [String] = [], suspicionFindings: [String] = [], assessment: SeriesAssessment? = nil,
+                predecessor: ReferencedInstance? = nil, documentClass: SRDocumentClass = .comprehensive3D,
                 procedureReported: SRCode = Codes.mrLumbarSpine) {
         self.sourceInstancePath = sourceInstancePath
         self.evidence = evidence
@@ -143,6 +172,8 @@ public struct MeasurementReport: Sendable {
         self.lstvSuspicion = lstvSuspicion
         self.ladderConsistency = ladderConsistency
         self.ladderFindings = ladderFindings
+        self.suspicionFindings = suspicionFindings
+        self.assessment = assessment
         self.predecessor = predecessor
         self.documentClass = documentClass
         self.procedureReported = procedureReported
@@ -156,7 +187,8 @@ public enum StructuredReportWriter {
     public static func write(_ report: MeasurementReport, to path: String) throws {
         DICOMLibrary.initialize()
         try UID.requireValid([report.studyInstanceUID, report.seriesInstanceUID, report.sopInstanceUID, report.deviceObserverUID,
-                              report.middleSlice.sopInstanceUID] + report.levels.map(\.trackingUID), for: "structured report")
+                              report.middleSlice.sopInstanceUID] + report.levels.map(\.trackingUID)
+                              + (report.assessment.map { [$0.trackingUID] } ?? []), for: "structured report")
         guard !report.levels.isEmpty else { throw DICOMError("structured report: no levels") }
         guard let suspicion = Codes.suspicion(report.lstvSuspicion) else {
             throw DICOMError("structured report: LSTV suspicion must be high, medium or low, not \"\(report.lstvSuspicion)\"")
@@ -186,7 +218,12 @@ public enum StructuredReportWriter {
             return c
         }
         let parameters = report.algorithmParameters.map { arena.c($0) }
-        let findings = report.ladderFindings.map { arena.c($0) }
+        let findings = report.suspicionFindings.map { cdicom_sr_text(concept: arena.code(Codes.lstvSuspicionFinding), text: arena.c($0)) }
+            + report.ladderFindings.map { cdicom_sr_text(concept: arena.code(Codes.levelLadderFinding), text: arena.c($0)) }
+        let assessment: [cdicom_sr_num] = try (report.assessment?.measurements ?? []).map { m in
+            cdicom_sr_num(concept: arena.code(m.concept), unit: arena.code(m.unit),
+                          value: arena.c(try decimalString(m.value, m.concept.meaning)))
+        }
         let schemes: [cdicom_coding_scheme] = Codes.codingSchemes.map { s in
             cdicom_coding_scheme(designator: arena.c(s.designator), name: arena.c(s.name), uid: arena.c(s.uid),
                                  responsible_organization: arena.c(s.responsibleOrganization),
@@ -230,7 +267,8 @@ public enum StructuredReportWriter {
         r.suspicion_value = arena.code(suspicion)
         r.ladder_concept = arena.code(Codes.levelLadderConsistency)
         r.ladder_value = arena.code(ladder)
-        r.ladder_finding_concept = arena.code(Codes.levelLadderFinding)
+        r.assessment_tracking_identifier = arena.c(report.assessment?.trackingIdentifier)
+        r.assessment_tracking_uid = arena.c(report.assessment?.trackingUID)
         r.equipment_purpose = arena.code(Codes.processingEquipment)
         r.enhanced = report.documentClass == .enhanced ? 1 : 0
 
@@ -239,17 +277,20 @@ public enum StructuredReportWriter {
             levels.withUnsafeBufferPointer { lv in
                 parameters.withUnsafeBufferPointer { pa in
                     findings.withUnsafeBufferPointer { fi in
+                      assessment.withUnsafeBufferPointer { asm in
                         schemes.withUnsafeBufferPointer { sc in
                             withOptionalPointer(&predecessor) { pred in
                                 r.evidence = ev.baseAddress; r.evidence_count = ev.count
                                 r.levels = lv.baseAddress; r.level_count = lv.count
                                 r.algorithm_parameters = pa.baseAddress; r.algorithm_parameter_count = pa.count
-                                r.ladder_findings = fi.baseAddress; r.ladder_finding_count = fi.count
+                                r.findings = fi.baseAddress; r.finding_count = fi.count
+                                r.assessment = asm.baseAddress; r.assessment_count = asm.count
                                 r.coding_schemes = sc.baseAddress; r.coding_scheme_count = sc.count
                                 r.predecessor = pred
                                 return cdicom_sr_write(&r, path, &err, err.count)
                             }
                         }
+                      }
                     }
                 }
             }

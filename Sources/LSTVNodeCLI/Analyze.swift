@@ -14,6 +14,7 @@ struct Analyze: ParsableCommand {
     @OptionGroup var options: ConfigOptions
     @Option(help: "Model file (default: the model configured for the node, else the bundled one).") var model: String?
     @Option(help: "Output format: table, json or csv.") var format: Format = .table
+    @Option(help: "Thoracolumbar locator: bundled, off, or a model file (default: thoracolumbar_locator).") var locator: String?
     @Option(help: "Write the output to this file instead of stdout.") var output: String?
     @Option(help: "Neighbouring slices on each side also analysed for the spread (default: neighbour_slices, 2).") var neighbours: Int?
     @Flag(inversion: .prefixedNo, help: "Also run the middle slice zoomed and moved; a disc that jumps makes the ladder inconsistent (default: ladder_stability, on).")
@@ -30,7 +31,8 @@ struct Analyze: ParsableCommand {
         }
         let analyzer = try Analyzer(model: localizer, threads: config.analysisThreads, neighbours: neighbours ?? config.neighbourSlices,
                                     perturbations: (ladderStability ?? config.ladderStability) ? SlicePerturbation.standard : [],
-                                    riskThresholds: config.riskThresholds)
+                                    riskThresholds: config.riskThresholds,
+                                    locator: try ModelLocator.makeLocator(word: locator, configuration: config))
         let (series, unreadable) = try SeriesScanner(router: config.routing.compiled()).scan(paths)
         for u in unreadable { warn("not DICOM or unreadable, skipped: \(u.path) (\(u.reason))") }
         let routed = series.filter { $0.route == .localizer }

@@ -16,6 +16,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Model file (default: the configured or bundled model).") var model: String?
     @Option(help: "NumPy .npy file, uint8, shape N×H×W (the model's input size).") var images: String
     @Option(help: "Write the JSON here instead of stdout.") var output: String?
+    @Option(help: "Thoracolumbar locator: bundled, off, or a model file (default: thoracolumbar_locator).") var locator: String?
 
     func run() throws {
         let config = try options.load()
@@ -27,7 +28,8 @@ struct Evaluate: ParsableCommand {
         let n = shape[0], plane = shape[1] * shape[2]
         // The node's own analyzer: the same input preparation, passes and ladder flag as a series.
         let analyzer = try Analyzer(model: localizer, threads: config.analysisThreads, perturbations: config.ladderPerturbations,
-                                    riskThresholds: config.riskThresholds)
+                                    riskThresholds: config.riskThresholds,
+                                    locator: try ModelLocator.makeLocator(word: locator, configuration: config))
         var out: [[String: Any]] = []
         for i in 0..<n {
             let g = try analyzer.run(grid: Array(bytes[(i * plane)..<((i + 1) * plane)]))

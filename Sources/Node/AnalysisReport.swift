@@ -65,7 +65,7 @@ public struct SeriesAnalysisReport: Encodable {
         } + ["risk"] + appendedColumns).joined(separator: ",")
     }
 
-    static let appendedColumns = ["lstv_suspicion", "suspicion_scale", "lumbar_count", "lumbar_count_p_normal",
+    static let appendedColumns = ["lstv_suspicion", "suspicion_scale", "lumbar_count", "lumbar_count_probability",
                                   "junction", "ladder", "suspicion_reasons"]
 
     public var csvRow: String? {
@@ -78,7 +78,7 @@ public struct SeriesAnalysisReport: Encodable {
         fields.append(r.risk.rawValue)
         let s = r.suspicion
         fields += [format(r.lstvSuspicion), s.scale.rawValue, s.lumbarCount.value.map(String.init) ?? "undetermined",
-                   s.lumbarCount.pNormal.map(format) ?? "", s.junction.state.rawValue, r.ladder.status.rawValue,
+                   s.lumbarCount.probability.map(format) ?? "", s.junction.state.rawValue, r.ladder.status.rawValue,
                    Self.csvQuoted(s.reasons.joined(separator: " | "))]
         return fields.joined(separator: ",")
     }

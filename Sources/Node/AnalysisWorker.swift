@@ -14,6 +14,8 @@ public final class AnalysisWorker: @unchecked Sendable {
     let pipeline: Pipeline
     let index: InstanceIndex
     let model: LocalizerModel
+    /// The thoracolumbar locator's model (nil: off); each thread makes its own session of it.
+    let locatorModel: LocalizerModel?
     let configuration: NodeConfiguration
     var builder: ResultBuilder
     let logger: Logger
@@ -24,11 +26,12 @@ public final class AnalysisWorker: @unchecked Sendable {
     private var stopping = false
     private var running = 0
 
-    init(pipeline: Pipeline, index: InstanceIndex, model: LocalizerModel, configuration: NodeConfiguration,
-         builder: ResultBuilder, logger: Logger) {
+    init(pipeline: Pipeline, index: InstanceIndex, model: LocalizerModel, locatorModel: LocalizerModel?,
+         configuration: NodeConfiguration, builder: ResultBuilder, logger: Logger) {
         self.pipeline = pipeline
         self.index = index
         self.model = model
+        self.locatorModel = locatorModel
         self.configuration = configuration
         self.builder = builder
         self.logger = logger
@@ -39,7 +42,8 @@ public final class AnalysisWorker: @unchecked Sendable {
             // Each thread owns its analyzer: a session's planned memory is not shared.
             let analyzer = try Analyzer(model: model, threads: configuration.analysisThreads,
                                         neighbours: configuration.neighbourSlices,
-                                        perturbations: configuration.ladderPerturbations, riskThresholds: configuration.riskThresholds)
+                                        perturbations: configuration.ladderPerturbations, riskThresholds: configuration.riskThresholds,
+                                        locator: try locatorModel.map { try ThoracolumbarLocator(model: $0, threads: configuration.analysisThreads) })
             let t = Thread { [self] in loop(analyzer) }
             t.name = "analysis-\(i)"
             wake.lock(); running += 1; wake.unlock()

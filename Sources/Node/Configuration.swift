@@ -30,6 +30,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var routing = RoutingConfiguration.default
     /// The localizer model file. Nil: the bundled model (see `ModelLocator`).
     public var modelPath: String?
+    /// The thoracolumbar locator, the count's second anchor (`bundled`, a file, or `off`).
+    public var thoracolumbarLocator = LocatorSetting.bundled
     /// OpenBLAS threads per analysis.
     public var analysisThreads = 1
     /// Slices on each side of the middle one also run through the network, for the spread of each
@@ -122,6 +124,7 @@ struct ConfigurationFile: Decodable {
     var ignored_retention_hours: Double?
     var routing: RoutingConfiguration?
     var model: String?
+    var thoracolumbar_locator: LocatorSetting?
     var analysis_threads: Int?
     var neighbour_slices: Int?
     var ladder_stability: Bool?
@@ -147,6 +150,7 @@ struct ConfigurationFile: Decodable {
         if let v = ignored_retention_hours { c.ignoredRetentionHours = v }
         if let v = routing { c.routing = v }
         if let v = model { c.modelPath = v }
+        if let v = thoracolumbar_locator { c.thoracolumbarLocator = v }
         if let v = analysis_threads { c.analysisThreads = v }
         if let v = neighbour_slices { c.neighbourSlices = v }
         if let v = ladder_stability { c.ladderStability = v }

@@ -23,13 +23,15 @@ public struct KeyImageInput: Sendable {
     public var points: [(label: String, row: Double, column: Double)?]
     /// e.g. "LSTV SUSPICION: HIGH (L5/S1 ENTROPY 6.12)"; coloured red/amber/green by HIGH/MEDIUM/LOW.
     public var riskText: String
+    /// e.g. "5 LUMBAR (P 0.93), JUNCTION TYPICAL": what the suspicion rests on, under the risk line.
+    public var detailText: String
     /// e.g. "LSTV-LOCALIZER 1.0.0  LADDER: CONSISTENT".
     public var footerText: String
 
     public init(grey: [UInt8], rows: Int, columns: Int,
                 heatmaps: [[Float]] = [], gridRows: Int = 0, gridColumns: Int = 0,
                 points: [(label: String, row: Double, column: Double)?] = [],
-                riskText: String = "", footerText: String = "") {
+                riskText: String = "", detailText: String = "", footerText: String = "") {
         self.grey = grey
         self.rows = rows
         self.columns = columns
@@ -38,6 +40,7 @@ public struct KeyImageInput: Sendable {
         self.gridColumns = gridColumns
         self.points = points
         self.riskText = riskText
+        self.detailText = detailText
         self.footerText = footerText
     }
 }
@@ -159,7 +162,8 @@ public enum KeyImageRenderer {
                         scale: bannerScale, colour: bannerTextColour)
 
         // 4. Risk and footer in a band at the bottom (shrunk to fit where possible, else clipped).
-        let lines = [(input.riskText, riskColour(input.riskText)), (input.footerText, footerTextColour)]
+        let lines = [(input.riskText, riskColour(input.riskText)), (input.detailText, footerTextColour),
+                     (input.footerText, footerTextColour)]
             .filter { !$0.0.isEmpty }
         if !lines.isEmpty {
             let scales = lines.map { fittingScale($0.0, preferred: ts, width: outCols - 2 * margin) }

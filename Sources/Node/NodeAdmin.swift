@@ -97,7 +97,9 @@ extension NodeAdmin {
             let objects: [[String: Any]] = rows.map { row in
                 var o: [String: Any] = [:]
                 for (k, v) in row.values where k != "result" {
-                    if let d = Double(v), k.contains("entropy") || k.contains("confidence") { o[k] = d } else { o[k] = v }
+                    if let d = Double(v), k.contains("entropy") || k.contains("confidence") || k.contains("probability") || k == "lstv_suspicion" {
+                        o[k] = d
+                    } else if k == "lumbar_count", let n = Int(v) { o[k] = n } else { o[k] = v }
                 }
                 if let r = row["result"], let parsed = try? JSONSerialization.jsonObject(with: Data(r.utf8)) { o["result"] = parsed }
                 return o
@@ -105,10 +107,12 @@ extension NodeAdmin {
             let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             return String(decoding: data, as: UTF8.self)
         }
-        var lines = ["ANALYSED AT                  RISK    LADDER        L5/S1 ENTROPY  ACCESSION        SERIES INSTANCE UID"]
+        var lines = ["ANALYSED AT                  RISK    SUSPICION  COUNT  LADDER        L5/S1 ENTROPY  ACCESSION        SERIES INSTANCE UID"]
         for r in rows {
             lines.append([(r["analysed_at"] ?? "").padding(toLength: 28, withPad: " ", startingAt: 0),
                           (r["risk"] ?? "").padding(toLength: 7, withPad: " ", startingAt: 0),
+                          String(format: "%9.2f ", r.double("lstv_suspicion") ?? .nan),
+                          (r["lumbar_count"] ?? "-").padding(toLength: 6, withPad: " ", startingAt: 0),
                           (r["ladder_status"] ?? "").padding(toLength: 13, withPad: " ", startingAt: 0),
                           String(format: "%13.4f", r.double("l5_s1_entropy") ?? .nan),
                           " " + (r["accession_number"] ?? "-").padding(toLength: 16, withPad: " ", startingAt: 0),

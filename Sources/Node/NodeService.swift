@@ -52,7 +52,8 @@ public final class NodeService: @unchecked Sendable {
         do { model = try LocalizerModel(contentsOf: modelURL) } catch {
             throw ConfigurationError("cannot load the localizer model \(modelURL.path): \(error)")
         }
-        worker = AnalysisWorker(pipeline: pipeline, index: index, model: model, configuration: configuration,
+        let locatorModel = try ModelLocator.loadLocatorModel(configuration.thoracolumbarLocator)
+        worker = AnalysisWorker(pipeline: pipeline, index: index, model: model, locatorModel: locatorModel, configuration: configuration,
                                 builder: try ResultBuilder(configuration: configuration), logger: Logger(label: "analysis"))
         sender = OutboxSender(pipeline: pipeline, results: configuration.results,
                               callingAETitle: configuration.results.callingAETitle ?? configuration.aeTitle,

@@ -60,10 +60,14 @@ struct ResultBuilder {
             deviceObserverName: configuration.aeTitle, manufacturer: "lstv-node", modelName: "lstv-node",
             softwareVersion: Self.softwareVersion, algorithmName: model.name, algorithmVersion: model.version,
             algorithmParameters: ["model sha256 \(model.sha256)",
-                                  "risk thresholds high>\(result.riskThresholds.high) medium>=\(result.riskThresholds.medium) (L5/S1 entropy)",
+                                  "risk thresholds high>\(result.riskThresholds.high) medium>=\(result.riskThresholds.medium)"
+                                    + " on lstv_suspicion (\(result.suspicion.scale.rawValue), from the \(result.riskThresholdOrigin.rawValue))",
                                   "input \(model.inputHeight)x\(model.inputWidth), middle slice \(result.slice.index + 1) of \(result.slice.count)"],
             levels: levels, lstvSuspicion: result.risk.rawValue, ladderConsistency: result.ladder.status.rawValue,
-            ladderFindings: result.ladder.reasons,
+            ladderFindings: result.ladder.reasons, suspicionFindings: Self.suspicionFindings(result),
+            assessment: SeriesAssessment(trackingIdentifier: "LSTV assessment",
+                                         trackingUID: UIDGenerator.uid(for: "\(installation) analysis \(job.id) assessment"),
+                                         measurements: Self.assessmentMeasurements(result)),
             predecessor: predecessor, documentClass: srDocument)
         let srPath = "\(jobDir)/sr.dcm"
         try writeDurably(srPath) { try StructuredReportWriter.write(report, to: $0) }
@@ -78,7 +82,7 @@ struct ResultBuilder {
             let rendered = KeyImageRenderer.render(KeyImageInput(
                 grey: output.middleSlice8Bit, rows: result.slice.rows, columns: result.slice.columns,
                 heatmaps: output.heatmaps, gridRows: output.gridRows, gridColumns: output.gridColumns, points: points,
-                riskText: "LSTV SUSPICION: \(result.risk.rawValue.uppercased()) (L5/S1 ENTROPY \(String(format: "%.2f", result.riskEntropy)))",
+                riskText: Self.keyImageRiskLine(result), detailText: Self.keyImageDetailLine(result),
                 footerText: "\(model.name) \(model.version)  LADDER: \(result.ladder.status.rawValue.uppercased())"))
             let kiUID = UIDGenerator.uid(for: "\(installation) analysis \(job.id) key image")
             let kiSeriesUID = UIDGenerator.uid(for: "\(installation) analysis \(job.id) key image series")
@@ -95,6 +99,45 @@ struct ResultBuilder {
                                         seriesInstanceUID: kiSeriesUID, path: kiPath, predecessorSOPInstanceUID: nil))
         }
         return records
+    }
+
+    /// The series-level NUMs of the SR: the suspicion on its scale, the lumbar count and its
+    /// probability when determined, the lumbosacral span.
+    static func assessmentMeasurements(_ r: AnalysisResult) -> [AssessmentMeasurement] {
+        var out = [AssessmentMeasurement(concept: Codes.lstvSuspicionScore,
+                                         unit: r.suspicion.scale == .normalDeviation ? Codes.normalDeviations : Codes.nat,
+                                         value: r.lstvSuspicion)]
+        if let n = r.suspicion.lumbarCount.value {
+            out.append(AssessmentMeasurement(concept: Codes.lumbarVertebraCount, unit: Codes.vertebrae, value: Double(n)))
+        }
+        if let p = r.suspicion.lumbarCount.probability {
+            out.append(AssessmentMeasurement(concept: Codes.lumbarCountProbability, unit: Codes.noUnits, value: p))
+        }
+        if let span = r.suspicion.junction.span {
+            out.append(AssessmentMeasurement(concept: Codes.lumbosacralSpanRatio, unit: Codes.noUnits, value: span))
+        }
+        return out
+    }
+
+    /// The SR's TEXT evaluations of the suspicion: its reasons, and an undetermined count's cause.
+    static func suspicionFindings(_ r: AnalysisResult) -> [String] {
+        var out = r.suspicion.reasons
+        if let why = r.suspicion.lumbarCount.undeterminedBecause { out.append("Lumbar count undetermined: \(why).") }
+        return out
+    }
+
+    /// The key image's risk line: the risk and the suspicion on its scale.
+    static func keyImageRiskLine(_ r: AnalysisResult) -> String {
+        let value = r.suspicion.scale == .normalDeviation ? String(format: "SCORE %.1f SD", r.lstvSuspicion)
+                                                          : String(format: "L5/S1 ENTROPY %.2f", r.lstvSuspicion)
+        return "LSTV SUSPICION: \(r.risk.rawValue.uppercased()) (\(value))"
+    }
+
+    /// The key image's second line: the lumbar count (and its probability) and the junction.
+    static func keyImageDetailLine(_ r: AnalysisResult) -> String {
+        let c = r.suspicion.lumbarCount
+        let count = c.value.map { n in "\(n) LUMBAR" + (c.probability.map { String(format: " (P %.2f)", $0) } ?? "") } ?? "LUMBAR COUNT UNDETERMINED"
+        return "\(count), JUNCTION \(r.suspicion.junction.state.rawValue.uppercased())"
     }
 
     /// Write to `path.tmp`, fsync, rename, fsync the directory.

@@ -144,6 +144,42 @@ public enum Migrations {
         );
         INSERT INTO installation (uuid) VALUES (gen_random_uuid()::text);
         """),
+        Migration(version: 4, name: "lstv_flags: suspicion, lumbar count, junction", sql: """
+        -- Issue 11: the continuous suspicion the risk is derived from, and the evidence it rests on.
+        -- Columns are added at the end (the view's contract: columns only ever added).
+        CREATE OR REPLACE VIEW lstv_flags AS
+        SELECT DISTINCT ON (a.series_instance_uid)
+            s.study_instance_uid, a.series_instance_uid, s.accession_number, s.patient_id, s.study_date,
+            s.series_description, a.model_name, a.model_version, a.model_sha256,
+            a.risk, (a.result->>'risk_entropy')::double precision AS l5_s1_risk_entropy, a.ladder_status,
+            (a.result#>>'{levels,l1_l2,peak_confidence}')::double precision AS l1_l2_confidence,
+            (a.result#>>'{levels,l1_l2,entropy}')::double precision AS l1_l2_entropy,
+            (a.result#>>'{levels,l1_l2,spatial_entropy}')::double precision AS l1_l2_spatial_entropy,
+            (a.result#>>'{levels,l2_l3,peak_confidence}')::double precision AS l2_l3_confidence,
+            (a.result#>>'{levels,l2_l3,entropy}')::double precision AS l2_l3_entropy,
+            (a.result#>>'{levels,l2_l3,spatial_entropy}')::double precision AS l2_l3_spatial_entropy,
+            (a.result#>>'{levels,l3_l4,peak_confidence}')::double precision AS l3_l4_confidence,
+            (a.result#>>'{levels,l3_l4,entropy}')::double precision AS l3_l4_entropy,
+            (a.result#>>'{levels,l3_l4,spatial_entropy}')::double precision AS l3_l4_spatial_entropy,
+            (a.result#>>'{levels,l4_l5,peak_confidence}')::double precision AS l4_l5_confidence,
+            (a.result#>>'{levels,l4_l5,entropy}')::double precision AS l4_l5_entropy,
+            (a.result#>>'{levels,l4_l5,spatial_entropy}')::double precision AS l4_l5_spatial_entropy,
+            (a.result#>>'{levels,l5_s1,peak_confidence}')::double precision AS l5_s1_confidence,
+            (a.result#>>'{levels,l5_s1,entropy}')::double precision AS l5_s1_entropy,
+            (a.result#>>'{levels,l5_s1,spatial_entropy}')::double precision AS l5_s1_spatial_entropy,
+            a.result, a.id AS analysis_id, a.series_revision, s.completed_at AS series_completed_at,
+            a.created_at, a.finished_at AS analysed_at,
+            (a.result->>'lstv_suspicion')::double precision AS lstv_suspicion,
+            a.result#>>'{suspicion,scale}' AS suspicion_scale,
+            (a.result#>>'{suspicion,lumbar_count,value}')::integer AS lumbar_count,
+            (a.result#>>'{suspicion,lumbar_count,probability}')::double precision AS lumbar_count_probability,
+            a.result#>>'{suspicion,junction,state}' AS junction_state,
+            a.result->>'risk_threshold_origin' AS risk_threshold_origin,
+            array_to_string(ARRAY(SELECT jsonb_array_elements_text(a.result#>'{suspicion,reasons}')), ' | ') AS suspicion_reasons
+        FROM analyses a JOIN series s USING (series_instance_uid)
+        WHERE a.state = 'done'
+        ORDER BY a.series_instance_uid, a.finished_at DESC, a.id DESC;
+        """),
     ]
 
     /// Applies what is missing. Safe to run concurrently (an advisory lock serialises runners).

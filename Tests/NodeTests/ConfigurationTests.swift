@@ -1,3 +1,4 @@
+import Analysis
 import DICOM
 import XCTest
 @testable import Node
@@ -24,13 +25,33 @@ final class ConfigurationTests: XCTestCase {
 
     func testInvalidValuesAreRejectedWithTheKey() throws {
         for (yaml, key) in [("ae_title: THIS_TITLE_IS_FAR_TOO_LONG\n", "ae_title"), ("port: 70000\n", "port"),
-                            ("quiet_seconds: 0\n", "quiet_seconds"), ("port: [1]\n", "port")] {
+                            ("quiet_seconds: 0\n", "quiet_seconds"), ("port: [1]\n", "port"),
+                            ("risk_thresholds: modle\n", "risk_thresholds"), ("risk_thresholds: {high: 1, medium: 2}\n", "risk_thresholds")] {
             let path = NSTemporaryDirectory() + "/cfg-\(UUID().uuidString).yaml"
             try yaml.write(toFile: path, atomically: true, encoding: .utf8)
             XCTAssertThrowsError(try NodeConfiguration.load(path: path)) { error in
                 XCTAssertTrue("\(error)".contains(key), "\(error)")
             }
         }
+    }
+
+    /// `risk_thresholds`: the model's own by default, or a site's; `thoracolumbar_locator`: bundled, a file, or off.
+    func testRiskThresholdAndLocatorSettings() throws {
+        XCTAssertEqual(NodeConfiguration().riskThresholds, .model)
+        XCTAssertEqual(NodeConfiguration().thoracolumbarLocator, .bundled)
+        let path = NSTemporaryDirectory() + "/cfg-\(UUID().uuidString).yaml"
+        try "risk_thresholds: {high: 3.5, medium: 2.0}\nthoracolumbar_locator: off\n".write(toFile: path, atomically: true, encoding: .utf8)
+        var c = try NodeConfiguration.load(path: path)
+        XCTAssertEqual(c.riskThresholds, .configured(RiskThresholds(high: 3.5, medium: 2.0)))
+        XCTAssertEqual(c.thoracolumbarLocator, .off)
+        try "risk_thresholds: model\nthoracolumbar_locator: /srv/models/tl.safetensors\n".write(toFile: path, atomically: true, encoding: .utf8)
+        c = try NodeConfiguration.load(path: path)
+        XCTAssertEqual(c.riskThresholds, .model)
+        XCTAssertEqual(c.thoracolumbarLocator, .file("/srv/models/tl.safetensors"))
+        XCTAssertThrowsError(try ModelLocator.resolveLocator(c.thoracolumbarLocator)) { error in
+            XCTAssertTrue("\(error)".contains("/srv/models/tl.safetensors"), "\(error)")
+        }
+        XCTAssertNil(try ModelLocator.resolveLocator(.off))
     }
 
     func testPrivateClusterURLUnderTheDataDirectory() {

@@ -158,6 +158,18 @@ typedef struct {
     float point_row;
 } cdicom_sr_level;
 
+/* One NUM of the assessment group: concept, unit, value as a decimal string (DS). */
+typedef struct {
+    cdicom_code concept, unit;
+    const char *value;
+} cdicom_sr_num;
+
+/* One TEXT qualitative evaluation (UT value). */
+typedef struct {
+    cdicom_code concept;
+    const char *text;
+} cdicom_sr_text;
+
 typedef struct {
     const char *source_path;            /* Patient, General Study, Patient Study modules copied from it */
     const char *middle_slice_path;      /* optional (NULL): image library descriptors read from it */
@@ -181,8 +193,11 @@ typedef struct {
     cdicom_code spatial_entropy_concept, spatial_entropy_unit;
     cdicom_code suspicion_concept, suspicion_value;
     cdicom_code ladder_concept, ladder_value;
-    cdicom_code ladder_finding_concept; /* one TEXT qualitative evaluation per reason the ladder gave */
-    const char *const *ladder_findings; size_t ladder_finding_count;
+    /* TEXT qualitative evaluations after the coded ones: why the suspicion rose, why the ladder is not consistent. */
+    const cdicom_sr_text *findings; size_t finding_count;
+    /* A TID 1501 group of series-level NUMs (suspicion, count, junction); NULL uid or no NUMs: none. */
+    const char *assessment_tracking_identifier, *assessment_tracking_uid;
+    const cdicom_sr_num *assessment; size_t assessment_count;
     cdicom_code equipment_purpose;      /* ContributingEquipmentSequence purpose of reference */
     const cdicom_coding_scheme *coding_schemes; size_t coding_scheme_count;
     const cdicom_instance_ref *predecessor; /* NULL when this is not a revision */
