@@ -20,25 +20,21 @@ import argparse
 import datetime
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lstv_tools import data  # noqa: E402
-from lstv_tools.model_file import rewrite_metadata, sha256_file  # noqa: E402
+from lstv_tools import data, engine_cli  # noqa: E402
+from lstv_tools.safetensors_header import read_metadata, rewrite_metadata  # noqa: E402
+from lstv_tools.data import sha256_file  # noqa: E402
 
 LADDER_TERM = 2.0  # an inconsistent ladder counts as two normal SDs
 
 
 def evaluate(binary, model, images, locator):
-    with tempfile.TemporaryDirectory() as td:
-        npy, out = os.path.join(td, "x.npy"), os.path.join(td, "out.json")
-        np.save(npy, np.ascontiguousarray(images))
-        subprocess.run([binary, "evaluate", "--model", model, "--images", npy, "--output", out, "--locator", locator], check=True)
-        return json.load(open(out))["results"]
+    return engine_cli.evaluate(binary, model, images, locator)["results"]
 
 
 def threshold_at(values, fpr):
@@ -64,10 +60,7 @@ def main():
     args = ap.parse_args()
 
     by_subject, sources, _, _ = data.load_all(cache_dir="models/cache")
-    with open(args.model, "rb") as f:
-        n = int.from_bytes(f.read(8), "little")
-        meta = json.loads(f.read(n))["__metadata__"]
-    val = json.loads(meta["training"])["validation_subjects"]
+    val = json.loads(read_metadata(args.model)["training"])["validation_subjects"]
     ids, images = [], []
     for sid in val:
         for s in by_subject[sid]:

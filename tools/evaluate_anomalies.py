@@ -18,15 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import zlib
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lstv_tools import anomalies, data  # noqa: E402
+from lstv_tools import anomalies, data, engine_cli  # noqa: E402
+from lstv_tools.safetensors_header import read_metadata  # noqa: E402
 
 
 def auc(neg, pos) -> float:
@@ -37,24 +36,14 @@ def auc(neg, pos) -> float:
     return float((gt + 0.5 * eq) / (len(pos) * len(neg)))
 
 
-def model_header(path) -> dict:
-    with open(path, "rb") as f:
-        n = int.from_bytes(f.read(8), "little")
-        return json.loads(f.read(n))["__metadata__"]
-
-
 def evaluate(binary, model, images, locator):
-    with tempfile.TemporaryDirectory() as td:
-        npy, out = os.path.join(td, "x.npy"), os.path.join(td, "out.json")
-        np.save(npy, np.ascontiguousarray(images))
-        subprocess.run([binary, "evaluate", "--model", model, "--images", npy, "--output", out, "--locator", locator], check=True)
-        return json.load(open(out))["results"]
+    return engine_cli.evaluate(binary, model, images, locator)["results"]
 
 
 def cases(model, subjects=None):
     """[(subject, kind, 160x160 uint8, description)] for the model's validation subjects."""
     by_subject, _, _, _ = data.load_all(cache_dir=os.environ.get("LSTV_DATA_CACHE"))
-    val = json.loads(model_header(model)["training"])["validation_subjects"]
+    val = json.loads(read_metadata(model)["training"])["validation_subjects"]
     out = []
     for sid in val if subjects is None else [s for s in val if s in subjects]:
         s = next(x for x in by_subject[sid] if x.slice_offset == 0)
@@ -116,7 +105,7 @@ def main():
     args = ap.parse_args()
     os.environ.setdefault("LSTV_DATA_CACHE", "models/cache")
     rows, summary = run(args.binary, args.model, args.locator)
-    meta = model_header(args.model)
+    meta = read_metadata(args.model)
     report = {"model": {"name": meta["name"], "version": meta["version"]},
               "selection": "validation subjects of the model; calibration and feature choice saw them (in-sample)",
               "summary": summary, "cases": rows}

@@ -37,7 +37,7 @@ sys.path.insert(0, HERE)
 from lstv_tools.data import (CLASSES, DISCS, load_all, resize160, sha256_file, sha256_text,  # noqa: E402
                              to_uint8, default_data_root)
 from lstv_tools.train_eval import LADDER_DISCS, consistency, decode, decode_sites, summarize, true_points_160  # noqa: E402
-from lstv_tools import reference  # noqa: E402
+from lstv_tools import engine_cli, reference  # noqa: E402
 
 LEVEL_KEYS = {d: d.lower().replace("/", "_") for d in DISCS}  # L1/L2 -> l1_l2 (analyze JSON)
 ANY_MR = "routing: {rules: [{name: any-mr, route: localizer, modality: [MR]}]}\n"
@@ -71,12 +71,8 @@ def model_metadata(path):
 
 
 def swift_evaluate(binary, model, images: np.ndarray) -> dict:
-    assert images.dtype == np.uint8 and images.ndim == 3 and images.shape[1:] == (160, 160)
-    with tempfile.TemporaryDirectory() as td:
-        npy, out = os.path.join(td, "x.npy"), os.path.join(td, "out.json")
-        np.save(npy, np.ascontiguousarray(images))
-        subprocess.run([binary, "evaluate", "--model", model, "--images", npy, "--output", out], check=True)
-        return json.load(open(out))
+    assert images.shape[1:] == (160, 160)
+    return engine_cli.evaluate(binary, model, images)
 
 
 def swift_points(res: dict) -> dict:

@@ -46,9 +46,16 @@ ARCH = {"encoder": {"type": "resnet", "block": "basic", "layers": [1, 1, 1, 1], 
         "decoder": {"widths": [64, 32, 16, 16, 16]}, "num_classes": len(CLASSES)}
 
 
+def set_window(steps: float) -> None:
+    global WINDOW_STEPS
+    if steps / 2 + SHIFT_STEPS >= 5:
+        raise SystemExit(f"a window of {steps} steps moved by {SHIFT_STEPS} would show the sacrum")
+    WINDOW_STEPS = steps
+
+
 def window_matrix(center, step, angle=0.0, scale=1.0):
     """The affine from the 160 grid (x=col, y=row) to the SIZE window centred at `center` (row, col),
-    WINDOW_STEPS x `step` px square; the engine computes the same (ThoracolumbarWindow.swift)."""
+    WINDOW_STEPS x `step` px square; the engine computes the same (ThoracolumbarLocator.swift)."""
     s = SIZE / (WINDOW_STEPS * step) * scale
     c, sn = math.cos(angle), math.sin(angle)
     half = (SIZE - 1) / 2
@@ -120,7 +127,10 @@ def main():
     ap.add_argument("--seed", type=int, default=20241130)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--version", default="1.0.0")
+    ap.add_argument("--window-steps", type=float, default=WINDOW_STEPS,
+                    help="window side in level steps (the sacrum must stay out: half of it + the shift < 5)")
     args = ap.parse_args()
+    set_window(args.window_steps)
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(1)

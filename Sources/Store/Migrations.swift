@@ -3,6 +3,14 @@
 public enum Migrations {
     public struct Migration: Sendable { public let version: Int; public let name: String; public let sql: String }
 
+    /// The `lstv_flags` view's per-level columns (`l1_l2_confidence`, …), in the order they were
+    /// first defined: one source for every version of the view.
+    static let flagLevelColumns: String = ["l1_l2", "l2_l3", "l3_l4", "l4_l5", "l5_s1"].flatMap { level in
+        [("peak_confidence", "confidence"), ("entropy", "entropy"), ("spatial_entropy", "spatial_entropy")].map { key, column in
+            "(a.result#>>'{levels,\(level),\(key)}')::double precision AS \(level)_\(column),"
+        }
+    }.joined(separator: "\n    ")  // the continuation lines' indent inside the view's SQL
+
     public static let all: [Migration] = [
         Migration(version: 1, name: "instances and series", sql: """
         CREATE TABLE series (
@@ -113,21 +121,7 @@ public enum Migrations {
             s.study_instance_uid, a.series_instance_uid, s.accession_number, s.patient_id, s.study_date,
             s.series_description, a.model_name, a.model_version, a.model_sha256,
             a.risk, (a.result->>'risk_entropy')::double precision AS l5_s1_risk_entropy, a.ladder_status,
-            (a.result#>>'{levels,l1_l2,peak_confidence}')::double precision AS l1_l2_confidence,
-            (a.result#>>'{levels,l1_l2,entropy}')::double precision AS l1_l2_entropy,
-            (a.result#>>'{levels,l1_l2,spatial_entropy}')::double precision AS l1_l2_spatial_entropy,
-            (a.result#>>'{levels,l2_l3,peak_confidence}')::double precision AS l2_l3_confidence,
-            (a.result#>>'{levels,l2_l3,entropy}')::double precision AS l2_l3_entropy,
-            (a.result#>>'{levels,l2_l3,spatial_entropy}')::double precision AS l2_l3_spatial_entropy,
-            (a.result#>>'{levels,l3_l4,peak_confidence}')::double precision AS l3_l4_confidence,
-            (a.result#>>'{levels,l3_l4,entropy}')::double precision AS l3_l4_entropy,
-            (a.result#>>'{levels,l3_l4,spatial_entropy}')::double precision AS l3_l4_spatial_entropy,
-            (a.result#>>'{levels,l4_l5,peak_confidence}')::double precision AS l4_l5_confidence,
-            (a.result#>>'{levels,l4_l5,entropy}')::double precision AS l4_l5_entropy,
-            (a.result#>>'{levels,l4_l5,spatial_entropy}')::double precision AS l4_l5_spatial_entropy,
-            (a.result#>>'{levels,l5_s1,peak_confidence}')::double precision AS l5_s1_confidence,
-            (a.result#>>'{levels,l5_s1,entropy}')::double precision AS l5_s1_entropy,
-            (a.result#>>'{levels,l5_s1,spatial_entropy}')::double precision AS l5_s1_spatial_entropy,
+            \(flagLevelColumns)
             a.result, a.id AS analysis_id, a.series_revision, s.completed_at AS series_completed_at,
             a.created_at, a.finished_at AS analysed_at
         FROM analyses a JOIN series s USING (series_instance_uid)
@@ -152,21 +146,7 @@ public enum Migrations {
             s.study_instance_uid, a.series_instance_uid, s.accession_number, s.patient_id, s.study_date,
             s.series_description, a.model_name, a.model_version, a.model_sha256,
             a.risk, (a.result->>'risk_entropy')::double precision AS l5_s1_risk_entropy, a.ladder_status,
-            (a.result#>>'{levels,l1_l2,peak_confidence}')::double precision AS l1_l2_confidence,
-            (a.result#>>'{levels,l1_l2,entropy}')::double precision AS l1_l2_entropy,
-            (a.result#>>'{levels,l1_l2,spatial_entropy}')::double precision AS l1_l2_spatial_entropy,
-            (a.result#>>'{levels,l2_l3,peak_confidence}')::double precision AS l2_l3_confidence,
-            (a.result#>>'{levels,l2_l3,entropy}')::double precision AS l2_l3_entropy,
-            (a.result#>>'{levels,l2_l3,spatial_entropy}')::double precision AS l2_l3_spatial_entropy,
-            (a.result#>>'{levels,l3_l4,peak_confidence}')::double precision AS l3_l4_confidence,
-            (a.result#>>'{levels,l3_l4,entropy}')::double precision AS l3_l4_entropy,
-            (a.result#>>'{levels,l3_l4,spatial_entropy}')::double precision AS l3_l4_spatial_entropy,
-            (a.result#>>'{levels,l4_l5,peak_confidence}')::double precision AS l4_l5_confidence,
-            (a.result#>>'{levels,l4_l5,entropy}')::double precision AS l4_l5_entropy,
-            (a.result#>>'{levels,l4_l5,spatial_entropy}')::double precision AS l4_l5_spatial_entropy,
-            (a.result#>>'{levels,l5_s1,peak_confidence}')::double precision AS l5_s1_confidence,
-            (a.result#>>'{levels,l5_s1,entropy}')::double precision AS l5_s1_entropy,
-            (a.result#>>'{levels,l5_s1,spatial_entropy}')::double precision AS l5_s1_spatial_entropy,
+            \(flagLevelColumns)
             a.result, a.id AS analysis_id, a.series_revision, s.completed_at AS series_completed_at,
             a.created_at, a.finished_at AS analysed_at,
             (a.result->>'lstv_suspicion')::double precision AS lstv_suspicion,

@@ -77,6 +77,17 @@ def log_time(line: str) -> float:
     return datetime.fromisoformat(ts).timestamp()
 
 
+def peak_rss(pid: int) -> float | None:
+    """The process's peak resident set (VmHWM) in MB, read before it stops."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--node", required=True)
@@ -86,6 +97,7 @@ def main() -> None:
     ap.add_argument("--work", required=True, type=Path)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quiet", type=float, default=10.0)
+    ap.add_argument("--locator", default="bundled", help="thoracolumbar_locator: bundled, off or a file")
     a = ap.parse_args()
 
     work = a.work
@@ -101,7 +113,7 @@ def main() -> None:
     scp = subprocess.Popen(["storescp", "-aet", "BENCHDEST", "-od", str(dest_dir), "-dhl", str(dest_port)],
                            stdout=scp_log, stderr=subprocess.STDOUT, env=env)
     config = work / "node.yaml"
-    config.write_text(json.dumps({"model": a.model, "results": {
+    config.write_text(json.dumps({"model": a.model, "thoracolumbar_locator": a.locator, "results": {
         "send_to_sender": False, "destinations": [{"ae_title": "BENCHDEST", "host": "127.0.0.1", "port": dest_port}]}}))
     node_log_path = work / "node.log"
     node_log = open(node_log_path, "wb")
@@ -166,6 +178,7 @@ def main() -> None:
                   f"analysis {seconds:.2f} s, SR accepted +{row['latency_s']:.3f} s (file seen +{row['latency_file_s']:.3f} s), "
                   f"key image +{row['key_image_s']:.3f} s, over quiet {row['over_quiet_s']:.3f} s", flush=True)
     finally:
+        peak_rss_mb = peak_rss(node.pid)
         node.send_signal(signal.SIGTERM)
         try:
             node.wait(timeout=20)
@@ -180,7 +193,8 @@ def main() -> None:
                "median_analysis_s": med("analysis_s"), "median_latency_s": med("latency_s"),
                "median_over_quiet_s": med("over_quiet_s"), "max_over_quiet_s": max(r["over_quiet_s"] for r in warm),
                "median_complete_after_ack_s": med("complete_after_ack_s"),
-               "first_run_over_quiet_s": rows[0]["over_quiet_s"], "first_run_analysis_s": rows[0]["analysis_s"]}
+               "first_run_over_quiet_s": rows[0]["over_quiet_s"], "first_run_analysis_s": rows[0]["analysis_s"],
+               "locator": a.locator, "node_peak_rss_mb": peak_rss_mb}
     print()
     print("| run | quiet period s | series complete after ack s | analysis s | SR accepted after ack s | latency − quiet s |")
     print("|---|---|---|---|---|---|")
@@ -189,6 +203,7 @@ def main() -> None:
               f"{r['analysis_s']:.2f} | {r['latency_s']:.3f} | {r['over_quiet_s']:.3f} |")
     print(f"| median (runs 2–{len(rows)}) | {a.quiet:g} | {summary['median_complete_after_ack_s']:.3f} | "
           f"{summary['median_analysis_s']:.2f} | {summary['median_latency_s']:.3f} | {summary['median_over_quiet_s']:.3f} |")
+    print(f"node peak resident memory (VmHWM): {peak_rss_mb:.0f} MB; thoracolumbar_locator: {a.locator}")
     print("SUMMARY " + json.dumps(summary))
     (work / "summary.json").write_text(json.dumps({"summary": summary, "runs": rows}, indent=1))
 

@@ -2,7 +2,7 @@
 # Result latency benchmark (issue 5): last instance of a sagittal series acknowledged → SR accepted
 # by a destination storescp. Goal: quiet period + at most 1 s.
 #
-#   bench/latency/run.sh      env: RUNS=5 QUIET=10 (the product default) MODEL=… WORK=bench/out/latency
+#   bench/latency/run.sh      env: RUNS=5 QUIET=10 (the product default) MODEL=… LOCATOR=bundled|off|FILE WORK=bench/out/latency
 #
 # Builds lstv-node (release; retried while someone's edit in progress breaks the build), starts a
 # private PostgreSQL (scripts/pg.sh, durable settings), one lstv-node with storescp as its
@@ -54,4 +54,4 @@ trap 'scripts/pg.sh stop "$PGDIR" >/dev/null 2>&1 || true' EXIT
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "lstv-node $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources || echo '+uncommitted'), quiet period ${QUIET} s, analysis_threads 1, $RUNS runs"
 "$PY" bench/latency/measure.py --node "$NODE" --database-url "$URL" --model "$MODEL" --series "$SERIES" \
-  --work "$WORK/run" --runs "$RUNS" --quiet "$QUIET"
+  --work "$WORK/run" --runs "$RUNS" --quiet "$QUIET" --locator "${LOCATOR:-bundled}"

@@ -41,6 +41,9 @@ CSV_HEADER = (["study_id", "series_id"]
               + [f"{lv}_{m}" for lv in LEVELS for m in ("confidence", "entropy", "spatial_entropy")]
               + ["risk"])
 CSV_METRIC = {"confidence": "peak_confidence", "entropy": "entropy", "spatial_entropy": "spatial_entropy"}
+# The node's own columns (issue 11), appended after the reference's so those keep their places.
+CSV_APPENDED = ["lstv_suspicion", "suspicion_scale", "lumbar_count", "lumbar_count_probability", "junction", "ladder",
+                "suspicion_reasons"]
 
 
 def sha256_file(path: Path) -> str:
@@ -170,14 +173,14 @@ def test_csv_has_the_reference_columns_and_the_same_numbers(binary, dicom_root, 
     proc = analyze(binary, "--model", MODEL, "--format", "csv", dicom_root)
     assert proc.returncode == 0, explain(proc)
     rows = list(csv.reader(io.StringIO(proc.stdout.strip())))
-    assert rows[0] == CSV_HEADER
+    assert rows[0] == CSV_HEADER + CSV_APPENDED
     body = rows[1:]
     assert len(body) == 3, proc.stdout
     js = by_series(json_run[1])
     exp = {s["series_instance_uid"]: s for s in expected["series"]}
     for row in body:
-        rec = dict(zip(CSV_HEADER, row))
-        assert len(row) == len(CSV_HEADER)
+        rec = dict(zip(CSV_HEADER + CSV_APPENDED, row))
+        assert len(row) == len(CSV_HEADER + CSV_APPENDED)
         sid = rec["series_id"]
         assert sid in exp, f"CSV series {sid} is not one of the sagittal series"
         assert rec["study_id"] == exp[sid]["study_instance_uid"]
@@ -187,6 +190,11 @@ def test_csv_has_the_reference_columns_and_the_same_numbers(binary, dicom_root, 
                 assert text == f"{js[sid]['levels'][lv][m]:.6f}", f"{sid} {lv}_{col}: CSV {text} vs JSON {js[sid]['levels'][lv][m]}"
                 assert abs(float(text) - exp[sid]["levels"][lv][m]) <= METRIC_TOL + 5e-7
         assert rec["risk"] == exp[sid]["risk"]
+        # This model carries no suspicion calibration: the suspicion is the reference's L5/S1 entropy.
+        assert rec["suspicion_scale"] == js[sid]["suspicion"]["scale"] == "l5s1_entropy_nats"
+        assert rec["lstv_suspicion"] == f"{js[sid]['lstv_suspicion']:.6f}"
+        assert abs(float(rec["lstv_suspicion"]) - exp[sid]["risk_entropy"]) <= METRIC_TOL + 5e-7
+        assert rec["ladder"] == js[sid]["ladder"]["status"]
 
 
 def test_output_writes_the_file(binary, dicom_root, json_run, tmp_path):

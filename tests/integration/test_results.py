@@ -18,6 +18,9 @@ NUM_CODES = {"LSTV001": "confidence", "LSTV002": "entropy", "LSTV003": "spatial_
 SUSPICION_CODE = "LSTV010"
 #: SNOMED CT qualifier values the SR uses for the suspicion.
 RISK_OF_CODE = {("75540009", "SCT"): "high", ("255508009", "SCT"): "medium", ("62482003", "SCT"): "low"}
+#: The series-level assessment group's NUMs (issue 11) → lstv_flags columns.
+ASSESSMENT_CODES = {"LSTV030": "lstv_suspicion", "LSTV031": "lumbar_count", "LSTV032": "lumbar_count_probability"}
+SUSPICION_FINDING_CODE = "LSTV011"
 MEASUREMENT_GROUP = ("125007", "DCM")
 TRACKING_IDENTIFIER = ("112039", "DCM")
 
@@ -117,6 +120,27 @@ def send_sagittal(node_factory, scp, study, results=None):
     return node, files, study_uid, series_uid
 
 
+def sr_assessment(sr) -> tuple[dict[str, float], list[str]]:
+    """The assessment group's NUMs ({"lstv_suspicion": v, …}) and the suspicion's TEXT findings."""
+    numbers: dict[str, float] = {}
+    findings: list[str] = []
+
+    def walk(items):
+        for item in items:
+            code = _code(item)
+            if item.ValueType == "NUM" and code[1] == "99LSTV" and code[0] in ASSESSMENT_CODES:
+                key = ASSESSMENT_CODES[code[0]]
+                assert key not in numbers, f"{key} twice in the SR"
+                numbers[key] = float(item.MeasuredValueSequence[0].NumericValue)
+            if item.ValueType == "TEXT" and code == (SUSPICION_FINDING_CODE, "99LSTV"):
+                findings.append(str(item.TextValue))
+            if "ContentSequence" in item:
+                walk(item.ContentSequence)
+
+    walk(sr.ContentSequence)
+    return numbers, findings
+
+
 def test_orthanc_end_to_end_sr_and_key_image_in_the_same_study(node_factory, orthanc_factory, lumbar, tmp_path,
                                                                database):
     import highdicom as hd
@@ -214,6 +238,20 @@ def test_orthanc_end_to_end_sr_and_key_image_in_the_same_study(node_factory, ort
     assert abs(values["l5_s1_entropy"] - float(db_entropy)) <= 1e-6
     assert abs(values["l5_s1_confidence"] - float(db_conf)) <= 1e-6
     assert suspicion == [flag["risk"]] == [db_risk], f"SR suspicion {suspicion} vs flag risk {flag['risk']}"
+
+    # The continuous suspicion and its evidence (issue 11): the SR's assessment group and TEXT
+    # findings are the flag row's columns; the risk follows from the suspicion and the thresholds.
+    numbers, findings = sr_assessment(report)
+    assert abs(numbers["lstv_suspicion"] - float(flag["lstv_suspicion"])) <= 1e-6, (numbers, flag["lstv_suspicion"])
+    assert flag["suspicion_scale"] == "normal_sd" and flag["risk_threshold_origin"] == "model"
+    assert numbers["lumbar_count"] == flag["lumbar_count"] == flag["result"]["suspicion"]["lumbar_count"]["value"]
+    assert abs(numbers["lumbar_count_probability"] - float(flag["lumbar_count_probability"])) <= 1e-6
+    reasons = flag["result"]["suspicion"]["reasons"]
+    assert findings == reasons, f"SR findings {findings} vs result reasons {reasons}"
+    assert (flag["suspicion_reasons"] or "") == " | ".join(reasons)
+    t = flag["result"]["risk_thresholds"]
+    v = float(flag["lstv_suspicion"])
+    assert flag["risk"] == ("high" if v > t["high"] else "medium" if v >= t["medium"] else "low"), (v, t, flag["risk"])
 
     # Delivered to the sender (Orthanc, looked up in peers by its calling AE title), once each.
     rows = pacs.outbox(node)

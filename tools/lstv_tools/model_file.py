@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
 from .net import Net, REFERENCE_CLASSES
+from .safetensors_header import canonicalise_header
 
 FORMAT = "lstv-localizer/1"
 # Buffers that the engine accepts and ignores (int64 scalars in the reference Net).
@@ -81,24 +81,6 @@ def save_model(path, state_dict: dict, metadata: dict[str, str], dtype: torch.dt
         raise ValueError(f"missing tensor {missing[0]} ({len(missing)} missing)")
     save_file(out, str(path), metadata=metadata)
     canonicalise_header(path)
-
-
-def canonicalise_header(path) -> None:
-    """Rewrite the safetensors header with sorted keys. The safetensors writer emits the metadata
-    in hash-map order, so the same weights would get a different file (and sha256, the model's
-    identity in every report) on every conversion. Offsets are relative to the data section, so
-    only the header changes; it is padded with spaces to 8 bytes as the format recommends."""
-    raw = Path(path).read_bytes()
-    n = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8:8 + n])
-    ordered = {}
-    if "__metadata__" in header:
-        ordered["__metadata__"] = dict(sorted(header.pop("__metadata__").items()))
-    for k in sorted(header):
-        ordered[k] = header[k]
-    text = json.dumps(ordered, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    Path(path).write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + n:])
 
 
 def load_model(path) -> tuple[dict, dict[str, str]]:
@@ -169,18 +151,3 @@ def predict(path, images, batch: int = 16):
             out.append(net(t).numpy())
     return np.concatenate(out)
 
-
-def rewrite_metadata(src, dst, updates: dict[str, str], remove=()) -> None:
-    """Copy a model file with some metadata keys set or removed (the tensors' bytes untouched),
-    header canonicalised: a new model version that differs from `src` only in its metadata."""
-    raw = Path(src).read_bytes()
-    n = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8:8 + n])
-    meta = {k: v for k, v in header.get("__metadata__", {}).items() if k not in remove}
-    header["__metadata__"] = {**meta, **updates}
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    tmp = Path(str(dst) + ".tmp")
-    tmp.write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + n:])
-    canonicalise_header(tmp)
-    tmp.replace(dst)
