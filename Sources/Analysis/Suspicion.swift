@@ -228,7 +228,7 @@ public enum Suspicion {
 
     static func lumbarCount(_ e: SuspicionEvidence, ladder: LadderCheck) -> LumbarCount {
         if !e.thoracolumbarInView {
-            return LumbarCount(value: nil, probability: nil, undeterminedBecause: "the thoracolumbar junction (T12/L1) is not found in view")
+            return LumbarCount(value: nil, probability: nil, undeterminedBecause: "the thoracolumbar junction (T12/L1 and the level above it) is not in view")
         }
         if !e.sacrumInView {
             return LumbarCount(value: nil, probability: nil, undeterminedBecause: "the sacrum is not found in view")

@@ -49,7 +49,8 @@ public struct SuspicionEvidence: Codable, Equatable, Sendable {
     public var values: [SuspicionFeature: Double]
     /// Median disc-to-disc step on the grid (px).
     public var levelStep: Double?
-    /// T12/L1 (or, for a model without it, one step above L1/L2) found in view.
+    /// T12/L1 (or, for a model without it, one step above L1/L2) found in view, with the level
+    /// above it inside the image: what counting from the top needs.
     public var thoracolumbarInView: Bool
     /// The sacrum anchor (S1, or L5/S1 for a model without it) found in view.
     public var sacrumInView: Bool
@@ -131,12 +132,19 @@ public struct SuspicionEvidence: Codable, Equatable, Sendable {
         if let a = p[.l3_l4], let b = p[.l4_l5], let c = p[.l5_s1], distance(a, b) > 0 {
             e.values[.lowestDiscSpacing] = distance(b, c) / distance(a, b)
         }
-        if let locator, let grid, let (center, axis) = maps.thoracolumbarRung(step: step),
-           let posterior = try locator.countPosterior(grid: grid, rows: rows, columns: columns, t12l1: center, axis: axis, step: step) {
-            e.countPosterior = posterior
-            e.values[.countShift] = 1 - (posterior[5] ?? 0)
-            // A model without a T12/L1 class: the locator's finding stands for the junction in view.
-            if !classes.contains(LadderRung.t12_l1.className) { e.thoracolumbarInView = true }
+        if let (center, axis) = maps.thoracolumbarRung(step: step) {
+            // Counting from the top needs the level above T12/L1 in the image: a rung at the edge of
+            // the field of view leaves the count undetermined, whatever the maps say.
+            let above = PixelPoint(row: center.row - step * axis.row, column: center.column - step * axis.column)
+            let aboveInView = above.row >= 0 && above.row <= Double(rows - 1) && above.column >= 0 && above.column <= Double(columns - 1)
+            if !aboveInView { e.thoracolumbarInView = false }
+            if aboveInView, let locator, let grid,
+               let posterior = try locator.countPosterior(grid: grid, rows: rows, columns: columns, t12l1: center, axis: axis, step: step) {
+                e.countPosterior = posterior
+                e.values[.countShift] = 1 - (posterior[5] ?? 0)
+                // A model without a T12/L1 class: the locator's finding stands for the junction in view.
+                if !classes.contains(LadderRung.t12_l1.className) { e.thoracolumbarInView = true }
+            }
         }
         let upper = [LadderRung.l1_l2, .l2_l3, .l3_l4, .l4_l5].compactMap { maps.masses[$0] }
         if let lowest = maps.masses[.l5_s1], upper.count == 4 {

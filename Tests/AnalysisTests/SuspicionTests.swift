@@ -82,7 +82,7 @@ final class SuspicionScoreTests: XCTestCase {
         e.thoracolumbarInView = false
         var r = Suspicion.score(e, ladder: consistent, l5s1Entropy: 5, calibration: calibration())
         XCTAssertNil(r.lumbarCount.value)
-        XCTAssertEqual(r.lumbarCount.undeterminedBecause, "the thoracolumbar junction (T12/L1) is not found in view")
+        XCTAssertEqual(r.lumbarCount.undeterminedBecause, "the thoracolumbar junction (T12/L1 and the level above it) is not in view")
         e = evidence([:])
         e.sacrumInView = false
         r = Suspicion.score(e, ladder: consistent, l5s1Entropy: 5, calibration: calibration())
@@ -203,6 +203,14 @@ final class SuspicionEvidenceTests: XCTestCase {
         // of its probability is off the level.
         XCTAssertEqual(try XCTUnwrap(e.values[.thoracolumbarOffLevel]), 1, accuracy: 1e-9)
         XCTAssertGreaterThan(try XCTUnwrap(e.values[.thoracolumbarEntropy]), try measure(maps()).values[.thoracolumbarEntropy]!)
+    }
+
+    func testThoracolumbarJunctionAtTheImageEdgeLeavesTheCountUndetermined() throws {
+        // The whole ladder 18 px higher: T12/L1 at row 2, the level above it outside the image.
+        let e = try measure(maps(rowOffset: Dictionary(uniqueKeysWithValues: LadderRung.allCases.map { ($0.className, -18.0) })))
+        XCTAssertFalse(e.thoracolumbarInView)
+        XCTAssertNotNil(e.values[.thoracolumbarEntropy])
+        XCTAssertTrue(try measure(maps()).thoracolumbarInView)  // T12/L1 at row 20, one step (20 px) above in view
     }
 
     func testSacrumOutOfView() throws {
