@@ -3,10 +3,11 @@ import Foundation
 // `lstv_suspicion`: how far one series' count and junction evidence lies from normal anatomy, as
 // the model's own normal validation cases define it (`SuspicionCalibration`, in the model file).
 //
-// Scale: each piece of evidence becomes a robust z-score against the normal cases (median and
-// 1.4826 x MAD: 1 is one standard deviation of normal anatomy), signed so that higher is more
-// suspicious; the suspicion is the root sum of squares of the positive ones, plus a fixed term when
-// the level ladder is inconsistent. 0 is typical normal anatomy; about 2 is unusual; the model's
+// Scale: each piece of evidence becomes a z-score against the normal cases (median and standard
+// deviation: 1 is one standard deviation of normal anatomy), signed so that higher is more
+// suspicious; a component is the mean z of its features; the suspicion is the root sum of squares
+// of the positive components (count, locator, junction), plus a fixed term when the level ladder is
+// inconsistent. 0 is typical normal anatomy; about 2 is unusual; the model's
 // risk thresholds are set on normal cases at stated false-positive rates.
 //
 // A model without a calibration (e.g. a converted RSNA checkpoint) is scored on the reference's
@@ -14,9 +15,12 @@ import Foundation
 
 /// The parts of the suspicion.
 public enum SuspicionComponent: String, Codable, CaseIterable, Sendable {
-    /// The count's ends do not settle: the thoracolumbar rungs spread, lie on other structures, or
-    /// the thoracolumbar locator puts T12/L1 on another disc.
+    /// The localizer's own count does not settle: its thoracolumbar rungs spread and lie on other
+    /// structures, its ladder maps partly off their levels.
     case count
+    /// The thoracolumbar locator, which never sees the sacrum, puts T12/L1 on another disc: an
+    /// independent line of evidence, so its own term.
+    case locator
     /// A short L5–sacrum span, a short last disc spacing or a small L5/S1 map: a rudimentary lowest disc.
     case junction
     /// The level ladder check is inconsistent (order, spacing, two levels on one disc, stability).
@@ -207,13 +211,14 @@ public enum Suspicion {
             let v = SuspicionFeature.allCases.filter { $0.component == c }.compactMap { zs[$0] }
             return v.isEmpty ? nil : v.reduce(0, +) / Double(v.count)
         }
-        let terms = [SuspicionTerm(component: .count, z: mean(.count)), SuspicionTerm(component: .junction, z: mean(.junction)),
+        let terms = [SuspicionTerm(component: .count, z: mean(.count)), SuspicionTerm(component: .locator, z: mean(.locator)),
+                     SuspicionTerm(component: .junction, z: mean(.junction)),
                      SuspicionTerm(component: .ladder, z: ladder.status == .inconsistent ? cal.ladderTerm : 0)]
         let value = terms.reduce(0.0) { s, t in
             let v = max(t.z ?? 0, 0)
             return s + v * v
         }.squareRoot()
-        if let zj = terms[1].z { junction.state = zj >= reasonZ ? .narrow : .typical }
+        if let zj = terms.first(where: { $0.component == .junction })?.z { junction.state = zj >= reasonZ ? .narrow : .typical }
 
         var reasons: [(Double, String)] = []
         if let v = count.value, v != 5, let p = count.probability { reasons.append((zs[.countShift] ?? reasonZ, countReason(v, p))) }

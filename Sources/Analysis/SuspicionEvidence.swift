@@ -34,13 +34,14 @@ public enum SuspicionFeature: String, CaseIterable, Codable, Sendable, CodingKey
 
     public var component: SuspicionComponent {
         switch self {
-        case .thoracolumbarEntropy, .l1Entropy, .thoracolumbarOffLevel, .l1OffLevel, .assignmentAmbiguity, .countShift: return .count
+        case .thoracolumbarEntropy, .l1Entropy, .thoracolumbarOffLevel, .l1OffLevel, .assignmentAmbiguity: return .count
+        case .countShift: return .locator
         case .lumbosacralSpan, .lowestDiscSpacing, .lowestDiscExtent: return .junction
         }
     }
 
     /// Higher values are the suspicious direction (else lower ones are).
-    public var higherIsSuspicious: Bool { component == .count }
+    public var higherIsSuspicious: Bool { component != .junction }
 }
 
 /// The raw evidence of one slice. A feature is absent where the model lacks the classes or the

@@ -37,14 +37,15 @@ final class SuspicionScoreTests: XCTestCase {
     /// positive ones; the junction's features are suspicious when low.
     func testComponentsCombine() throws {
         var v = Dictionary(uniqueKeysWithValues: SuspicionFeature.allCases.map { ($0, 1.0) })
-        v[.thoracolumbarEntropy] = 1.6   // z 6; the other five count features z 0 → mean 1
+        v[.thoracolumbarEntropy] = 1.6   // z 6; the other four count features z 0 → mean 1.2
         v[.lumbosacralSpan] = 0.1        // z 9 (lower is suspicious); three junction features → mean 3
         let r = Suspicion.score(evidence(v), ladder: consistent, l5s1Entropy: 5, calibration: calibration())
         let count = try XCTUnwrap(r.terms.first { $0.component == .count }?.z)
         let junction = try XCTUnwrap(r.terms.first { $0.component == .junction }?.z)
-        XCTAssertEqual(count, 1, accuracy: 1e-9)
+        XCTAssertEqual(count, 1.2, accuracy: 1e-9)
         XCTAssertEqual(junction, 3, accuracy: 1e-9)
-        XCTAssertEqual(r.value, (1.0 + 9.0).squareRoot(), accuracy: 1e-9)
+        XCTAssertEqual(r.value, (1.44 + 9.0).squareRoot(), accuracy: 1e-9)
+        XCTAssertEqual(r.terms.map(\.component), [.count, .locator, .junction, .ladder])
         XCTAssertEqual(r.junction.state, .narrow)
         // Both features are beyond two normal SDs: both are reasons, in the reader's words.
         XCTAssertEqual(r.reasons.count, 2, "\(r.reasons)")
@@ -57,7 +58,7 @@ final class SuspicionScoreTests: XCTestCase {
         v[.lumbosacralSpan] = 2.0  // a wide junction: z -10, not suspicious
         v[.thoracolumbarEntropy] = 1.6
         let r = Suspicion.score(evidence(v), ladder: consistent, l5s1Entropy: 5, calibration: calibration())
-        XCTAssertEqual(r.value, 1, accuracy: 1e-9)
+        XCTAssertEqual(r.value, 1.2, accuracy: 1e-9)
     }
 
     func testInconsistentLadderAddsItsTermAndReason() {
@@ -71,6 +72,8 @@ final class SuspicionScoreTests: XCTestCase {
     func testLocatorCountIsStatedWithItsProbability() {
         let r = Suspicion.score(evidence([.countShift: 0.8], posterior: [4: 0.05, 5: 0.2, 6: 0.75]), ladder: consistent,
                                 l5s1Entropy: 5, calibration: calibration())
+        // The locator's term stands on its own: (0.8 - 1) / 0.1 is below normal here, so nothing adds.
+        XCTAssertEqual(r.terms.first { $0.component == .locator }?.z ?? .nan, -2, accuracy: 1e-9)
         XCTAssertEqual(r.lumbarCount.value, 6)
         XCTAssertEqual(try XCTUnwrap(r.lumbarCount.probability), 0.75, accuracy: 1e-12)
         XCTAssertTrue(r.reasons.first?.hasPrefix("Lumbar count 6 suspected (probability 0.75)") ?? false, "\(r.reasons)")
@@ -97,7 +100,7 @@ final class SuspicionScoreTests: XCTestCase {
         var result = try resultForDecide()
         let all = Dictionary(uniqueKeysWithValues: SuspicionFeature.allCases.map { ($0, 1.0) })
         var v = all
-        v[.thoracolumbarEntropy] = 1.9  // count z 1.5 → value 1.5
+        v[.thoracolumbarEntropy] = 1.75  // z 7.5, count z 1.5 → value 1.5
         let cal = calibration(thresholds: RiskThresholds(high: 4, medium: 1.4))
         result.decide(evidence: evidence(v), calibration: cal, thresholds: .model)
         XCTAssertEqual(result.risk, .medium)
