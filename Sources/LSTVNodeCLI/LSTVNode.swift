@@ -15,6 +15,7 @@ struct LSTVNode: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lstv-node",
         abstract: "A DICOM node that flags lumbosacral transitional vertebrae on sagittal T2 lumbar MRI.",
+        version: NodeVersion.software,
         subcommands: [Serve.self, Analyze.self, Evaluate.self, DB.self, CheckConfig.self, SeriesCommand.self, Flags.self, Outbox.self])
 }
 

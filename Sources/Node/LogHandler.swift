@@ -1,4 +1,5 @@
 import Foundation
+import Store
 import Logging
 
 /// One line per event on stderr, logfmt style (`ts=… level=… msg="…" key=value`), which journald
@@ -45,13 +46,5 @@ public struct LogfmtHandler: LogHandler {
 }
 
 enum LogTime {
-    static func now() -> String {
-        var tv = timeval()
-        gettimeofday(&tv, nil)
-        var t = time_t(tv.tv_sec)
-        var tm = tm()
-        gmtime_r(&t, &tm)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1,
-                      Int(tm.tm_mday), Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), Int(tv.tv_usec / 1000))
-    }
+    static func now() -> String { Timestamp.log(Date()) }
 }

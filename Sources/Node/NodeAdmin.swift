@@ -40,7 +40,7 @@ public struct NodeAdmin {
     public static func describe(_ c: NodeConfiguration) -> String {
         var lines = [
             "ae_title: \(c.aeTitle)", "port: \(c.port)", "data_dir: \(c.dataDirectory)",
-            "database_url: \(c.databaseURL == nil ? "(private cluster) " : "")\(redacted(c.effectiveDatabaseURL))",
+            "database_url: \(c.databaseURL == nil ? "(private cluster) " : "")\(Connection.redact(c.effectiveDatabaseURL))",
             "quiet_seconds: \(c.quietSeconds)", "max_associations: \(c.maxAssociations)",
             "allowed_calling_ae_titles: \(c.allowedCallingAETitles)", "allowed_hosts: \(c.allowedHosts)",
             "minimum_free_disk_mb: \(c.minimumFreeDiskMB)", "ignored_retention_hours: \(c.ignoredRetentionHours)",
@@ -50,11 +50,6 @@ public struct NodeAdmin {
         return lines.joined(separator: "\n")
     }
 
-    static func redacted(_ url: String) -> String {
-        guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://"), scheme.upperBound < at,
-              let colon = url[scheme.upperBound..<at].firstIndex(of: ":") else { return url }
-        return String(url[..<colon]) + ":***" + String(url[at...])
-    }
 }
 
 /// The JSON shape of `series list --json` (field names are part of the interface).
@@ -94,14 +89,9 @@ extension NodeAdmin {
     public func flags(since: Date?, risk: String?, json: Bool) throws -> String {
         let rows = try Pipeline(database: database).flags(since: since, risk: risk)
         if json {
-            let objects: [[String: Any]] = rows.map { row in
+            let objects: [[String: Any]] = try rows.map { row in
                 var o: [String: Any] = [:]
-                for (k, v) in row.values where k != "result" {
-                    if let d = Double(v), k.contains("entropy") || k.contains("confidence") || k.contains("probability") || k == "lstv_suspicion" {
-                        o[k] = d
-                    } else if k == "lumbar_count", let n = Int(v) { o[k] = n } else { o[k] = v }
-                }
-                if let r = row["result"], let parsed = try? JSONSerialization.jsonObject(with: Data(r.utf8)) { o["result"] = parsed }
+                for (k, v) in row.values { o[k] = try Self.jsonValue(v, kind: row.kinds[k] ?? .text, column: k) }
                 return o
             }
             let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
@@ -121,15 +111,27 @@ extension NodeAdmin {
         return lines.joined(separator: "\n")
     }
 
+    /// A column's text as the JSON value its PostgreSQL type says it is.
+    static func jsonValue(_ text: String, kind: ColumnKind, column: String) throws -> Any {
+        switch kind {
+        case .integer: if let n = Int(text) { return n }
+        case .number: if let d = Double(text) { return d }
+        case .boolean: return text == "t"
+        case .json: return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        case .timestamp, .text: return text
+        }
+        throw ConfigurationError("column \(column): \(kind) value \(text.debugDescription) does not parse")
+    }
+
     public func outbox(json: Bool) throws -> String {
         let items = try Pipeline(database: database).outbox()
         if json {
             let objects: [[String: Any]] = items.map {
                 ["id": $0.id, "kind": $0.kind, "sop_instance_uid": $0.sopInstanceUID, "series_instance_uid": $0.seriesInstanceUID,
                  "destination": "\($0.destination.aeTitle)@\($0.destination.host):\($0.destination.port)",
-                 "state": $0.state, "attempts": $0.attempts, "next_attempt_at": ISO8601DateFormatter().string(from: $0.nextAttemptAt),
+                 "state": $0.state, "attempts": $0.attempts, "next_attempt_at": Timestamp.iso8601($0.nextAttemptAt),
                  "last_status": $0.lastStatus ?? NSNull(), "last_error": $0.lastError ?? NSNull(),
-                 "sent_at": $0.sentAt.map { ISO8601DateFormatter().string(from: $0) } ?? NSNull()]
+                 "sent_at": $0.sentAt.map { Timestamp.iso8601($0) } ?? NSNull()]
             }
             let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             return String(decoding: data, as: UTF8.self)

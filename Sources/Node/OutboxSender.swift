@@ -3,6 +3,15 @@ import Foundation
 import Logging
 import Store
 
+enum OutboxError: Error, CustomStringConvertible {
+    case outcomesNotRecorded(Int)
+    var description: String {
+        switch self {
+        case let .outcomesNotRecorded(n): return "\(n) delivery outcome(s) still not recorded in the database; no new deliveries until they are"
+        }
+    }
+}
+
 /// Delivers produced objects to their destinations: claims due outbox rows, sends them per
 /// destination in one association (DCMTK SCU, TCP_NODELAY), and records the outcome. Success and
 /// warnings (B000, B006, B007) count as stored; a permanent refusal is dead at once; everything
@@ -16,6 +25,17 @@ public final class OutboxSender: @unchecked Sendable {
     private var woken = false
     private var stopping = false
     private var thread: Thread?
+    /// Outcomes whose database write failed, retried first on every pass: a delivery is never left
+    /// `sending` while the node runs (at a restart `sending` rows go back to pending and are sent
+    /// again, which a PACS takes as the same instance).
+    private var unrecorded: [Outcome] = []
+
+    /// One delivery outcome to write to the outbox row.
+    struct Outcome {
+        let item: OutboxItem
+        let what: String
+        let write: (Pipeline) throws -> Void
+    }
 
     public init(pipeline: Pipeline, results: ResultsConfiguration, callingAETitle: String, logger: Logger) {
         self.pipeline = pipeline
@@ -58,6 +78,13 @@ public final class OutboxSender: @unchecked Sendable {
     /// One pass over what is due. Returns how many deliveries were attempted.
     @discardableResult
     public func deliverDue(now: Date = Date()) throws -> Int {
+        let pending = unrecorded
+        unrecorded = []
+        for outcome in pending where persist(outcome) {
+            logger.notice("delivery outcome recorded after a database error", metadata: [
+                "outbox_id": "\(outcome.item.id)", "outcome": "\(outcome.what)"])
+        }
+        guard unrecorded.isEmpty else { throw OutboxError.outcomesNotRecorded(unrecorded.count) }
         let due = try pipeline.claimDeliveries(now: now)
         let groups = Dictionary(grouping: due, by: \.destination)
         for (destination, items) in groups { deliver(items, to: destination) }
@@ -76,12 +103,16 @@ public final class OutboxSender: @unchecked Sendable {
             if items.count > 1 {
                 for item in items { deliver([item], to: d) }
             } else if let item = items.first {
-                try? pipeline.markDead(item.id, status: nil, error: "destination does not accept this SOP class: \(why)")
-                logger.error("delivery refused (SOP class not accepted); dead", metadata: meta)
+                let error = "destination does not accept this SOP class: \(why)"
+                if persist(Outcome(item: item, what: "dead") { try $0.markDead(item.id, status: nil, error: error) }) {
+                    logger.error("delivery refused (SOP class not accepted); dead", metadata: meta)
+                }
             }
         } catch StoreSCUError.associationRejected(let permanent, let reason) where permanent {
             logger.error("destination rejected the association permanently; deliveries dead", metadata: meta.merging(["reason": "\(reason)"]) { $1 })
-            for item in items { try? pipeline.markDead(item.id, status: nil, error: "association rejected: \(reason)") }
+            for item in items {
+                persist(Outcome(item: item, what: "dead") { try $0.markDead(item.id, status: nil, error: "association rejected: \(reason)") })
+            }
         } catch {
             logger.warning("delivery failed; will retry", metadata: meta.merging(["error": "\(error)"]) { $1 })
             for item in items { retryOrDie(item, status: nil, error: "\(error)") }
@@ -92,11 +123,14 @@ public final class OutboxSender: @unchecked Sendable {
         let meta: Logger.Metadata = ["outbox_id": "\(item.id)", "sop_instance_uid": "\(item.sopInstanceUID)",
                                      "destination": "\(item.destination.aeTitle)", "status": "\(status)"]
         if status.isSuccess || status.isWarning {
-            try? pipeline.markSent(item.id, status: status.description, now: Date())
-            logger.info("delivered", metadata: meta)
+            let at = Date()
+            if persist(Outcome(item: item, what: "sent") { try $0.markSent(item.id, status: status.description, now: at) }) {
+                logger.info("delivered", metadata: meta)
+            }
         } else if OutboxSender.isPermanent(status) {
-            try? pipeline.markDead(item.id, status: status.description, error: "refused by the destination")
-            logger.error("delivery refused permanently; dead", metadata: meta)
+            if persist(Outcome(item: item, what: "dead") { try $0.markDead(item.id, status: status.description, error: "refused by the destination") }) {
+                logger.error("delivery refused permanently; dead", metadata: meta)
+            }
         } else {
             retryOrDie(item, status: status.description, error: "failure status from the destination")
         }
@@ -105,12 +139,27 @@ public final class OutboxSender: @unchecked Sendable {
     private func retryOrDie(_ item: OutboxItem, status: String?, error: String) {
         let attempts = item.attempts + 1
         if attempts >= results.maxAttempts {
-            try? pipeline.markDead(item.id, status: status, error: "\(error) (after \(attempts) attempts)")
-            logger.error("delivery dead after the last attempt", metadata: ["outbox_id": "\(item.id)", "attempts": "\(attempts)"])
+            if persist(Outcome(item: item, what: "dead") { try $0.markDead(item.id, status: status, error: "\(error) (after \(attempts) attempts)") }) {
+                logger.error("delivery dead after the last attempt", metadata: ["outbox_id": "\(item.id)", "attempts": "\(attempts)"])
+            }
         } else {
             let next = Date().addingTimeInterval(OutboxSender.backoff(attempt: attempts, initial: results.initialBackoffSeconds,
                                                                        max: results.maxBackoffSeconds))
-            try? pipeline.markRetry(item.id, status: status, error: error, next: next)
+            persist(Outcome(item: item, what: "retry") { try $0.markRetry(item.id, status: status, error: error, next: next) })
+        }
+    }
+
+    /// Writes an outcome; when the database refuses, logs it and keeps it for the next pass.
+    @discardableResult
+    private func persist(_ outcome: Outcome) -> Bool {
+        do {
+            try outcome.write(pipeline)
+            return true
+        } catch {
+            logger.error("cannot record the delivery outcome; will write it again", metadata: [
+                "outbox_id": "\(outcome.item.id)", "outcome": "\(outcome.what)", "error": "\(error)"])
+            unrecorded.append(outcome)
+            return false
         }
     }
 
@@ -122,12 +171,13 @@ public final class OutboxSender: @unchecked Sendable {
         return base / 2 + base / 2 * random()
     }
 
-    /// Refusals that will not change by retrying: SOP class not supported, data set does not match
-    /// (A9xx), cannot understand (Cxxx), and the other 01xx failures. Out of resources (A7xx) may.
+    /// Refusals that will not change by retrying: SOP class not supported and the other 01xx
+    /// refusals, data set does not match (A9xx), cannot understand (Cxxx). Out of resources (A7xx),
+    /// a processing failure (0110) and unknown failures may pass next time.
     public static func isPermanent(_ s: DIMSEStatus) -> Bool {
-        let v = s.rawValue
-        if (v & 0xFF00) == 0xA700 { return false }
-        if v == 0x0110 { return false }  // processing failure: may pass next time
-        return (v & 0xFF00) == 0xA900 || (v & 0xF000) == 0xC000 || (v & 0xFF00) == 0x0100
+        switch s.category {
+        case .refused, .dataSetDoesNotMatchSOPClass, .cannotUnderstand: return true
+        case .success, .warning, .cancel, .pending, .outOfResources, .processingFailure, .otherFailure: return false
+        }
     }
 }

@@ -12,7 +12,6 @@ struct ResultBuilder {
     let directory: String
     /// Makes derived UIDs unique to this installation (see `Pipeline.installationUUID`).
     var installation = ""
-    static let softwareVersion = "1.0.0"
 
     init(configuration: NodeConfiguration) throws {
         self.configuration = configuration
@@ -58,7 +57,7 @@ struct ResultBuilder {
             seriesNumber: configuration.results.srSeriesNumber, seriesDescription: configuration.results.srSeriesDescription,
             deviceObserverUID: UIDGenerator.uid(for: "\(installation) device \(configuration.aeTitle)"),
             deviceObserverName: configuration.aeTitle, manufacturer: "lstv-node", modelName: "lstv-node",
-            softwareVersion: Self.softwareVersion, algorithmName: model.name, algorithmVersion: model.version,
+            softwareVersion: NodeVersion.software, algorithmName: model.name, algorithmVersion: model.version,
             algorithmParameters: ["model sha256 \(model.sha256)",
                                   "risk thresholds high>\(result.riskThresholds.high) medium>=\(result.riskThresholds.medium)"
                                     + " on lstv_suspicion (\(result.suspicion.scale.rawValue), from the \(result.riskThresholdOrigin.rawValue))",
@@ -91,7 +90,7 @@ struct ResultBuilder {
                 studyInstanceUID: series.studyInstanceUID, seriesInstanceUID: kiSeriesUID, sopInstanceUID: kiUID,
                 seriesNumber: configuration.results.keyImageSeriesNumber,
                 seriesDescription: configuration.results.keyImageSeriesDescription, derivedFrom: middle,
-                manufacturer: "lstv-node", modelName: "lstv-node", softwareVersion: Self.softwareVersion,
+                manufacturer: "lstv-node", modelName: "lstv-node", softwareVersion: NodeVersion.software,
                 derivationDescription: "Localizer heatmaps of \(model.name) \(model.version) over the middle slice; NOT FOR DIAGNOSTIC USE")
             let kiPath = "\(jobDir)/key_image.dcm"
             try writeDurably(kiPath) { try SecondaryCaptureWriter.write(image, to: $0) }

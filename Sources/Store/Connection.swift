@@ -73,8 +73,8 @@ public final class Connection {
         }
     }
 
-    /// The URL without its password, for messages.
-    static func redact(_ url: String) -> String {
+    /// The URL without its password, for messages and `check-config`.
+    public static func redact(_ url: String) -> String {
         guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://"), scheme.upperBound < at else { return url }
         let credentials = url[scheme.upperBound..<at]
         guard let colon = credentials.firstIndex(of: ":") else { return url }
@@ -101,19 +101,45 @@ public final class QueryResult {
         return i < 0 ? nil : Int(i)
     }
 
-    /// Rows as dictionaries keyed by column name.
+    /// Rows as dictionaries keyed by column name, each column with the kind PostgreSQL says it is.
     public var rows: [Row] {
-        let names = (0..<Int(PQnfields(result))).map { String(cString: PQfname(result, Int32($0))) }
+        let n = Int(PQnfields(result))
+        let names = (0..<n).map { String(cString: PQfname(result, Int32($0))) }
+        let kinds = Dictionary(uniqueKeysWithValues: (0..<n).map { (names[$0], ColumnKind(oid: PQftype(result, Int32($0)))) })
         return (0..<count).map { r in
             var values: [String: String] = [:]
             for (c, name) in names.enumerated() { if let v = value(r, c) { values[name] = v } }
-            return Row(values: values)
+            return Row(values: values, kinds: kinds)
+        }
+    }
+}
+
+/// What a column holds, from its type OID (pg_type): readers print numbers as numbers without
+/// guessing from column names.
+public enum ColumnKind: Sendable, Equatable {
+    case integer, number, boolean, json, timestamp, text
+
+    init(oid: Oid) {
+        switch oid {
+        case 20, 21, 23: self = .integer          // int8, int2, int4
+        case 700, 701, 1700: self = .number       // float4, float8, numeric
+        case 16: self = .boolean
+        case 114, 3802: self = .json              // json, jsonb
+        case 1082, 1114, 1184: self = .timestamp  // date, timestamp, timestamptz
+        default: self = .text
         }
     }
 }
 
 public struct Row: Sendable {
     public let values: [String: String]
+    /// Column kinds by name (every column of the result, NULL or not).
+    public var kinds: [String: ColumnKind] = [:]
+
+    public init(values: [String: String], kinds: [String: ColumnKind] = [:]) {
+        self.values = values
+        self.kinds = kinds
+    }
     public subscript(_ name: String) -> String? { values[name] }
     public func int(_ name: String) -> Int? { values[name].flatMap { Int($0) } }
     public func double(_ name: String) -> Double? { values[name].flatMap { Double($0) } }

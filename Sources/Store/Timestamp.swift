@@ -2,16 +2,32 @@ import Foundation
 
 /// Timestamps cross the libpq boundary as ISO 8601 text in UTC with microseconds, so the node's
 /// clock (not the server's) decides quiet periods and retention.
+/// The node's one UTC formatter: for libpq (`format`), for JSON (`iso8601`) and for the log (`log`).
 public enum Timestamp {
-    public static func format(_ date: Date) -> String {
+    public static func format(_ date: Date) -> String { utc(date, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", subsecondDigits: 6) }
+
+    /// ISO 8601 in UTC to the second ("2026-11-30T05:59:02Z"), as `flags`/`outbox list --json` print it.
+    public static func iso8601(_ date: Date) -> String { utc(date, "%04d-%02d-%02dT%02d:%02d:%02dZ", subsecondDigits: 0) }
+
+    /// ISO 8601 in UTC with milliseconds ("2026-11-30T05:59:02.115Z"), the log's `ts`.
+    public static func log(_ date: Date) -> String { utc(date, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", subsecondDigits: 3) }
+
+    /// `pattern` takes year, month, day, hour, minute, second and (with digits > 0) the fraction,
+    /// truncated to `subsecondDigits` digits.
+    private static func utc(_ date: Date, _ pattern: String, subsecondDigits: Int) -> String {
         let seconds = date.timeIntervalSince1970
         let whole = floor(seconds)
-        let micros = Int(((seconds - whole) * 1_000_000).rounded())
         var t = time_t(whole)
         var tm = tm()
         gmtime_r(&t, &tm)
-        return String(format: "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1,
-                      Int(tm.tm_mday), Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), min(micros, 999_999))
+        var fields: [CVarArg] = [Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday), Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec)]
+        if subsecondDigits > 0 {
+            let scale = pow(10, Double(subsecondDigits))
+            // Microseconds round (libpq keeps them exactly); shorter fractions truncate, as clocks do.
+            let fraction = subsecondDigits == 6 ? ((seconds - whole) * scale).rounded() : ((seconds - whole) * scale).rounded(.down)
+            fields.append(min(Int(fraction), Int(scale) - 1))
+        }
+        return String(format: pattern, arguments: fields)
     }
 
     /// Parses PostgreSQL's timestamptz output (session time zone UTC: "2026-11-24 03:12:00.123456+00").

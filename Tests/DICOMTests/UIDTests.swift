@@ -23,5 +23,13 @@ final class UIDTests: XCTestCase {
         XCTAssertTrue(DIMSEStatus(rawValue: 0xB007).isWarning)
         XCTAssertFalse(DIMSEStatus.outOfResources.isWarning)
         XCTAssertEqual(DIMSEStatus.dataSetDoesNotMatchSOPClass.description, "0xA900")
+        let categories: [(UInt16, DIMSEStatus.Category)] = [
+            (0x0000, .success), (0x0001, .warning), (0xB000, .warning), (0xB007, .warning), (0xFE00, .cancel),
+            (0xFF00, .pending), (0xA700, .outOfResources), (0xA7FF, .outOfResources), (0xA900, .dataSetDoesNotMatchSOPClass),
+            (0xC000, .cannotUnderstand), (0xC211, .cannotUnderstand), (0x0110, .processingFailure), (0x0122, .refused),
+            (0x0117, .refused), (0x0213, .otherFailure)]
+        for (raw, category) in categories {
+            XCTAssertEqual(DIMSEStatus(rawValue: raw).category, category, String(raw, radix: 16))
+        }
     }
 }

@@ -1,0 +1,4 @@
+/// The node's software version: the SR's and key image's SoftwareVersions and `lstv-node --version`.
+public enum NodeVersion {
+    public static let software = "1.1.0"
+}
