@@ -1,5 +1,6 @@
 import Analysis
 import Foundation
+import Logging
 import Store
 import Yams
 
@@ -48,7 +49,7 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var results = ResultsConfiguration()
     /// Analyses run at the same time (each on its own thread, `analysis_threads` BLAS threads each).
     public var analysisWorkers = 1
-    public var logLevel = "info"
+    public var logLevel = Logger.Level.info
 
     public init() {}
 
@@ -132,7 +133,7 @@ struct ConfigurationFile: Decodable {
     var peers: [DicomPeerConfiguration]?
     var results: ResultsConfiguration?
     var analysis_workers: Int?
-    var log_level: String?
+    var log_level: Logger.Level?
 
     func apply(to c: inout NodeConfiguration) {
         if let v = ae_title { c.aeTitle = v }

@@ -39,9 +39,8 @@ public struct LogfmtHandler: LogHandler {
     }
 
     /// Installs the handler process-wide (once).
-    public static func bootstrap(level: String) {
-        let lvl = Logger.Level(rawValue: level.lowercased()) ?? .info
-        LoggingSystem.bootstrap { LogfmtHandler(label: $0, level: lvl) }
+    public static func bootstrap(level: Logger.Level) {
+        LoggingSystem.bootstrap { LogfmtHandler(label: $0, level: level) }
     }
 }
 

@@ -127,9 +127,9 @@ extension NodeAdmin {
         let items = try Pipeline(database: database).outbox()
         if json {
             let objects: [[String: Any]] = items.map {
-                ["id": $0.id, "kind": $0.kind, "sop_instance_uid": $0.sopInstanceUID, "series_instance_uid": $0.seriesInstanceUID,
+                ["id": $0.id, "kind": $0.kind.rawValue, "sop_instance_uid": $0.sopInstanceUID, "series_instance_uid": $0.seriesInstanceUID,
                  "destination": "\($0.destination.aeTitle)@\($0.destination.host):\($0.destination.port)",
-                 "state": $0.state, "attempts": $0.attempts, "next_attempt_at": Timestamp.iso8601($0.nextAttemptAt),
+                 "state": $0.state.rawValue, "attempts": $0.attempts, "next_attempt_at": Timestamp.iso8601($0.nextAttemptAt),
                  "last_status": $0.lastStatus ?? NSNull(), "last_error": $0.lastError ?? NSNull(),
                  "sent_at": $0.sentAt.map { Timestamp.iso8601($0) } ?? NSNull()]
             }
@@ -139,8 +139,8 @@ extension NodeAdmin {
         var lines = ["ID     KIND       STATE    ATTEMPTS  DESTINATION                     LAST"]
         for i in items {
             lines.append([String(i.id).padding(toLength: 6, withPad: " ", startingAt: 0),
-                          i.kind.padding(toLength: 10, withPad: " ", startingAt: 0),
-                          i.state.padding(toLength: 8, withPad: " ", startingAt: 0),
+                          i.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0),
+                          i.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0),
                           String(i.attempts).padding(toLength: 9, withPad: " ", startingAt: 0),
                           "\(i.destination.aeTitle)@\(i.destination.host):\(i.destination.port)".padding(toLength: 31, withPad: " ", startingAt: 0),
                           [i.lastStatus, i.lastError].compactMap { $0 }.joined(separator: " ")].joined(separator: " "))

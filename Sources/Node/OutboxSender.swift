@@ -33,7 +33,7 @@ public final class OutboxSender: @unchecked Sendable {
     /// One delivery outcome to write to the outbox row.
     struct Outcome {
         let item: OutboxItem
-        let what: String
+        let what: OutboxState
         let write: (Pipeline) throws -> Void
     }
 
@@ -82,7 +82,7 @@ public final class OutboxSender: @unchecked Sendable {
         unrecorded = []
         for outcome in pending where persist(outcome) {
             logger.notice("delivery outcome recorded after a database error", metadata: [
-                "outbox_id": "\(outcome.item.id)", "outcome": "\(outcome.what)"])
+                "outbox_id": "\(outcome.item.id)", "outcome": "\(outcome.what.rawValue)"])
         }
         guard unrecorded.isEmpty else { throw OutboxError.outcomesNotRecorded(unrecorded.count) }
         let due = try pipeline.claimDeliveries(now: now)
@@ -104,14 +104,14 @@ public final class OutboxSender: @unchecked Sendable {
                 for item in items { deliver([item], to: d) }
             } else if let item = items.first {
                 let error = "destination does not accept this SOP class: \(why)"
-                if persist(Outcome(item: item, what: "dead") { try $0.markDead(item.id, status: nil, error: error) }) {
+                if persist(Outcome(item: item, what: .dead) { try $0.markDead(item.id, status: nil, error: error) }) {
                     logger.error("delivery refused (SOP class not accepted); dead", metadata: meta)
                 }
             }
         } catch StoreSCUError.associationRejected(let permanent, let reason) where permanent {
             logger.error("destination rejected the association permanently; deliveries dead", metadata: meta.merging(["reason": "\(reason)"]) { $1 })
             for item in items {
-                persist(Outcome(item: item, what: "dead") { try $0.markDead(item.id, status: nil, error: "association rejected: \(reason)") })
+                persist(Outcome(item: item, what: .dead) { try $0.markDead(item.id, status: nil, error: "association rejected: \(reason)") })
             }
         } catch {
             logger.warning("delivery failed; will retry", metadata: meta.merging(["error": "\(error)"]) { $1 })
@@ -124,11 +124,11 @@ public final class OutboxSender: @unchecked Sendable {
                                      "destination": "\(item.destination.aeTitle)", "status": "\(status)"]
         if status.isSuccess || status.isWarning {
             let at = Date()
-            if persist(Outcome(item: item, what: "sent") { try $0.markSent(item.id, status: status.description, now: at) }) {
+            if persist(Outcome(item: item, what: .sent) { try $0.markSent(item.id, status: status.description, now: at) }) {
                 logger.info("delivered", metadata: meta)
             }
         } else if OutboxSender.isPermanent(status) {
-            if persist(Outcome(item: item, what: "dead") { try $0.markDead(item.id, status: status.description, error: "refused by the destination") }) {
+            if persist(Outcome(item: item, what: .dead) { try $0.markDead(item.id, status: status.description, error: "refused by the destination") }) {
                 logger.error("delivery refused permanently; dead", metadata: meta)
             }
         } else {
@@ -139,13 +139,13 @@ public final class OutboxSender: @unchecked Sendable {
     private func retryOrDie(_ item: OutboxItem, status: String?, error: String) {
         let attempts = item.attempts + 1
         if attempts >= results.maxAttempts {
-            if persist(Outcome(item: item, what: "dead") { try $0.markDead(item.id, status: status, error: "\(error) (after \(attempts) attempts)") }) {
+            if persist(Outcome(item: item, what: .dead) { try $0.markDead(item.id, status: status, error: "\(error) (after \(attempts) attempts)") }) {
                 logger.error("delivery dead after the last attempt", metadata: ["outbox_id": "\(item.id)", "attempts": "\(attempts)"])
             }
         } else {
             let next = Date().addingTimeInterval(OutboxSender.backoff(attempt: attempts, initial: results.initialBackoffSeconds,
                                                                        max: results.maxBackoffSeconds))
-            persist(Outcome(item: item, what: "retry") { try $0.markRetry(item.id, status: status, error: error, next: next) })
+            persist(Outcome(item: item, what: .pending) { try $0.markRetry(item.id, status: status, error: error, next: next) })
         }
     }
 
@@ -157,7 +157,7 @@ public final class OutboxSender: @unchecked Sendable {
             return true
         } catch {
             logger.error("cannot record the delivery outcome; will write it again", metadata: [
-                "outbox_id": "\(outcome.item.id)", "outcome": "\(outcome.what)", "error": "\(error)"])
+                "outbox_id": "\(outcome.item.id)", "outcome": "\(outcome.what.rawValue)", "error": "\(error)"])
             unrecorded.append(outcome)
             return false
         }

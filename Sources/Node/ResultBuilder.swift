@@ -69,8 +69,8 @@ struct ResultBuilder {
                                          measurements: Self.assessmentMeasurements(result)),
             predecessor: predecessor, documentClass: srDocument)
         let srPath = "\(jobDir)/sr.dcm"
-        try writeDurably(srPath) { try StructuredReportWriter.write(report, to: $0) }
-        records.append(ResultRecord(kind: "sr", sopClassUID: srDocument.sopClassUID, sopInstanceUID: srUID,
+        try Spool.writeDurably(srPath) { try StructuredReportWriter.write(report, to: $0) }
+        records.append(ResultRecord(kind: .sr, sopClassUID: srDocument.sopClassUID, sopInstanceUID: srUID,
                                     seriesInstanceUID: srSeriesUID, path: srPath, predecessorSOPInstanceUID: predecessor?.sopInstanceUID))
 
         // Key image.
@@ -93,8 +93,8 @@ struct ResultBuilder {
                 manufacturer: "lstv-node", modelName: "lstv-node", softwareVersion: NodeVersion.software,
                 derivationDescription: "Localizer heatmaps of \(model.name) \(model.version) over the middle slice; NOT FOR DIAGNOSTIC USE")
             let kiPath = "\(jobDir)/key_image.dcm"
-            try writeDurably(kiPath) { try SecondaryCaptureWriter.write(image, to: $0) }
-            records.append(ResultRecord(kind: "key_image", sopClassUID: SOPClass.secondaryCaptureImageStorage, sopInstanceUID: kiUID,
+            try Spool.writeDurably(kiPath) { try SecondaryCaptureWriter.write(image, to: $0) }
+            records.append(ResultRecord(kind: .keyImage, sopClassUID: SOPClass.secondaryCaptureImageStorage, sopInstanceUID: kiUID,
                                         seriesInstanceUID: kiSeriesUID, path: kiPath, predecessorSOPInstanceUID: nil))
         }
         return records
@@ -137,14 +137,5 @@ struct ResultBuilder {
         let c = r.suspicion.lumbarCount
         let count = c.value.map { n in "\(n) LUMBAR" + (c.probability.map { String(format: " (P %.2f)", $0) } ?? "") } ?? "LUMBAR COUNT UNDETERMINED"
         return "\(count), JUNCTION \(r.suspicion.junction.state.rawValue.uppercased())"
-    }
-
-    /// Write to `path.tmp`, fsync, rename, fsync the directory.
-    func writeDurably(_ path: String, _ write: (String) throws -> Void) throws {
-        let tmp = path + ".tmp"
-        try write(tmp)
-        try Spool.fsyncFile(tmp)
-        guard rename(tmp, path) == 0 else { throw Spool.Failure(errno: errno, operation: "rename \(tmp)") }
-        try Spool.fsyncDirectory((path as NSString).deletingLastPathComponent)
     }
 }

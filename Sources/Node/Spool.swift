@@ -101,6 +101,17 @@ public final class Spool: @unchecked Sendable {
         for d in dirs.sorted(by: { $0.count > $1.count }) where d.hasPrefix(instances + "/") { rmdir(d) }
     }
 
+    /// The one durable write outside the C-STORE path (the SR and the key image): `write` fills
+    /// `path.tmp`, which is fsync'd, renamed over `path`, and the directory fsync'd — the same
+    /// promise as `commit`: once this returns, the file survives power loss.
+    static func writeDurably(_ path: String, _ write: (String) throws -> Void) throws {
+        let tmp = path + ".tmp"
+        try write(tmp)
+        try fsyncFile(tmp)
+        guard rename(tmp, path) == 0 else { throw Failure(errno: errno, operation: "rename \(tmp)") }
+        try fsyncDirectory((path as NSString).deletingLastPathComponent)
+    }
+
     static func fsyncFile(_ path: String) throws {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw Failure(errno: errno, operation: "open for fsync") }

@@ -16,15 +16,26 @@ public struct AnalysisJob: Sendable {
     public var model: ModelIdentity
 }
 
+/// What a produced object is (`results.kind`).
+public enum ResultKind: String, Sendable, Codable, CaseIterable {
+    case sr
+    case keyImage = "key_image"
+}
+
+/// Where a delivery stands (`outbox.state`; the table's CHECK constraint names the same four).
+public enum OutboxState: String, Sendable, Codable, CaseIterable {
+    case pending, sending, sent, dead
+}
+
 /// A produced DICOM object waiting to be recorded with its analysis.
 public struct ResultRecord: Sendable {
-    public var kind: String            // "sr" | "key_image"
+    public var kind: ResultKind
     public var sopClassUID: String
     public var sopInstanceUID: String
     public var seriesInstanceUID: String
     public var path: String
     public var predecessorSOPInstanceUID: String?
-    public init(kind: String, sopClassUID: String, sopInstanceUID: String, seriesInstanceUID: String, path: String,
+    public init(kind: ResultKind, sopClassUID: String, sopInstanceUID: String, seriesInstanceUID: String, path: String,
                 predecessorSOPInstanceUID: String?) {
         self.kind = kind; self.sopClassUID = sopClassUID; self.sopInstanceUID = sopInstanceUID
         self.seriesInstanceUID = seriesInstanceUID; self.path = path; self.predecessorSOPInstanceUID = predecessorSOPInstanceUID
@@ -41,11 +52,11 @@ public struct Destination: Sendable, Equatable, Hashable, Codable {
 public struct OutboxItem: Sendable {
     public var id: Int64
     public var resultID: Int64
-    public var kind: String
+    public var kind: ResultKind
     public var path: String
     public var sopInstanceUID: String
     public var destination: Destination
-    public var state: String
+    public var state: OutboxState
     public var attempts: Int
     public var nextAttemptAt: Date
     public var lastStatus: String?
@@ -73,7 +84,7 @@ public struct Pipeline: Sendable {
     public func resetInterrupted() throws -> (analyses: Int, deliveries: Int) {
         try database.transaction { c in
             let a = try c.execute("UPDATE analyses SET state = 'pending' WHERE state = 'running'").affectedRows
-            let o = try c.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'").affectedRows
+            let o = try c.execute("UPDATE outbox SET state = '\(OutboxState.pending.rawValue)' WHERE state = '\(OutboxState.sending.rawValue)'").affectedRows
             return (a, o)
         }
     }
@@ -112,7 +123,7 @@ public struct Pipeline: Sendable {
                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
                     ON CONFLICT (sop_instance_uid) DO UPDATE SET path = EXCLUDED.path
                     RETURNING id
-                    """, [String(job.id), r.kind, r.sopClassUID, r.sopInstanceUID, r.seriesInstanceUID, r.path,
+                    """, [String(job.id), r.kind.rawValue, r.sopClassUID, r.sopInstanceUID, r.seriesInstanceUID, r.path,
                           r.predecessorSOPInstanceUID, at]).rows.first!["id"]!
                 for d in destinations {
                     try c.execute("""
@@ -148,9 +159,9 @@ public struct Pipeline: Sendable {
     public func claimDeliveries(now: Date, limit: Int = 50) throws -> [OutboxItem] {
         try database.withConnection { c in
             try c.execute("""
-                UPDATE outbox o SET state = 'sending'
+                UPDATE outbox o SET state = '\(OutboxState.sending.rawValue)'
                 FROM results r
-                WHERE o.id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1
+                WHERE o.id IN (SELECT id FROM outbox WHERE state = '\(OutboxState.pending.rawValue)' AND next_attempt_at <= $1
                                ORDER BY next_attempt_at, id FOR UPDATE SKIP LOCKED LIMIT $2)
                   AND r.id = o.result_id
                 RETURNING o.*, r.kind, r.path, r.sop_instance_uid, r.series_instance_uid
@@ -160,21 +171,21 @@ public struct Pipeline: Sendable {
 
     public func markSent(_ id: Int64, status: String, now: Date) throws {
         _ = try database.withConnection { c in
-            try c.execute("UPDATE outbox SET state = 'sent', attempts = attempts + 1, last_status = $2, last_error = NULL, sent_at = $3 WHERE id = $1",
+            try c.execute("UPDATE outbox SET state = '\(OutboxState.sent.rawValue)', attempts = attempts + 1, last_status = $2, last_error = NULL, sent_at = $3 WHERE id = $1",
                           [String(id), status, Timestamp.format(now)])
         }
     }
 
     public func markRetry(_ id: Int64, status: String?, error: String, next: Date) throws {
         _ = try database.withConnection { c in
-            try c.execute("UPDATE outbox SET state = 'pending', attempts = attempts + 1, last_status = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1",
+            try c.execute("UPDATE outbox SET state = '\(OutboxState.pending.rawValue)', attempts = attempts + 1, last_status = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1",
                           [String(id), status, error, Timestamp.format(next)])
         }
     }
 
     public func markDead(_ id: Int64, status: String?, error: String) throws {
         _ = try database.withConnection { c in
-            try c.execute("UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_status = $2, last_error = $3 WHERE id = $1",
+            try c.execute("UPDATE outbox SET state = '\(OutboxState.dead.rawValue)', attempts = attempts + 1, last_status = $2, last_error = $3 WHERE id = $1",
                           [String(id), status, error])
         }
     }
@@ -192,8 +203,8 @@ public struct Pipeline: Sendable {
     public func retry(outboxID: Int64, now: Date) throws -> Bool {
         try database.withConnection { c in
             try c.execute("""
-                UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $2
-                WHERE id = $1 AND state IN ('dead', 'pending')
+                UPDATE outbox SET state = '\(OutboxState.pending.rawValue)', attempts = 0, next_attempt_at = $2
+                WHERE id = $1 AND state IN ('\(OutboxState.dead.rawValue)', '\(OutboxState.pending.rawValue)')
                 """, [String(outboxID), Timestamp.format(now)]).affectedRows == 1
         }
     }
@@ -218,10 +229,10 @@ public struct Pipeline: Sendable {
 
 extension OutboxItem {
     init(row: Row) {
-        self.init(id: Int64(row["id"]!)!, resultID: Int64(row["result_id"]!)!, kind: row["kind"] ?? "", path: row["path"] ?? "",
+        self.init(id: Int64(row["id"]!)!, resultID: Int64(row["result_id"]!)!, kind: ResultKind(rawValue: row["kind"] ?? "") ?? .sr, path: row["path"] ?? "",
                   sopInstanceUID: row["sop_instance_uid"] ?? "",
                   destination: Destination(aeTitle: row["destination_ae"]!, host: row["destination_host"]!, port: row.int("destination_port")!),
-                  state: row["state"]!, attempts: row.int("attempts") ?? 0, nextAttemptAt: row.date("next_attempt_at") ?? Date(),
+                  state: OutboxState(rawValue: row["state"] ?? "") ?? .pending, attempts: row.int("attempts") ?? 0, nextAttemptAt: row.date("next_attempt_at") ?? Date(),
                   lastStatus: row["last_status"], lastError: row["last_error"], sentAt: row.date("sent_at"),
                   seriesInstanceUID: row["series_instance_uid"] ?? "")
     }

@@ -26,7 +26,8 @@ final class ConfigurationTests: XCTestCase {
     func testInvalidValuesAreRejectedWithTheKey() throws {
         for (yaml, key) in [("ae_title: THIS_TITLE_IS_FAR_TOO_LONG\n", "ae_title"), ("port: 70000\n", "port"),
                             ("quiet_seconds: 0\n", "quiet_seconds"), ("port: [1]\n", "port"),
-                            ("risk_thresholds: modle\n", "risk_thresholds"), ("risk_thresholds: {high: 1, medium: 2}\n", "risk_thresholds")] {
+                            ("risk_thresholds: modle\n", "risk_thresholds"), ("risk_thresholds: {high: 1, medium: 2}\n", "risk_thresholds"),
+                            ("log_level: loud\n", "log_level")] {
             let path = NSTemporaryDirectory() + "/cfg-\(UUID().uuidString).yaml"
             try yaml.write(toFile: path, atomically: true, encoding: .utf8)
             XCTAssertThrowsError(try NodeConfiguration.load(path: path)) { error in

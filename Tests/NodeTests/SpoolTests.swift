@@ -53,3 +53,22 @@ final class SpoolTests: XCTestCase {
         XCTAssertGreaterThan(try makeSpool().freeBytes() ?? 0, 0)
     }
 }
+
+final class DurableWriteTests: XCTestCase {
+    struct WriterFailed: Error {}
+
+    /// The result writer's durable write: the new content replaces the old whole, no temporary
+    /// file is left, and a writer that fails leaves the previous file as it was.
+    func testWriteDurablyReplacesWholeOrNotAtAll() throws {
+        let dir = NSTemporaryDirectory() + "durable-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/sr.dcm"
+        try Spool.writeDurably(path) { try Data("first".utf8).write(to: URL(fileURLWithPath: $0)) }
+        try Spool.writeDurably(path) { try Data("second".utf8).write(to: URL(fileURLWithPath: $0)) }
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "second")
+        XCTAssertThrowsError(try Spool.writeDurably(path) { _ in throw WriterFailed() })
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "second")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["sr.dcm"])
+    }
+}
