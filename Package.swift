@@ -35,10 +35,10 @@ let package = Package(
         .target(name: "DICOM", dependencies: ["CDICOM"]),
         // The network engine: tensors, kernels, safetensors models. Knows nothing of DICOM.
         .target(name: "Engine", dependencies: ["COpenBLAS"]),
-        // Series → volume → preprocessing → engine → metrics → risk. Knows nothing of the network or database.
+        // Series → volume → preprocessing → engine → metrics → ladder → suspicion → risk. Knows nothing of the network or database.
         .target(name: "Analysis", dependencies: ["Engine", "DICOM"]),
         // PostgreSQL: connections, migrations, typed queries. The only module that writes SQL.
-        .target(name: "Store", dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Store", dependencies: ["CLibPQ"]),
         // The node: ingest, series assembly, routing, scheduling, outbox, daemon plumbing.
         .target(name: "Node", dependencies: [
             "DICOM", "Store", "Analysis", "Engine",
@@ -47,9 +47,8 @@ let package = Package(
         ]),
         // The command line.
         .executableTarget(name: "LSTVNodeCLI", dependencies: [
-            "Node", "Analysis", "Store", "DICOM", "Engine",
+            "Node", "Analysis", "Engine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Benchmark: the engine against PyTorch and onnxruntime (bench/localizer/run.sh drives it).
@@ -59,7 +58,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "DICOM"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .testTarget(name: "NodeTests", dependencies: ["Node", "Store", "DICOM"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Store", "DICOM", "Analysis"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17
