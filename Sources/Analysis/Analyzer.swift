@@ -75,14 +75,16 @@ public final class Analyzer {
         input += try perturbedInputs(of: middleGrid)
         let pass = try Pass(all: session.run(input: input), analyzer: self)
         let discs = try (0..<(indices.count + perturbations.count)).map { try pass.discs(image: $0) }
-        var result = try AnalysisResult.assemble(metrics: discs[0], landmarks: pass.landmarks(image: 0), sites: pass.sites(image: 0),
+        let landmarks = try pass.landmarks(image: 0)
+        var result = try AnalysisResult.assemble(metrics: discs[0], landmarks: landmarks, sites: pass.sites(image: 0),
                                                  gridRows: rows, gridColumns: columns, stack: stack,
                                                  ladderThresholds: ladderThresholds)
         if indices.count > 1 {
             result.neighbourSpread = spread(indices: indices, metrics: Array(discs[..<indices.count]), stack: stack)
         }
         result.ladder = result.ladder.adding(violations: stabilityViolations(middle: discs[0], perturbed: discs[indices.count...]))
-        result.decide(evidence: try pass.evidence(image: 0, grid: middleGrid), calibration: calibration, thresholds: riskThresholds)
+        result.decide(evidence: try pass.evidence(image: 0, discs: discs[0], landmarks: landmarks, grid: middleGrid),
+                      calibration: calibration, thresholds: riskThresholds)
         let middle = pass.image(0), plane = rows * columns
         let heatmaps = LevelName.allCases.map { level -> [Float] in
             guard let c = model.classes.firstIndex(of: level.displayName) else { return [] }
@@ -107,12 +109,13 @@ public final class Analyzer {
     public func run(grid: [UInt8]) throws -> GridOutput {
         let pass = try Pass(all: session.run(input: networkInput(grid) + perturbedInputs(of: grid)), analyzer: self)
         let discs = try (0...perturbations.count).map { try pass.discs(image: $0) }
+        let landmarks = try pass.landmarks(image: 0)
         let ladder = LevelLadder.check(discs[0].compactMapValues { $0.point.map { LadderPoint(grid: $0) } },
-                                       landmarks: try pass.landmarks(image: 0).mapValues { LadderPoint(grid: $0) },
+                                       landmarks: landmarks.mapValues { LadderPoint(grid: $0) },
                                        sites: try pass.sites(image: 0).mapValues { $0.map { LadderPoint(grid: $0) } },
                                        thresholds: ladderThresholds)
         let finalLadder = ladder.adding(violations: stabilityViolations(middle: discs[0], perturbed: discs[1...]))
-        let suspicion = Suspicion.score(try pass.evidence(image: 0, grid: grid), ladder: finalLadder,
+        let suspicion = Suspicion.score(try pass.evidence(image: 0, discs: discs[0], landmarks: landmarks, grid: grid), ladder: finalLadder,
                                         l5s1Entropy: discs[0][.l5_s1]!.entropy, calibration: calibration)
         let thresholds: RiskThresholds
         switch riskThresholds {
@@ -152,11 +155,15 @@ public final class Analyzer {
                                   rows: analyzer.model.inputHeight, columns: analyzer.model.inputWidth)
         }
 
-        /// The suspicion evidence of image `k`, whose 8-bit input was `grid`.
-        func evidence(image k: Int, grid: [UInt8]) throws -> SuspicionEvidence {
-            try SuspicionEvidence.measure(probabilities: image(k), classes: analyzer.model.classes,
-                                          rows: analyzer.model.inputHeight, columns: analyzer.model.inputWidth,
-                                          grid: grid, locator: analyzer.locator)
+        /// The suspicion evidence of image `k`, whose 8-bit input was `grid`, from the disc metrics and
+        /// landmark points already decoded from it (not decoded again).
+        func evidence(image k: Int, discs: [LevelName: LevelMetrics], landmarks: [LadderRung: PixelPoint],
+                      grid: [UInt8]) throws -> SuspicionEvidence {
+            var points = landmarks
+            for (level, m) in discs { if let p = m.point { points[LadderRung(level)] = p } }
+            return try SuspicionEvidence.measure(probabilities: image(k), classes: analyzer.model.classes,
+                                                 rows: analyzer.model.inputHeight, columns: analyzer.model.inputWidth,
+                                                 points: points, grid: grid, locator: analyzer.locator)
         }
 
         func landmarks(image k: Int) throws -> [LadderRung: PixelPoint] {

@@ -105,9 +105,12 @@ public struct SuspicionEvidence: Codable, Equatable, Sendable {
 
     /// Reads the evidence from one image of the localizer's softmax output (channel-major, in place);
     /// with a `locator`, also its count posterior on `grid` (the 8-bit image the localizer saw).
+    /// `points`: the rungs' points when the caller has decoded them already (the analyzer's pass);
+    /// nil decodes them here.
     public static func measure(probabilities: ArraySlice<Float>, classes: [String], rows: Int, columns: Int,
+                               points: [LadderRung: PixelPoint]? = nil,
                                grid: [UInt8]? = nil, locator: ThoracolumbarLocator? = nil) throws -> SuspicionEvidence {
-        let maps = try LadderMaps(probabilities: probabilities, classes: classes, rows: rows, columns: columns)
+        let maps = try LadderMaps(probabilities: probabilities, classes: classes, rows: rows, columns: columns, points: points)
         var e = SuspicionEvidence()
         e.thoracolumbarInView = maps.points[.t12_l1] != nil
         e.sacrumInView = classes.contains(LadderRung.s1.className) ? maps.points[.s1] != nil : maps.points[.l5_s1] != nil
@@ -168,7 +171,7 @@ struct LadderMaps {
     var points: [LadderRung: PixelPoint] = [:]
     var masses: [LadderRung: Double] = [:]
 
-    init(probabilities: ArraySlice<Float>, classes: [String], rows: Int, columns: Int) throws {
+    init(probabilities: ArraySlice<Float>, classes: [String], rows: Int, columns: Int, points known: [LadderRung: PixelPoint]?) throws {
         guard probabilities.count == classes.count * rows * columns else {
             throw MetricsError.shape("\(probabilities.count) values for \(classes.count) classes of \(rows)x\(columns)")
         }
@@ -178,7 +181,11 @@ struct LadderMaps {
         self.columns = columns
         for rung in LadderRung.allCases {
             guard let h = map(rung) else { continue }
-            if let p = try Metrics.level(h, rows: rows, columns: columns, name: rung.className).point { points[rung] = p }
+            if let known {
+                points[rung] = known[rung]
+            } else if let p = try Metrics.level(h, rows: rows, columns: columns, name: rung.className).point {
+                points[rung] = p
+            }
             masses[rung] = h.reduce(0.0) { $0 + Double($1) }
         }
     }

@@ -32,9 +32,15 @@ public final class ThoracolumbarLocator {
             throw SuspicionError("thoracolumbar locator \(model.url.path) has no \(LadderRung.t12_l1.className) class")
         }
         channel = c
-        guard let text = model.metadata.raw["window"],
-              let w = try? JSONDecoder().decode(Window.self, from: Data(text.utf8)), w.steps > 0, w.steps.isFinite else {
-            throw SuspicionError("thoracolumbar locator \(model.url.path) has no valid 'window' metadata ({\"steps\": N})")
+        guard let text = model.metadata.raw["window"] else {
+            throw SuspicionError("thoracolumbar locator \(model.url.path) has no 'window' metadata ({\"steps\": N})")
+        }
+        let w: Window
+        do { w = try JSONDecoder().decode(Window.self, from: Data(text.utf8)) } catch {
+            throw SuspicionError("thoracolumbar locator \(model.url.path): 'window' metadata is not {\"steps\": N}: \(error)")
+        }
+        guard w.steps > 0, w.steps.isFinite else {
+            throw SuspicionError("thoracolumbar locator \(model.url.path): window steps must be positive, not \(w.steps)")
         }
         windowSteps = w.steps
         session = try model.makeSession(batch: 1, threads: threads)

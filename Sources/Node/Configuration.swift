@@ -234,13 +234,15 @@ struct RiskThresholdSetting: Decodable {
 
     init(from decoder: Decoder) throws {
         let single = try decoder.singleValueContainer()
-        if let word = try? single.decode(String.self) {
-            guard word == Self.modelWord else {
-                throw DecodingError.dataCorruptedError(in: single, debugDescription: "risk_thresholds must be '\(Self.modelWord)' or {high, medium}, not '\(word)'")
-            }
-            source = .model
-        } else {
+        let word: String
+        do { word = try single.decode(String.self) } catch DecodingError.typeMismatch {
+            // Not a word: it must be the mapping; its own errors name what is wrong in it.
             source = .configured(try single.decode(RiskThresholds.self))
+            return
         }
+        guard word == Self.modelWord else {
+            throw DecodingError.dataCorruptedError(in: single, debugDescription: "risk_thresholds must be '\(Self.modelWord)' or {high, medium}, not '\(word)'")
+        }
+        source = .model
     }
 }
