@@ -16,6 +16,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
@@ -32,33 +33,37 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
 
         // DICOM I/O: the Swift face of CDICOM.
-        .target(name: "DICOM", dependencies: ["CDICOM"]),
+        .target(name: "DICOM", dependencies: ["CDICOM", "Records"]),
         // The network engine: tensors, kernels, safetensors models. Knows nothing of DICOM.
-        .target(name: "Engine", dependencies: ["COpenBLAS"]),
+        .target(name: "Engine", dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto")]),
         // Series → volume → preprocessing → engine → metrics → ladder → suspicion → risk. Knows nothing of the network or database.
         .target(name: "Analysis", dependencies: ["Engine", "DICOM"]),
+        // The records the node's modules hand each other (series descriptors, routes, model identity,
+        // DICOM peers): plain values, no behaviour beyond parsing, so policy and storage share them.
+        .target(name: "Records"),
         // PostgreSQL: connections, migrations, typed queries. The only module that writes SQL.
-        .target(name: "Store", dependencies: ["CLibPQ"]),
+        .target(name: "Store", dependencies: ["CLibPQ", "Records"]),
         // The node: ingest, series assembly, routing, scheduling, outbox, daemon plumbing.
         .target(name: "Node", dependencies: [
-            "DICOM", "Store", "Analysis", "Engine",
+            "DICOM", "Records", "Store", "Analysis", "Engine",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
         // The command line.
         .executableTarget(name: "LSTVNodeCLI", dependencies: [
-            "Node", "Analysis", "Engine",
+            "Node", "Records", "Analysis", "Engine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Benchmark: the engine against PyTorch and onnxruntime (bench/localizer/run.sh drives it).
         .executableTarget(name: "localizer-bench", dependencies: ["Engine"], path: "bench/localizer/swift"),
 
-        .testTarget(name: "DICOMTests", dependencies: ["DICOM"]),
+        .testTarget(name: "DICOMTests", dependencies: ["DICOM", "Records"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "DICOM"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .testTarget(name: "NodeTests", dependencies: ["Node", "Store", "DICOM", "Analysis"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Records", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Records", "Store", "DICOM", "Analysis"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

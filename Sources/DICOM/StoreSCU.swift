@@ -1,29 +1,6 @@
 import CDICOM
 import Foundation
-
-/// A DICOM application entity to send to.
-public struct DicomPeer: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
-    public var aeTitle: String
-    public var host: String
-    public var port: Int
-
-    public init(aeTitle: String, host: String, port: Int) {
-        self.aeTitle = aeTitle
-        self.host = host
-        self.port = port
-    }
-
-    /// "AE@HOST:PORT" (as `serve --destination` takes it).
-    public init?(parsing text: String) {
-        guard let at = text.firstIndex(of: "@"), let colon = text.lastIndex(of: ":"), at < colon else { return nil }
-        let ae = String(text[..<at]), host = String(text[text.index(after: at)..<colon])
-        guard !ae.isEmpty, ae.count <= 16, !host.isEmpty, let port = Int(text[text.index(after: colon)...]),
-              (1...65535).contains(port) else { return nil }
-        self.init(aeTitle: ae, host: host, port: port)
-    }
-
-    public var description: String { "\(aeTitle)@\(host):\(port)" }
-}
+import Records
 
 public enum StoreSCUError: Error, CustomStringConvertible, Equatable {
     /// No association: the TCP connection failed, timed out, or the peer answered nothing (transient).

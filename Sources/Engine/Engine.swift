@@ -26,6 +26,7 @@
 // Errors are `EngineError` values whose messages name the tensor, key or size at fault.
 // A LocalizerModel is immutable and may be shared between threads; a Session may not (one per thread).
 
+import Crypto
 import Foundation
 
 public final class LocalizerModel: @unchecked Sendable {
@@ -54,7 +55,7 @@ public final class LocalizerModel: @unchecked Sendable {
         metadata = try ModelMetadata(file.metadata)
         let graph = Graph(metadata.architecture, height: metadata.input.height, width: metadata.input.width)
         weights = try WeightStore(file: file, convs: graph.convs, winogradMinPlane: winogradMinPlane)
-        sha256 = try SHA256.hex(ofFileAt: url.path)
+        sha256 = try Self.sha256(ofFileAt: url)
     }
 
     /// A session for up to `batch` images of height x width (default: the model's input size;
@@ -62,5 +63,14 @@ public final class LocalizerModel: @unchecked Sendable {
     public func makeSession(batch: Int, threads: Int = 1, height: Int? = nil, width: Int? = nil) throws -> Session {
         try Session(model: self, batch: batch, threads: threads,
                     height: height ?? inputHeight, width: width ?? inputWidth)
+    }
+
+    /// The file's SHA-256 in lower-case hex, read in 1 MiB chunks (models are hundreds of MB).
+    static func sha256(ofFileAt url: URL) throws -> String {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Node
+import Records
 
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,7 +46,7 @@ struct Analyze: ParsableCommand {
         var reports: [SeriesAnalysisReport] = []
         for (i, s) in routed.enumerated() {
             progress.update(i)
-            let identity = SeriesAnalysisReport.ModelIdentity(localizer)
+            let identity = ModelIdentity(localizer)
             do {
                 let result = try analyzer.analyse(paths: s.paths)
                 reports.append(SeriesAnalysisReport(studyInstanceUID: s.studyInstanceUID, seriesInstanceUID: s.seriesInstanceUID,

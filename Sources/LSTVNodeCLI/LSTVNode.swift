@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Node
+import Records
 
 @main
 struct LSTVNode: ParsableCommand {
@@ -53,7 +54,7 @@ struct Serve: ParsableCommand {
         if let v = port { c.port = v }
         if let v = aeTitle { c.aeTitle = v }
         if let v = quietSeconds { c.quietSeconds = v }
-        if !destinations.isEmpty { c.results.destinations = try destinations.map(DicomPeerConfiguration.init(parsing:)) }
+        if !destinations.isEmpty { c.results.destinations = try destinations.map(DicomPeer.init(parsing:)) }
         LogfmtHandler.bootstrap(level: c.logLevel)
         do {
             let code = try NodeService(configuration: c).run()

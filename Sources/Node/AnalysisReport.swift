@@ -1,16 +1,10 @@
 import Analysis
 import Engine
 import Foundation
+import Records
 
 /// One analysed (or failed) series as `lstv-node analyze` reports it.
 public struct SeriesAnalysisReport: Encodable {
-    public struct ModelIdentity: Encodable, Equatable {
-        public let name: String
-        public let version: String
-        public let sha256: String
-        public init(_ model: LocalizerModel) { name = model.name; version = model.version; sha256 = model.sha256 }
-    }
-
     public let studyInstanceUID: String
     public let seriesInstanceUID: String
     public let seriesDescription: String?
@@ -128,4 +122,9 @@ public struct SeriesAnalysisReport: Encodable {
         }
         return lines.joined(separator: "\n")
     }
+}
+
+extension ModelIdentity {
+    /// The identity of a loaded localizer, as jobs are queued for and reports name it.
+    public init(_ model: LocalizerModel) { self.init(name: model.name, version: model.version, sha256: model.sha256) }
 }

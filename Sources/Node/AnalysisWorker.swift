@@ -3,6 +3,7 @@ import DICOM
 import Engine
 import Foundation
 import Logging
+import Records
 import Store
 
 /// Runs analysis jobs on a bounded pool of threads, never on the listener's: claim a pending job
@@ -103,8 +104,7 @@ public final class AnalysisWorker: @unchecked Sendable {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let json = String(decoding: try encoder.encode(output.result), as: UTF8.self)
-            try pipeline.finish(job: job, resultJSON: json, risk: output.result.risk.rawValue,
-                                ladderStatus: output.result.ladder.status.rawValue, results: objects,
+            try pipeline.finish(job: job, resultJSON: json, flags: AnalysisFlags(output.result), results: objects,
                                 destinations: destinations(for: series), now: Date())
             logger.info("series analysed", metadata: meta.merging([
                 "risk": "\(output.result.risk.rawValue)", "ladder": "\(output.result.ladder.status.rawValue)",
@@ -124,20 +124,17 @@ public final class AnalysisWorker: @unchecked Sendable {
     }
 
     /// The sender (calling AE looked up in `peers`) and the fixed destinations.
-    func destinations(for series: SeriesRecord) -> [Destination] {
-        var out: [Destination] = []
+    func destinations(for series: SeriesRecord) -> [DicomPeer] {
+        var out: [DicomPeer] = []
         if configuration.results.sendToSender, let ae = series.callingAETitle {
             if let p = configuration.peers.first(where: { $0.aeTitle == ae }) {
-                out.append(Destination(aeTitle: p.aeTitle, host: p.host, port: p.port))
+                out.append(p)
             } else {
                 logger.warning("sender not in peers; results not sent back to it",
                                metadata: ["calling_ae": "\(ae)", "series_instance_uid": "\(series.seriesInstanceUID)"])
             }
         }
-        for p in configuration.results.destinations {
-            let d = Destination(aeTitle: p.aeTitle, host: p.host, port: p.port)
-            if !out.contains(d) { out.append(d) }
-        }
+        for d in configuration.results.destinations where !out.contains(d) { out.append(d) }
         return out
     }
 }

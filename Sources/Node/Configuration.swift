@@ -1,6 +1,7 @@
 import Analysis
 import Foundation
 import Logging
+import Records
 import Store
 import Yams
 
@@ -45,7 +46,7 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// `{high, medium}` (high above `high`, medium from `medium` to `high`).
     public var riskThresholds = RiskThresholdSource.model
     /// Known DICOM peers: results go back to the sender by looking its calling AE title up here.
-    public var peers: [DicomPeerConfiguration] = []
+    public var peers: [DicomPeer] = []
     public var results = ResultsConfiguration()
     /// Analyses run at the same time (each on its own thread, `analysis_threads` BLAS threads each).
     public var analysisWorkers = 1
@@ -130,7 +131,7 @@ struct ConfigurationFile: Decodable {
     var neighbour_slices: Int?
     var ladder_stability: Bool?
     var risk_thresholds: RiskThresholdSetting?
-    var peers: [DicomPeerConfiguration]?
+    var peers: [DicomPeer]?
     var results: ResultsConfiguration?
     var analysis_workers: Int?
     var log_level: Logger.Level?
@@ -163,30 +164,12 @@ struct ConfigurationFile: Decodable {
     }
 }
 
-/// A DICOM application entity the node may send to.
-public struct DicomPeerConfiguration: Codable, Sendable, Equatable, Hashable {
-    public var aeTitle: String
-    public var host: String
-    public var port: Int
-    public init(aeTitle: String, host: String, port: Int) { self.aeTitle = aeTitle; self.host = host; self.port = port }
-    enum CodingKeys: String, CodingKey { case aeTitle = "ae_title", host, port }
-
-    /// `AE@HOST:PORT`, as `serve --destination` takes it.
-    public init(parsing text: String) throws {
-        guard let at = text.firstIndex(of: "@"), let colon = text.lastIndex(of: ":"), at < colon,
-              let port = Int(text[text.index(after: colon)...]) else {
-            throw ConfigurationError("destination must be AE@HOST:PORT: \(text)")
-        }
-        self.init(aeTitle: String(text[..<at]), host: String(text[text.index(after: at)..<colon]), port: port)
-    }
-}
-
 /// What the node sends back, where, and how hard it tries.
 public struct ResultsConfiguration: Codable, Sendable, Equatable {
     /// Send results to the AE that sent the series (its calling AE title looked up in `peers`).
     public var sendToSender = true
     /// Fixed destinations, in addition.
-    public var destinations: [DicomPeerConfiguration] = []
+    public var destinations: [DicomPeer] = []
     /// The AE title the node calls with.
     public var callingAETitle: String?
     /// "comprehensive3d" (default) or "enhanced".
@@ -213,7 +196,7 @@ public struct ResultsConfiguration: Codable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = ResultsConfiguration()
         sendToSender = try c.decodeIfPresent(Bool.self, forKey: .sendToSender) ?? d.sendToSender
-        destinations = try c.decodeIfPresent([DicomPeerConfiguration].self, forKey: .destinations) ?? d.destinations
+        destinations = try c.decodeIfPresent([DicomPeer].self, forKey: .destinations) ?? d.destinations
         callingAETitle = try c.decodeIfPresent(String.self, forKey: .callingAETitle)
         srDocument = try c.decodeIfPresent(String.self, forKey: .srDocument) ?? d.srDocument
         keyImage = try c.decodeIfPresent(Bool.self, forKey: .keyImage) ?? d.keyImage

@@ -1,5 +1,6 @@
 import DICOM
 import Foundation
+import Records
 import Store
 
 /// The attributes the node reads from a received file, and the checks that decide its status.

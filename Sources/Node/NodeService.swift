@@ -3,6 +3,7 @@ import DICOM
 import Engine
 import Foundation
 import Logging
+import Records
 import Store
 
 /// The running node: owns the threads and the order in which they start and stop.
@@ -58,7 +59,7 @@ public final class NodeService: @unchecked Sendable {
         sender = OutboxSender(pipeline: pipeline, results: configuration.results,
                               callingAETitle: configuration.results.callingAETitle ?? configuration.aeTitle,
                               logger: Logger(label: "outbox"))
-        assembler.model = ModelIdentity(name: model.name, version: model.version, sha256: model.sha256)
+        assembler.model = ModelIdentity(model)
         assembler.onComplete = { [worker] s in if s.route == .localizer { worker.nudge() } }
         worker.onFinished = { [sender] in sender.nudge() }
     }

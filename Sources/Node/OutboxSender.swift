@@ -1,6 +1,7 @@
 import DICOM
 import Foundation
 import Logging
+import Records
 import Store
 
 enum OutboxError: Error, CustomStringConvertible {
@@ -91,11 +92,10 @@ public final class OutboxSender: @unchecked Sendable {
         return due.count
     }
 
-    private func deliver(_ items: [OutboxItem], to d: Destination) {
-        let peer = DicomPeer(aeTitle: d.aeTitle, host: d.host, port: d.port)
-        let meta: Logger.Metadata = ["destination": "\(d.aeTitle)@\(d.host):\(d.port)", "objects": "\(items.count)"]
+    private func deliver(_ items: [OutboxItem], to d: DicomPeer) {
+        let meta: Logger.Metadata = ["destination": "\(d)", "objects": "\(items.count)"]
         do {
-            let statuses = try StoreSCU.send(files: items.map(\.path), to: peer, callingAETitle: callingAETitle)
+            let statuses = try StoreSCU.send(files: items.map(\.path), to: d, callingAETitle: callingAETitle)
             for (item, status) in zip(items, statuses) { record(item, status: status) }
         } catch StoreSCUError.noPresentationContext(let why) {
             // The destination does not take one of the SOP classes: that will not change by

@@ -1,5 +1,5 @@
 import Foundation
-import Store
+import Records
 
 /// Declarative routing: an ordered list of rules; the first rule whose every condition holds
 /// decides the route. A series no rule matches is ignored, with the reasons each rule gave.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Records
 import Store
 
 /// Declares series complete after the quiet period and routes them (one transaction per tick).

@@ -1,5 +1,6 @@
 import DICOM
 import Foundation
+import Records
 import Store
 
 /// Groups DICOM files (given as files or folders) into series and routes each with the node's

@@ -1,4 +1,4 @@
-import Engine
+import Crypto
 import Foundation
 
 /// UIDs for the objects the node creates, under the 2.25 root (PS3.5 B.2: a UUID as a decimal
@@ -6,9 +6,7 @@ import Foundation
 /// the same SOP Instance UIDs and a re-delivery is the same instance to the PACS, not a new one.
 public enum UIDGenerator {
     public static func uid(for name: String) -> String {
-        var h = SHA256()
-        h.update(Array("lstv-node:".utf8) + Array(name.utf8))
-        var bytes = Array(h.finalize().prefix(16))
+        var bytes = Array(SHA256.hash(data: Array("lstv-node:".utf8) + Array(name.utf8)).prefix(16))
         // RFC 4122 version 5 style bits, so the value is a well-formed name-based UUID.
         bytes[6] = (bytes[6] & 0x0F) | 0x50
         bytes[8] = (bytes[8] & 0x3F) | 0x80

@@ -1,4 +1,5 @@
 import Foundation
+import Records
 
 /// What the index keeps of one received instance (and of its series, from the first instance).
 public struct InstanceRecord: Sendable, Equatable {
@@ -24,33 +25,6 @@ public struct InstanceRecord: Sendable, Equatable {
     }
 }
 
-/// Series-level attributes the router reads (taken from the series' first instance).
-public struct SeriesDescriptors: Sendable, Equatable, Codable {
-    public var patientID: String?
-    public var accessionNumber: String?
-    public var studyDate: String?
-    public var modality: String?
-    public var seriesDescription: String?
-    public var protocolName: String?
-    public var seriesNumber: Int?
-    public var imageType: [String]
-    public var imageOrientationPatient: [Double]?
-    public var echoTime: Double?
-    public var repetitionTime: Double?
-    public var sliceThickness: Double?
-
-    public init(patientID: String? = nil, accessionNumber: String? = nil, studyDate: String? = nil, modality: String? = nil,
-                seriesDescription: String? = nil, protocolName: String? = nil, seriesNumber: Int? = nil,
-                imageType: [String] = [], imageOrientationPatient: [Double]? = nil, echoTime: Double? = nil,
-                repetitionTime: Double? = nil, sliceThickness: Double? = nil) {
-        self.patientID = patientID; self.accessionNumber = accessionNumber; self.studyDate = studyDate
-        self.modality = modality; self.seriesDescription = seriesDescription; self.protocolName = protocolName
-        self.seriesNumber = seriesNumber; self.imageType = imageType
-        self.imageOrientationPatient = imageOrientationPatient; self.echoTime = echoTime
-        self.repetitionTime = repetitionTime; self.sliceThickness = sliceThickness
-    }
-}
-
 /// One indexed instance: where it is and what it is.
 public struct InstanceReference: Sendable, Equatable {
     public var path: String
@@ -61,7 +35,6 @@ public struct InstanceReference: Sendable, Equatable {
 }
 
 public enum SeriesState: String, Sendable, Codable { case receiving, complete, purged }
-public enum Route: String, Sendable, Codable { case localizer, ignored }
 
 public struct SeriesRecord: Sendable, Codable {
     public var seriesInstanceUID: String
@@ -162,10 +135,7 @@ public struct InstanceIndex: Sendable {
                     WHERE series_instance_uid = $1
                     """, [s.seriesInstanceUID, Timestamp.format(now), r.rawValue, reason])
                 if r == .localizer, let model {
-                    try c.execute("""
-                        INSERT INTO analyses (series_instance_uid, series_revision, model_name, model_version, model_sha256, created_at)
-                        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING
-                        """, [s.seriesInstanceUID, String(s.revision), model.name, model.version, model.sha256, Timestamp.format(now)])
+                    try Pipeline.queueAnalysis(c, seriesInstanceUID: s.seriesInstanceUID, revision: s.revision, model: model, now: now)
                 }
                 s.state = .complete; s.completedAt = now; s.route = r; s.reason = reason
                 done.append(s)

@@ -3,14 +3,6 @@
 public enum Migrations {
     public struct Migration: Sendable { public let version: Int; public let name: String; public let sql: String }
 
-    /// The `lstv_flags` view's per-level columns (`l1_l2_confidence`, …), in the order they were
-    /// first defined: one source for every version of the view.
-    static let flagLevelColumns: String = ["l1_l2", "l2_l3", "l3_l4", "l4_l5", "l5_s1"].flatMap { level in
-        [("peak_confidence", "confidence"), ("entropy", "entropy"), ("spatial_entropy", "spatial_entropy")].map { key, column in
-            "(a.result#>>'{levels,\(level),\(key)}')::double precision AS \(level)_\(column),"
-        }
-    }.joined(separator: "\n    ")  // the continuation lines' indent inside the view's SQL
-
     public static let all: [Migration] = [
         Migration(version: 1, name: "instances and series", sql: """
         CREATE TABLE series (
@@ -116,17 +108,7 @@ public enum Migrations {
 
         -- For worklists and integrators: the latest finished analysis of each series, one row per
         -- series, every level's metrics as columns. Read-only by contract; columns only ever added.
-        CREATE VIEW lstv_flags AS
-        SELECT DISTINCT ON (a.series_instance_uid)
-            s.study_instance_uid, a.series_instance_uid, s.accession_number, s.patient_id, s.study_date,
-            s.series_description, a.model_name, a.model_version, a.model_sha256,
-            a.risk, (a.result->>'risk_entropy')::double precision AS l5_s1_risk_entropy, a.ladder_status,
-            \(flagLevelColumns)
-            a.result, a.id AS analysis_id, a.series_revision, s.completed_at AS series_completed_at,
-            a.created_at, a.finished_at AS analysed_at
-        FROM analyses a JOIN series s USING (series_instance_uid)
-        WHERE a.state = 'done'
-        ORDER BY a.series_instance_uid, a.finished_at DESC, a.id DESC;
+        \(FlagsView.sql(create: "CREATE VIEW", source: .resultJSON, suspicion: false))
         """),
         Migration(version: 3, name: "installation identity", sql: """
         -- One random UUID per database: the root of the UIDs this installation derives for its SRs
@@ -141,31 +123,22 @@ public enum Migrations {
         Migration(version: 4, name: "lstv_flags: suspicion, lumbar count, junction", sql: """
         -- Issue 11: the continuous suspicion the risk is derived from, and the evidence it rests on.
         -- Columns are added at the end (the view's contract: columns only ever added).
-        CREATE OR REPLACE VIEW lstv_flags AS
-        SELECT DISTINCT ON (a.series_instance_uid)
-            s.study_instance_uid, a.series_instance_uid, s.accession_number, s.patient_id, s.study_date,
-            s.series_description, a.model_name, a.model_version, a.model_sha256,
-            a.risk, (a.result->>'risk_entropy')::double precision AS l5_s1_risk_entropy, a.ladder_status,
-            \(flagLevelColumns)
-            a.result, a.id AS analysis_id, a.series_revision, s.completed_at AS series_completed_at,
-            a.created_at, a.finished_at AS analysed_at,
-            (a.result->>'lstv_suspicion')::double precision AS lstv_suspicion,
-            a.result#>>'{suspicion,scale}' AS suspicion_scale,
-            (a.result#>>'{suspicion,lumbar_count,value}')::integer AS lumbar_count,
-            (a.result#>>'{suspicion,lumbar_count,probability}')::double precision AS lumbar_count_probability,
-            a.result#>>'{suspicion,junction,state}' AS junction_state,
-            a.result->>'risk_threshold_origin' AS risk_threshold_origin,
-            array_to_string(ARRAY(SELECT jsonb_array_elements_text(a.result#>'{suspicion,reasons}')), ' | ') AS suspicion_reasons
-        FROM analyses a JOIN series s USING (series_instance_uid)
-        WHERE a.state = 'done'
-        ORDER BY a.series_instance_uid, a.finished_at DESC, a.id DESC;
+        \(FlagsView.sql(create: "CREATE OR REPLACE VIEW", source: .resultJSON, suspicion: true))
+        """),
+        Migration(version: 5, name: "lstv_flags: typed columns", sql: """
+        -- Issue 12: the figures worklists read are written to typed columns by the code that knows
+        -- their types, instead of being read out of the result JSON by the view. Analyses finished
+        -- before this migration are copied across once, by the expressions the old view used.
+        \(FlagsView.typedTableSQL)
+        \(FlagsView.sql(create: "CREATE OR REPLACE VIEW", source: .typedColumns, suspicion: true))
         """),
     ]
 
     /// Applies what is missing. Safe to run concurrently (an advisory lock serialises runners).
     /// Returns the versions applied now.
+    /// `upTo` stops after that version (tests of an upgrade from an earlier schema).
     @discardableResult
-    public static func apply(to database: Database) throws -> [Int] {
+    public static func apply(to database: Database, upTo last: Int = .max) throws -> [Int] {
         try database.withConnection { c in
             try c.execute("SELECT pg_advisory_lock(7410001)")
             defer { _ = try? c.execute("SELECT pg_advisory_unlock(7410001)") }
@@ -175,7 +148,7 @@ public enum Migrations {
                 """)
             let done = Set(try c.execute("SELECT version FROM schema_migrations").rows.compactMap { $0.int("version") })
             var applied: [Int] = []
-            for m in all where !done.contains(m.version) {
+            for m in all where !done.contains(m.version) && m.version <= last {
                 try c.transaction { t in
                     try t.executeScript(m.sql)
                     try t.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [String(m.version), m.name])

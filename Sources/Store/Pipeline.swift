@@ -1,12 +1,5 @@
 import Foundation
-
-/// The model an analysis job is for.
-public struct ModelIdentity: Sendable, Equatable, Codable {
-    public var name: String
-    public var version: String
-    public var sha256: String
-    public init(name: String, version: String, sha256: String) { self.name = name; self.version = version; self.sha256 = sha256 }
-}
+import Records
 
 public struct AnalysisJob: Sendable {
     public var id: Int64
@@ -42,20 +35,13 @@ public struct ResultRecord: Sendable {
     }
 }
 
-public struct Destination: Sendable, Equatable, Hashable, Codable {
-    public var aeTitle: String
-    public var host: String
-    public var port: Int
-    public init(aeTitle: String, host: String, port: Int) { self.aeTitle = aeTitle; self.host = host; self.port = port }
-}
-
 public struct OutboxItem: Sendable {
     public var id: Int64
     public var resultID: Int64
     public var kind: ResultKind
     public var path: String
     public var sopInstanceUID: String
-    public var destination: Destination
+    public var destination: DicomPeer
     public var state: OutboxState
     public var attempts: Int
     public var nextAttemptAt: Date
@@ -78,6 +64,15 @@ public struct Pipeline: Sendable {
             }
             return u
         }
+    }
+
+    /// Queues the analysis of one revision of a series, on the caller's connection: the series'
+    /// completion and its job commit together. A job already queued for that revision and model stays.
+    static func queueAnalysis(_ c: Connection, seriesInstanceUID: String, revision: Int, model: ModelIdentity, now: Date) throws {
+        try c.execute("""
+            INSERT INTO analyses (series_instance_uid, series_revision, model_name, model_version, model_sha256, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING
+            """, [seriesInstanceUID, String(revision), model.name, model.version, model.sha256, Timestamp.format(now)])
     }
 
     /// After a crash, work marked in progress is simply pending again (one node per database).
@@ -106,16 +101,17 @@ public struct Pipeline: Sendable {
         }
     }
 
-    /// Records a finished analysis, its results and one outbox row per (result, destination),
-    /// atomically.
-    public func finish(job: AnalysisJob, resultJSON: String, risk: String, ladderStatus: String,
-                       results: [ResultRecord], destinations: [Destination], now: Date) throws {
+    /// Records a finished analysis (its result, its typed flags), its results and one outbox row
+    /// per (result, destination), atomically.
+    public func finish(job: AnalysisJob, resultJSON: String, flags: AnalysisFlags,
+                       results: [ResultRecord], destinations: [DicomPeer], now: Date) throws {
         try database.transaction { c in
             let at = Timestamp.format(now)
             try c.execute("""
                 UPDATE analyses SET state = 'done', result = $2::jsonb, risk = $3, ladder_status = $4, finished_at = $5, error = NULL
                 WHERE id = $1
-                """, [String(job.id), resultJSON, risk, ladderStatus, at])
+                """, [String(job.id), resultJSON, flags.risk, flags.ladderStatus, at])
+            try FlagsView.write(c, analysisID: job.id, flags)
             for r in results {
                 let id = try c.execute("""
                     INSERT INTO results (analysis_id, kind, sop_class_uid, sop_instance_uid, series_instance_uid, path,
@@ -231,7 +227,7 @@ extension OutboxItem {
     init(row: Row) {
         self.init(id: Int64(row["id"]!)!, resultID: Int64(row["result_id"]!)!, kind: ResultKind(rawValue: row["kind"] ?? "") ?? .sr, path: row["path"] ?? "",
                   sopInstanceUID: row["sop_instance_uid"] ?? "",
-                  destination: Destination(aeTitle: row["destination_ae"]!, host: row["destination_host"]!, port: row.int("destination_port")!),
+                  destination: DicomPeer(aeTitle: row["destination_ae"]!, host: row["destination_host"]!, port: row.int("destination_port")!),
                   state: OutboxState(rawValue: row["state"] ?? "") ?? .pending, attempts: row.int("attempts") ?? 0, nextAttemptAt: row.date("next_attempt_at") ?? Date(),
                   lastStatus: row["last_status"], lastError: row["last_error"], sentAt: row.date("sent_at"),
                   seriesInstanceUID: row["series_instance_uid"] ?? "")

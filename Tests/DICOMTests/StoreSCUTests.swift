@@ -1,5 +1,6 @@
 import DICOM
 import Foundation
+import Records
 import XCTest
 
 /// StoreSCU against DCMTK's own storescp: real files arrive, a closed port and a refusal are told apart.
@@ -222,13 +223,5 @@ final class StoreSCUTests: XCTestCase {
         let statuses = try StoreSCU.send(files: Array(files.prefix(2)), to: DicomPeer(aeTitle: "FULL", host: "127.0.0.1", port: port),
                                          callingAETitle: "LSTVTEST", timeoutSeconds: 5)
         XCTAssertEqual(statuses, [.outOfResources, .outOfResources])
-    }
-
-    func testPeerParsing() {
-        XCTAssertEqual(DicomPeer(parsing: "PACS@10.0.0.5:104"), DicomPeer(aeTitle: "PACS", host: "10.0.0.5", port: 104))
-        XCTAssertNil(DicomPeer(parsing: "PACS@host"))
-        XCTAssertNil(DicomPeer(parsing: "@host:104"))
-        XCTAssertNil(DicomPeer(parsing: "PACS@host:0"))
-        XCTAssertNil(DicomPeer(parsing: "AETITLEMUCHTOOLONG@host:104"))
     }
 }

@@ -1,5 +1,6 @@
 import Analysis
 import DICOM
+import Records
 import XCTest
 @testable import Node
 
@@ -90,9 +91,12 @@ final class UIDGeneratorTests: XCTestCase {
     }
 
     func testDestinationParsing() throws {
-        let d = try DicomPeerConfiguration(parsing: "ORTHANC@127.0.0.1:4242")
-        XCTAssertEqual(d, DicomPeerConfiguration(aeTitle: "ORTHANC", host: "127.0.0.1", port: 4242))
-        XCTAssertThrowsError(try DicomPeerConfiguration(parsing: "ORTHANC:4242"))
-        XCTAssertThrowsError(try DicomPeerConfiguration(parsing: "ORTHANC@host:port"))
+        let d = try DicomPeer(parsing: "ORTHANC@127.0.0.1:4242")
+        XCTAssertEqual(d, DicomPeer(aeTitle: "ORTHANC", host: "127.0.0.1", port: 4242))
+        XCTAssertEqual(d.description, "ORTHANC@127.0.0.1:4242")
+        for bad in ["ORTHANC:4242", "ORTHANC@host:port", "PACS@host", "@host:104", "PACS@:104", "PACS@host:0", "PACS@host:70000",
+                    "AETITLEMUCHTOOLONG@host:104"] {
+            XCTAssertThrowsError(try DicomPeer(parsing: bad)) { XCTAssertTrue("\($0)".contains(bad), "\($0)") }
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Records
 import Store
 import XCTest
 @testable import Node

@@ -1,0 +1,119 @@
+import Crypto
+import Foundation
+import Records
+@testable import Store
+import XCTest
+
+final class PipelineTests: XCTestCase {
+    var database: Database!
+    var index: InstanceIndex!
+    var pipeline: Pipeline!
+    let model = ModelIdentity(name: "lstv-localizer", version: "1.3.0", sha256: String(repeating: "ab", count: 32))
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    override func setUpWithError() throws {
+        database = try TestDatabase.make()
+        index = InstanceIndex(database: database)
+        pipeline = Pipeline(database: database)
+    }
+
+    /// A released migration is never edited: databases already at that version would never see the change.
+    func testReleasedMigrationsAreUnchanged() {
+        let released = [
+            1: "24f85690fb404605781f20f580e2a07a9238be37e745347043381ce05dda97d0",
+            2: "6cbb9ebca763a02b095c0cab2bb6860defd02925d84379b45b38971eb852654a",
+            3: "ddba6039d7d64737699b284ef5756587fbddb314d0ab28c8b98bc49f4e1291d7",
+            4: "87d654b354ec74eceb73fbd94c97b65fe5f7f16095273ab5c6de85c9823b1266",
+        ]
+        for m in Migrations.all where released[m.version] != nil {
+            let digest = SHA256.hash(data: Array(m.sql.utf8)).map { String(format: "%02x", $0) }.joined()
+            XCTAssertEqual(digest, released[m.version], "migration \(m.version) (\(m.name)) was edited")
+        }
+        XCTAssertEqual(Migrations.all.map(\.version), Array(1...Migrations.all.count))
+    }
+
+    func flags(risk: String = "high", suspicion: Double = 4.25, count: Int? = 6) -> AnalysisFlags {
+        let levels = Dictionary(uniqueKeysWithValues: FlagsView.levels.enumerated().map { i, name in
+            (name, AnalysisFlags.Level(confidence: 0.9 - Double(i) / 100, entropy: 5 + Double(i) / 10, spatialEntropy: 1.5))
+        })
+        return AnalysisFlags(risk: risk, ladderStatus: "consistent", riskEntropy: 5.4, levels: levels, lstvSuspicion: suspicion,
+                             suspicionScale: "normal_sd", lumbarCount: count, lumbarCountProbability: count == nil ? nil : 0.8,
+                             junctionState: "narrow", riskThresholdOrigin: "model", suspicionReasons: ["six lumbar", "narrow junction"])
+    }
+
+    /// Completes one localizer series; its job is queued in the same transaction, then claimed.
+    func completedJob(series: String = "1.2.3") throws -> AnalysisJob {
+        try index.index([InstanceRecord(sopInstanceUID: series + ".1", seriesInstanceUID: series, studyInstanceUID: "1.2",
+                                        sopClassUID: "1.2.840.10008.5.1.4.1.1.4", transferSyntaxUID: "1.2.840.10008.1.2.1",
+                                        instanceNumber: 1, path: "/spool/\(series).1.dcm", bytes: 10, receivedAt: t0,
+                                        callingAETitle: "PACS", series: SeriesDescriptors(accessionNumber: "00123"))])
+        try index.completeQuietSeries(quietSince: t0.addingTimeInterval(10), now: t0.addingTimeInterval(10), model: model) { _ in
+            (.localizer, "test")
+        }
+        return try XCTUnwrap(try pipeline.claimAnalysis(now: t0.addingTimeInterval(11), modelSHA256: model.sha256))
+    }
+
+    func view() throws -> Row {
+        try XCTUnwrap(try pipeline.flags(since: nil, risk: nil).first)
+    }
+
+    /// Completion queues the job for the loaded model; finishing writes typed columns the view returns as such.
+    func testFinishedAnalysisFillsTypedViewColumns() throws {
+        try Migrations.apply(to: database)
+        let job = try completedJob()
+        XCTAssertEqual(job.model, model)
+        XCTAssertEqual(job.seriesRevision, 0)
+        try pipeline.finish(job: job, resultJSON: #"{"note": "typed columns do not read this"}"#, flags: flags(),
+                            results: [], destinations: [], now: t0.addingTimeInterval(12))
+        let row = try view()
+        XCTAssertEqual(row["risk"], "high")
+        XCTAssertEqual(row.double("lstv_suspicion"), 4.25)
+        XCTAssertEqual(row.int("lumbar_count"), 6)
+        XCTAssertEqual(row.double("l3_l4_confidence"), 0.88)
+        XCTAssertEqual(row.double("l5_s1_risk_entropy"), 5.4)
+        XCTAssertEqual(row["suspicion_reasons"], "six lumbar | narrow junction")
+        XCTAssertEqual(row["accession_number"], "00123")
+        let types = try database.withConnection { c in
+            try c.execute("""
+                SELECT pg_typeof(lstv_suspicion)::text AS s, pg_typeof(lumbar_count)::text AS c, pg_typeof(junction_state)::text AS j
+                FROM lstv_flags
+                """).rows.first
+        }
+        XCTAssertEqual(types?["s"], "double precision")
+        XCTAssertEqual(types?["c"], "integer")
+        XCTAssertEqual(types?["j"], "text")
+    }
+
+    /// An undetermined count and a non-finite figure are NULL, as the result JSON has them.
+    func testAbsentAndNonFiniteValuesAreNull() throws {
+        try Migrations.apply(to: database)
+        let job = try completedJob()
+        try pipeline.finish(job: job, resultJSON: "{}", flags: flags(suspicion: .nan, count: nil), results: [], destinations: [], now: t0)
+        let row = try view()
+        XCTAssertNil(row["lstv_suspicion"])
+        XCTAssertNil(row["lumbar_count"])
+        XCTAssertNil(row["lumbar_count_probability"])
+        XCTAssertEqual(row["junction_state"], "narrow")
+    }
+
+    /// Upgrading a database whose analyses finished before migration 5 keeps their figures in the view.
+    func testMigrationFiveCopiesEarlierAnalyses() throws {
+        try Migrations.apply(to: database, upTo: 4)
+        let job = try completedJob()
+        let json = #"{"risk_entropy": 5.5, "lstv_suspicion": 3.5, "levels": {"l5_s1": {"peak_confidence": 0.75, "entropy": 6, "spatial_entropy": 2}},"#
+            + #" "suspicion": {"scale": "normal_sd", "lumbar_count": {"value": 4, "probability": null}, "reasons": ["four lumbar"]}}"#
+        try database.withConnection { c in
+            try c.execute("UPDATE analyses SET state = 'done', result = $2::jsonb, risk = 'medium', finished_at = now() WHERE id = $1",
+                          [String(job.id), json])
+        }
+        let before = try view()
+        XCTAssertEqual(try Migrations.apply(to: database), [5])
+        let after = try view()
+        for column in FlagsView.columns.map(\.name) {
+            XCTAssertEqual(after[column], before[column], column)
+        }
+        XCTAssertEqual(after.int("lumbar_count"), 4)
+        XCTAssertEqual(after.double("l5_s1_confidence"), 0.75)
+        XCTAssertEqual(after["suspicion_reasons"], "four lumbar")
+    }
+}
