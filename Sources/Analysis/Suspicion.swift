@@ -102,11 +102,36 @@ public struct SuspicionError: Error, CustomStringConvertible {
 }
 
 /// Where the risk thresholds come from (`risk_thresholds` in the configuration).
-public enum RiskThresholdSource: Equatable, Sendable {
+public enum RiskThresholdSource: Equatable, Sendable, Codable {
     /// The model file's own thresholds (its calibration); the reference defaults for a model without one.
     case model
     /// A site's own thresholds on `lstv_suspicion` (e.g. from a local ROC calibration).
     case configured(RiskThresholds)
+
+    /// How `model` is written (`risk_thresholds: model`); the other form is `{high: H, medium: M}`.
+    public static let modelWord = "model"
+
+    public init(from decoder: Decoder) throws {
+        let single = try decoder.singleValueContainer()
+        let word: String
+        do { word = try single.decode(String.self) } catch DecodingError.typeMismatch {
+            // Not a word: it must be the mapping; its own errors name what is wrong in it.
+            self = .configured(try single.decode(RiskThresholds.self))
+            return
+        }
+        guard word == Self.modelWord else {
+            throw DecodingError.dataCorruptedError(in: single, debugDescription: "must be '\(Self.modelWord)' or {high, medium}, not '\(word)'")
+        }
+        self = .model
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .model: try c.encode(Self.modelWord)
+        case .configured(let t): try c.encode(t)
+        }
+    }
 }
 
 /// One component's contribution to the suspicion.

@@ -57,8 +57,8 @@ public struct LevelMeasurement: Sendable {
     }
 }
 
-public enum SRDocumentClass: String, Sendable, Codable {
-    case comprehensive3D
+public enum SRDocumentClass: String, Sendable, Codable, CaseIterable {
+    case comprehensive3D = "comprehensive3d"
     case enhanced
 
     public var sopClassUID: String {

@@ -88,12 +88,18 @@ struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "check-config",
                                                     abstract: "Validate the configuration and print the effective values.")
     @OptionGroup var options: ConfigOptions
+    @Flag(help: "Print the embedded defaults as the documented file (config/lstv-node.yaml is this output).")
+    var template = false
 
     func run() throws {
+        if template {
+            print(try NodeConfiguration().yamlFile(template: true), terminator: "")
+            return
+        }
         do {
             let c = try options.load()
             try c.validate()
-            print(NodeAdmin.describe(c))
+            print(try NodeAdmin.describe(c), terminator: "")
         } catch {
             FileHandle.standardError.write("lstv-node: configuration invalid: \(error)\n".data(using: .utf8)!)
             throw ExitCode(2)

@@ -1,58 +1,113 @@
 import Analysis
+import DICOM
 import Foundation
 import Logging
 import Records
-import Store
 import Yams
 
-/// The node's configuration: embedded defaults, overridden by a YAML file, overridden by flags.
-/// Keys in the file are snake_case; every key is optional.
-public struct NodeConfiguration: Sendable, Equatable {
+/// The node's configuration: embedded defaults (the properties' initial values), overridden by a
+/// YAML file, overridden by flags. Each key is declared once, in `keys`, with its doc and check.
+public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
     public var aeTitle = "LSTVNODE"
     public var port = 11112
-    /// Spool, private PostgreSQL cluster and other state live here.
-    public var dataDirectory = "var"
-    /// libpq URI, e.g. postgresql://lstv@/lstv?host=/var/lib/lstv-node/pg/run. Nil: the private
-    /// cluster under the data directory. The password may come from PGPASSWORD or ~/.pgpass.
-    public var databaseURL: String?
-    /// A series is complete after this long without a new instance.
-    public var quietSeconds = 10.0
     public var maxAssociations = 32
     public var acseTimeoutSeconds = 30
     public var dimseTimeoutSeconds = 60
-    /// Empty: any calling AE title may store.
     public var allowedCallingAETitles: [String] = []
-    /// Empty: any host may connect.
     public var allowedHosts: [String] = []
-    /// C-STORE is refused with A700 (out of resources) below this much free space.
     public var minimumFreeDiskMB = 512
     public var shutdownGraceSeconds = 30
-    /// Files of ignored series are removed this long after the series completed.
+    public var dataDirectory = "var"
+    public var databaseURL: String?
+    public var logLevel = Logger.Level.info
+    public var quietSeconds = 10.0
     public var ignoredRetentionHours = 24.0
-    public var routing = RoutingConfiguration.default
-    /// The localizer model file. Nil: the bundled model (see `ModelLocator`).
     public var modelPath: String?
-    /// The thoracolumbar locator, the count's second anchor (`bundled`, a file, or `off`).
     public var thoracolumbarLocator = LocatorSetting.bundled
-    /// OpenBLAS threads per analysis.
     public var analysisThreads = 1
-    /// Slices on each side of the middle one also run through the network, for the spread of each
-    /// level's point and entropy across slices (0 = the reference's single slice only).
-    public var neighbourSlices = 2
-    /// The middle slice also run zoomed and moved (`SlicePerturbation.standard`): a disc that jumps
-    /// to another disc makes the ladder inconsistent.
-    public var ladderStability = true
-    /// Risk from `lstv_suspicion`: the model file's own thresholds (`model`), or a site's own
-    /// `{high, medium}` (high above `high`, medium from `medium` to `high`).
     public var riskThresholds = RiskThresholdSource.model
-    /// Known DICOM peers: results go back to the sender by looking its calling AE title up here.
+    public var neighbourSlices = 2
+    public var ladderStability = true
+    public var analysisWorkers = 1
     public var peers: [DicomPeer] = []
     public var results = ResultsConfiguration()
-    /// Analyses run at the same time (each on its own thread, `analysis_threads` BLAS threads each).
-    public var analysisWorkers = 1
-    public var logLevel = Logger.Level.info
+    public var routing = RoutingConfiguration.default
 
     public init() {}
+
+    public static let keys: [ConfigurationKey<NodeConfiguration>] = [
+        .init("ae_title", \.aeTitle, "the called AE title the node answers to (others are rejected)", check: aeTitleProblem),
+        .init("port", \.port, "TCP port of the DICOM listener", check: portProblem),
+        .init("max_associations", \.maxAssociations, "concurrent associations; a PACS sending series in parallel needs several",
+              check: { $0 >= 1 ? nil : "must be at least 1" }),
+        .init("acse_timeout_seconds", \.acseTimeoutSeconds, "association negotiation must finish within this",
+              check: { $0 >= 1 ? nil : "must be at least 1" }),
+        .init("dimse_timeout_seconds", \.dimseTimeoutSeconds, "an idle association is aborted after this",
+              check: { $0 >= 1 ? nil : "must be at least 1" }),
+        .init("allowed_calling_ae_titles", \.allowedCallingAETitles, "empty: any calling AE may store; e.g. [PACS01, PACS02]"),
+        .init("allowed_hosts", \.allowedHosts, "empty: any host; e.g. [10.1.2.3]"),
+        .init("minimum_free_disk_mb", \.minimumFreeDiskMB, "below this, C-STORE is refused with A700 (out of resources)",
+              check: { $0 >= 0 ? nil : "must not be negative" }),
+        .init("shutdown_grace_seconds", \.shutdownGraceSeconds, "on SIGTERM, associations in flight get this long to finish",
+              check: { $0 >= 0 ? nil : "must not be negative" }),
+        .init("data_dir", \.dataDirectory, "spool (and, without database_url, the private PostgreSQL cluster)",
+              check: { $0.isEmpty ? "must not be empty" : nil }),
+        .init("database_url", \.databaseURL, "libpq URI; password via PGPASSWORD or ~/.pgpass; default: the private cluster",
+              example: "postgresql://lstv@/lstv?host=/var/run/postgresql"),
+        .init("log_level", \.logLevel, Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")),
+        .init("quiet_seconds", \.quietSeconds, "a series is complete after this long without a new instance",
+              check: { $0 > 0 ? nil : "must be positive" }),
+        .init("ignored_retention_hours", \.ignoredRetentionHours, "files of ignored series are removed this long after completion",
+              check: { $0 >= 0 ? nil : "must not be negative" }),
+        .init("model", \.modelPath, "the localizer model file; default: the bundled model",
+              example: "/usr/local/share/lstv-node/models/lstv-localizer.safetensors"),
+        .init("thoracolumbar_locator", \.thoracolumbarLocator, "the count's second anchor: bundled, a model file, or off"),
+        .init("analysis_threads", \.analysisThreads, "threads per analysis (the engine's pool; OpenBLAS single-threaded inside)",
+              check: { (1...64).contains($0) ? nil : "must be 1…64" }),
+        .init("risk_thresholds", \.riskThresholds, "risk from lstv_suspicion: the model file's thresholds, or a site's own {high: H, medium: M}",
+              check: { if case let .configured(t) = $0 { return t.problem } else { return nil } }),
+        .init("neighbour_slices", \.neighbourSlices, "neighbours of the middle slice also analysed: spread of points and entropy (0 = off)",
+              check: { (0...8).contains($0) ? nil : "must be 0…8" }),
+        .init("ladder_stability", \.ladderStability, "middle slice also run zoomed/moved (6 passes): a disc that jumps makes the ladder inconsistent"),
+        .init("analysis_workers", \.analysisWorkers, "analyses at the same time (each with analysis_threads threads)",
+              check: { (1...16).contains($0) ? nil : "must be 1…16" }),
+        .init("peers", \.peers, "known AEs, e.g. [{ae_title: PACS01, host: 10.1.2.3, port: 104}]", check: peersProblem),
+        .init(section: "results", \.results, ""),
+        .init(block: "routing", \.routing, """
+            Rules are tried in order; the first whose every condition holds decides the route
+            (localizer or ignored). Series no rule matches are ignored, with the reasons each rule gave.
+            Regular expressions search SeriesDescription/ProtocolName; numeric ranges (ms, mm) only
+            constrain series that carry the attribute; plane comes from ImageOrientationPatient.
+            """, check: { r in
+                do { _ = try r.compiled(); return nil } catch { return "\(error)" }
+            }),
+    ]
+
+    public static let headings = [
+        "ae_title": "DICOM listener", "data_dir": "State", "quiet_seconds": "Series assembly and routing",
+        "model": "Analysis", "peers": "Results back to the PACS", "routing": "Routing rules",
+    ]
+
+    /// The shipped file's opening lines.
+    static let fileHeader = """
+        # lstv-node configuration. Every key is optional: what is left out keeps the embedded default shown
+        # here. Command-line flags override this file. Check with: lstv-node check-config --config FILE
+        # (This file is written by `lstv-node check-config --template`; the keys are declared in
+        # Sources/Node/Configuration.swift.)
+        """
+
+    static func aeTitleProblem(_ t: String) -> String? {
+        (1...16).contains(t.count) && t.allSatisfy({ $0.isASCII && $0 != "\\" && !$0.isNewline })
+            ? nil : "must be 1 to 16 ASCII characters without backslash: \(t)"
+    }
+
+    static func portProblem(_ p: Int) -> String? { (1...65535).contains(p) ? nil : "must be 1…65535: \(p)" }
+
+    static func peersProblem(_ peers: [DicomPeer]) -> String? {
+        peers.lazy.compactMap { p in
+            aeTitleProblem(p.aeTitle).map { "\(p): AE title \($0)" } ?? portProblem(p.port).map { "\(p): port \($0)" }
+        }.first
+    }
 
     /// The perturbations the analysis runs for the ladder's stability check.
     public var ladderPerturbations: [SlicePerturbation] { ladderStability ? SlicePerturbation.standard : [] }
@@ -68,39 +123,33 @@ public struct NodeConfiguration: Sendable, Equatable {
     }
 
     public static func load(path: String?) throws -> NodeConfiguration {
-        var config = NodeConfiguration()
-        guard let path else { return config }
+        guard let path else { return NodeConfiguration() }
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw ConfigurationError("cannot read configuration file \(path): \(error.localizedDescription)")
         }
-        let file: ConfigurationFile
-        do { file = try YAMLDecoder().decode(ConfigurationFile.self, from: text) } catch {
+        let config: NodeConfiguration
+        do {
+            // An empty file (or one of comments only) is the defaults.
+            config = try Yams.load(yaml: text) == nil ? NodeConfiguration() : try YAMLDecoder().decode(NodeConfiguration.self, from: text)
+        } catch DecodingError.dataCorrupted(let context) where context.underlyingError is ConfigurationError {
+            // Yams reports what a key's decoder threw as corrupt YAML; the key's own message is the one to show.
+            throw ConfigurationError("invalid configuration file \(path): \(context.underlyingError!)")
+        } catch {
             throw ConfigurationError("invalid configuration file \(path): \(error)")
         }
-        file.apply(to: &config)
         try config.validate()
         return config
     }
 
     public func validate() throws {
-        guard (1...16).contains(aeTitle.count), aeTitle.allSatisfy({ $0.isASCII && $0 != "\\" && !$0.isNewline }) else {
-            throw ConfigurationError("ae_title must be 1 to 16 ASCII characters without backslash: \(aeTitle)")
-        }
-        guard (1...65535).contains(port) else { throw ConfigurationError("port must be 1…65535: \(port)") }
-        guard quietSeconds > 0 else { throw ConfigurationError("quiet_seconds must be positive") }
-        guard maxAssociations >= 1 else { throw ConfigurationError("max_associations must be at least 1") }
-        _ = try routing.compiled()
-        if case let .configured(t) = riskThresholds, let p = t.problem { throw ConfigurationError("risk_thresholds: \(p)") }
-        guard (1...64).contains(analysisThreads) else { throw ConfigurationError("analysis_threads must be 1…64") }
-        guard (0...8).contains(neighbourSlices) else { throw ConfigurationError("neighbour_slices must be 0…8") }
-        guard (1...16).contains(analysisWorkers) else { throw ConfigurationError("analysis_workers must be 1…16") }
-        for p in peers + results.destinations where p.aeTitle.isEmpty || p.aeTitle.count > 16 || !(1...65535).contains(p.port) {
-            throw ConfigurationError("peer \(p.aeTitle)@\(p.host):\(p.port): AE title must be 1–16 characters and port 1–65535")
-        }
-        guard results.maxAttempts >= 1, results.initialBackoffSeconds > 0, results.maxBackoffSeconds >= results.initialBackoffSeconds else {
-            throw ConfigurationError("results: max_attempts ≥ 1 and 0 < initial_backoff_seconds ≤ max_backoff_seconds")
-        }
+        if let first = problems().first { throw ConfigurationError(first) }
+    }
+
+    /// The configuration as a file the node reads back to the same values (`check-config`), or, as
+    /// `template`, the shipped config/lstv-node.yaml.
+    public func yamlFile(template: Bool) throws -> String {
+        ([Self.fileHeader, ""] + (try yaml(template: template))).joined(separator: "\n") + "\n"
     }
 }
 
@@ -109,71 +158,12 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// The file's shape: all optional, so a file names only what it changes.
-struct ConfigurationFile: Decodable {
-    var ae_title: String?
-    var port: Int?
-    var data_dir: String?
-    var database_url: String?
-    var quiet_seconds: Double?
-    var max_associations: Int?
-    var acse_timeout_seconds: Int?
-    var dimse_timeout_seconds: Int?
-    var allowed_calling_ae_titles: [String]?
-    var allowed_hosts: [String]?
-    var minimum_free_disk_mb: Int?
-    var shutdown_grace_seconds: Int?
-    var ignored_retention_hours: Double?
-    var routing: RoutingConfiguration?
-    var model: String?
-    var thoracolumbar_locator: LocatorSetting?
-    var analysis_threads: Int?
-    var neighbour_slices: Int?
-    var ladder_stability: Bool?
-    var risk_thresholds: RiskThresholdSetting?
-    var peers: [DicomPeer]?
-    var results: ResultsConfiguration?
-    var analysis_workers: Int?
-    var log_level: Logger.Level?
-
-    func apply(to c: inout NodeConfiguration) {
-        if let v = ae_title { c.aeTitle = v }
-        if let v = port { c.port = v }
-        if let v = data_dir { c.dataDirectory = v }
-        if let v = database_url { c.databaseURL = v }
-        if let v = quiet_seconds { c.quietSeconds = v }
-        if let v = max_associations { c.maxAssociations = v }
-        if let v = acse_timeout_seconds { c.acseTimeoutSeconds = v }
-        if let v = dimse_timeout_seconds { c.dimseTimeoutSeconds = v }
-        if let v = allowed_calling_ae_titles { c.allowedCallingAETitles = v }
-        if let v = allowed_hosts { c.allowedHosts = v }
-        if let v = minimum_free_disk_mb { c.minimumFreeDiskMB = v }
-        if let v = shutdown_grace_seconds { c.shutdownGraceSeconds = v }
-        if let v = ignored_retention_hours { c.ignoredRetentionHours = v }
-        if let v = routing { c.routing = v }
-        if let v = model { c.modelPath = v }
-        if let v = thoracolumbar_locator { c.thoracolumbarLocator = v }
-        if let v = analysis_threads { c.analysisThreads = v }
-        if let v = neighbour_slices { c.neighbourSlices = v }
-        if let v = ladder_stability { c.ladderStability = v }
-        if let v = risk_thresholds { c.riskThresholds = v.source }
-        if let v = peers { c.peers = v }
-        if let v = results { c.results = v }
-        if let v = analysis_workers { c.analysisWorkers = v }
-        if let v = log_level { c.logLevel = v }
-    }
-}
-
-/// What the node sends back, where, and how hard it tries.
-public struct ResultsConfiguration: Codable, Sendable, Equatable {
-    /// Send results to the AE that sent the series (its calling AE title looked up in `peers`).
+/// What the node sends back, where, and how hard it tries (`results:`).
+public struct ResultsConfiguration: ConfigurationSection, Sendable, Equatable {
     public var sendToSender = true
-    /// Fixed destinations, in addition.
     public var destinations: [DicomPeer] = []
-    /// The AE title the node calls with.
     public var callingAETitle: String?
-    /// "comprehensive3d" (default) or "enhanced".
-    public var srDocument = "comprehensive3d"
+    public var srDocument = SRDocumentClass.comprehensive3D
     public var keyImage = true
     public var srSeriesNumber = 9901
     public var srSeriesDescription = "LSTV localizer report"
@@ -185,47 +175,26 @@ public struct ResultsConfiguration: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case sendToSender = "send_to_sender", destinations, callingAETitle = "calling_ae_title", srDocument = "sr_document"
-        case keyImage = "key_image", srSeriesNumber = "sr_series_number", srSeriesDescription = "sr_series_description"
-        case keyImageSeriesNumber = "key_image_series_number", keyImageSeriesDescription = "key_image_series_description"
-        case maxAttempts = "max_attempts", initialBackoffSeconds = "initial_backoff_seconds", maxBackoffSeconds = "max_backoff_seconds"
-    }
+    public static let keys: [ConfigurationKey<ResultsConfiguration>] = [
+        .init("send_to_sender", \.sendToSender, "to the AE that sent the series (its calling AE title looked up in peers)"),
+        .init("destinations", \.destinations, "fixed destinations too, same form as peers; `serve --destination AE@HOST:PORT`",
+              check: NodeConfiguration.peersProblem),
+        .init("calling_ae_title", \.callingAETitle, "the AE title the node calls with; default: ae_title", example: "LSTVNODE",
+              check: NodeConfiguration.aeTitleProblem),
+        .init("sr_document", \.srDocument, SRDocumentClass.allCases.map(\.rawValue).joined(separator: " or ")),
+        .init("key_image", \.keyImage, "Secondary Capture with heatmaps, points, risk, \"NOT FOR DIAGNOSTIC USE\""),
+        .init("sr_series_number", \.srSeriesNumber, "", check: { $0 >= 0 ? nil : "must not be negative" }),
+        .init("sr_series_description", \.srSeriesDescription, ""),
+        .init("key_image_series_number", \.keyImageSeriesNumber, "", check: { $0 >= 0 ? nil : "must not be negative" }),
+        .init("key_image_series_description", \.keyImageSeriesDescription, ""),
+        .init("max_attempts", \.maxAttempts, "then the delivery is dead (lstv-node outbox retry ID)",
+              check: { $0 >= 1 ? nil : "must be at least 1" }),
+        .init("initial_backoff_seconds", \.initialBackoffSeconds, "doubled each attempt, with jitter, up to max_backoff_seconds",
+              check: { $0 > 0 ? nil : "must be positive" }),
+        .init("max_backoff_seconds", \.maxBackoffSeconds, ""),
+    ]
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = ResultsConfiguration()
-        sendToSender = try c.decodeIfPresent(Bool.self, forKey: .sendToSender) ?? d.sendToSender
-        destinations = try c.decodeIfPresent([DicomPeer].self, forKey: .destinations) ?? d.destinations
-        callingAETitle = try c.decodeIfPresent(String.self, forKey: .callingAETitle)
-        srDocument = try c.decodeIfPresent(String.self, forKey: .srDocument) ?? d.srDocument
-        keyImage = try c.decodeIfPresent(Bool.self, forKey: .keyImage) ?? d.keyImage
-        srSeriesNumber = try c.decodeIfPresent(Int.self, forKey: .srSeriesNumber) ?? d.srSeriesNumber
-        srSeriesDescription = try c.decodeIfPresent(String.self, forKey: .srSeriesDescription) ?? d.srSeriesDescription
-        keyImageSeriesNumber = try c.decodeIfPresent(Int.self, forKey: .keyImageSeriesNumber) ?? d.keyImageSeriesNumber
-        keyImageSeriesDescription = try c.decodeIfPresent(String.self, forKey: .keyImageSeriesDescription) ?? d.keyImageSeriesDescription
-        maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
-        initialBackoffSeconds = try c.decodeIfPresent(Double.self, forKey: .initialBackoffSeconds) ?? d.initialBackoffSeconds
-        maxBackoffSeconds = try c.decodeIfPresent(Double.self, forKey: .maxBackoffSeconds) ?? d.maxBackoffSeconds
-    }
-}
-
-/// `risk_thresholds:` in the file: the word `model`, or `{high: H, medium: M}`.
-struct RiskThresholdSetting: Decodable {
-    let source: RiskThresholdSource
-    static let modelWord = "model"
-
-    init(from decoder: Decoder) throws {
-        let single = try decoder.singleValueContainer()
-        let word: String
-        do { word = try single.decode(String.self) } catch DecodingError.typeMismatch {
-            // Not a word: it must be the mapping; its own errors name what is wrong in it.
-            source = .configured(try single.decode(RiskThresholds.self))
-            return
-        }
-        guard word == Self.modelWord else {
-            throw DecodingError.dataCorruptedError(in: single, debugDescription: "risk_thresholds must be '\(Self.modelWord)' or {high, medium}, not '\(word)'")
-        }
-        source = .model
+    public var crossKeyProblems: [String] {
+        maxBackoffSeconds >= initialBackoffSeconds ? [] : ["max_backoff_seconds: must not be below initial_backoff_seconds"]
     }
 }

@@ -69,7 +69,7 @@ public enum ModelLocator {
 }
 
 /// `thoracolumbar_locator:` the bundled file, another file, or off.
-public enum LocatorSetting: Equatable, Sendable, Decodable {
+public enum LocatorSetting: Equatable, Sendable, Codable {
     /// From a command-line word: `bundled`, `off`, or a file.
     public init(word: String) {
         switch word {
@@ -87,5 +87,19 @@ public enum LocatorSetting: Equatable, Sendable, Decodable {
 
     public init(from decoder: Decoder) throws {
         self.init(word: try decoder.singleValueContainer().decode(String.self))
+    }
+
+    /// The word it is written as.
+    public var word: String {
+        switch self {
+        case .bundled: return Self.bundledWord
+        case .off: return Self.offWord
+        case .file(let path): return path
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(word)
     }
 }

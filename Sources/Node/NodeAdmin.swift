@@ -37,19 +37,13 @@ public struct NodeAdmin {
         return lines.joined(separator: "\n")
     }
 
-    public static func describe(_ c: NodeConfiguration) -> String {
-        var lines = [
-            "ae_title: \(c.aeTitle)", "port: \(c.port)", "data_dir: \(c.dataDirectory)",
-            "database_url: \(c.databaseURL == nil ? "(private cluster) " : "")\(Connection.redact(c.effectiveDatabaseURL))",
-            "quiet_seconds: \(c.quietSeconds)", "max_associations: \(c.maxAssociations)",
-            "allowed_calling_ae_titles: \(c.allowedCallingAETitles)", "allowed_hosts: \(c.allowedHosts)",
-            "minimum_free_disk_mb: \(c.minimumFreeDiskMB)", "ignored_retention_hours: \(c.ignoredRetentionHours)",
-            "routing rules:",
-        ]
-        for r in c.routing.rules { lines.append("  - \(r.name) → \(r.route.rawValue)") }
-        return lines.joined(separator: "\n")
+    /// The effective configuration as YAML the node reads back to the same values, except that the
+    /// database URL is the effective one with its password hidden.
+    public static func describe(_ c: NodeConfiguration) throws -> String {
+        var shown = c
+        shown.databaseURL = Connection.redact(c.effectiveDatabaseURL)
+        return try shown.yamlFile(template: false)
     }
-
 }
 
 /// The JSON shape of `series list --json` (field names are part of the interface).

@@ -39,7 +39,7 @@ struct ResultBuilder {
         var records: [ResultRecord] = []
 
         // Structured report.
-        let srDocument: SRDocumentClass = configuration.results.srDocument.lowercased() == "enhanced" ? .enhanced : .comprehensive3D
+        let srDocument = configuration.results.srDocument
         let srUID = UIDGenerator.uid(for: "\(installation) analysis \(job.id) sr")
         let srSeriesUID = UIDGenerator.uid(for: "\(installation) analysis \(job.id) sr series")
         let levels = LevelName.allCases.map { level -> LevelMeasurement in

@@ -7,10 +7,50 @@ import XCTest
 final class ConfigurationTests: XCTestCase {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The shipped example documents the embedded defaults: they must not drift apart.
+    /// The shipped example documents the embedded defaults: it is the declared keys' template, and
+    /// it reads back to the defaults.
     func testShippedConfigurationEqualsEmbeddedDefaults() throws {
         let path = Self.repo.appendingPathComponent("config/lstv-node.yaml").path
         XCTAssertEqual(try NodeConfiguration.load(path: path), NodeConfiguration())
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), try NodeConfiguration().yamlFile(template: true),
+                       "config/lstv-node.yaml is stale: lstv-node check-config --template > config/lstv-node.yaml")
+    }
+
+    /// `check-config` prints what the node would read back to the same configuration.
+    func testEffectiveConfigurationReadsBack() throws {
+        var c = NodeConfiguration()
+        c.aeTitle = "SITE01"
+        c.quietSeconds = 2.5
+        c.allowedCallingAETitles = ["PACS1", "PACS 2"]
+        c.peers = [DicomPeer(aeTitle: "PACS1", host: "10.0.0.5", port: 104)]
+        c.riskThresholds = .configured(RiskThresholds(high: 3.25, medium: 2))
+        c.thoracolumbarLocator = .off
+        c.results.srDocument = .enhanced
+        c.results.callingAETitle = "LSTV"
+        c.modelPath = "/srv/models/a model.safetensors"
+        c.routing.rules[0].seriesText = "(?i)t2, sag"
+        let path = NSTemporaryDirectory() + "/cfg-\(UUID().uuidString).yaml"
+        try c.yamlFile(template: false).write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try NodeConfiguration.load(path: path), c)
+    }
+
+    /// A misspelt key is an error that names it, at the top level and in a section.
+    func testUnknownKeysAreRejected() throws {
+        for (yaml, key) in [("ae_titel: X\n", "ae_titel"), ("results: {max_atempts: 3}\n", "max_atempts")] {
+            let path = NSTemporaryDirectory() + "/cfg-\(UUID().uuidString).yaml"
+            try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try NodeConfiguration.load(path: path)) { error in
+                XCTAssertTrue("\(error)".contains("unknown key '\(key)'"), "\(error)")
+            }
+        }
+    }
+
+    /// Every declared key is documented in the shipped file.
+    func testEveryKeyIsInTheShippedFile() throws {
+        let text = try String(contentsOfFile: Self.repo.appendingPathComponent("config/lstv-node.yaml").path, encoding: .utf8)
+        for key in NodeConfiguration.keys.map(\.name) + ResultsConfiguration.keys.map(\.name) {
+            XCTAssertTrue(text.contains("\(key):"), key)
+        }
     }
 
     func testFileOverridesOnlyWhatItNames() throws {
@@ -28,7 +68,10 @@ final class ConfigurationTests: XCTestCase {
         for (yaml, key) in [("ae_title: THIS_TITLE_IS_FAR_TOO_LONG\n", "ae_title"), ("port: 70000\n", "port"),
                             ("quiet_seconds: 0\n", "quiet_seconds"), ("port: [1]\n", "port"),
                             ("risk_thresholds: modle\n", "risk_thresholds"), ("risk_thresholds: {high: 1, medium: 2}\n", "risk_thresholds"),
-                            ("log_level: loud\n", "log_level")] {
+                            ("log_level: loud\n", "log_level"), ("results: {sr_document: enhancd}\n", "sr_document"),
+                            ("results: {max_attempts: 0}\n", "max_attempts"), ("peers: [{ae_title: '', host: h, port: 1}]\n", "peers"),
+                            ("analysis_workers: 0\n", "analysis_workers"),
+                            ("results: {initial_backoff_seconds: 9, max_backoff_seconds: 1}\n", "max_backoff_seconds")] {
             let path = NSTemporaryDirectory() + "/cfg-\(UUID().uuidString).yaml"
             try yaml.write(toFile: path, atomically: true, encoding: .utf8)
             XCTAssertThrowsError(try NodeConfiguration.load(path: path)) { error in
@@ -78,6 +121,8 @@ final class UIDGeneratorTests: XCTestCase {
     func testDerivedUIDsAreValidStableAndDistinct() {
         let a = UIDGenerator.uid(for: "analysis 1 sr")
         XCTAssertEqual(a, UIDGenerator.uid(for: "analysis 1 sr"))
+        // Python's hashlib as the independent reference: a delivered SR keeps its UID across versions.
+        XCTAssertEqual(a, "2.25.220716803812272940954783389239249510012")
         XCTAssertNotEqual(a, UIDGenerator.uid(for: "analysis 1 key_image"))
         XCTAssertTrue(a.hasPrefix("2.25."))
         XCTAssertTrue(UID.isValid(a), a)
