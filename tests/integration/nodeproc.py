@@ -9,7 +9,7 @@ Everything a test needs to drive the node as a black box:
 * :class:`Node`: one ``lstv-node serve`` process (start, wait until listening, SIGTERM, SIGKILL,
   restart on the same data dir and database, ``series list --json``, polling helpers).
 * :func:`free_port`, :func:`wait_until`, :func:`send_files` (pynetdicom C-STORE of files, raw bytes),
-  :func:`echo`, :func:`spool_files`.
+  :func:`echo`, :func:`spool_files`, :func:`send_marker_series`.
 
 The fixtures in ``conftest.py`` wrap these (``database``, ``node_factory``, ``node``, ``lumbar``).
 """
@@ -99,8 +99,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.1, what: str = "condition") -> Any:
-    """Polls ``predicate`` until it returns something truthy; returns it, or fails after ``timeout`` s."""
+def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.1, what: str = "condition",
+               details: Callable[[], str] | None = None) -> Any:
+    """Polls ``predicate`` until it returns something truthy; returns it, or fails after ``timeout`` s.
+
+    The one polling helper of the suite. ``what`` names the condition in the failure message;
+    ``details`` (called only on a timeout) adds what helps to see why (a listing, a log tail). A
+    predicate may itself fail the test at once when waiting longer cannot help (a process exited)."""
     deadline = time.monotonic() + timeout
     last = None
     while True:
@@ -108,7 +113,8 @@ def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0
         if last:
             return last
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what} (last value: {last!r})")
+            extra = f"\n{details()}" if details else ""
+            pytest.fail(f"timed out after {timeout:g}s waiting for {what} (last value: {last!r}){extra}")
         time.sleep(interval)
 
 
@@ -217,13 +223,7 @@ class Node:
         self._log_offset = self._log_file.tell()
         self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=self._log_file,
                                      stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while "msg=listening" not in self.log(current_run=True):
-            if self.proc.poll() is not None:
-                pytest.fail(f"lstv-node exited with {self.proc.returncode} before listening:\n{self.log_tail()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"lstv-node not listening after {timeout}s:\n{self.log_tail()}")
-            time.sleep(0.05)
+        self.wait_for_log("msg=listening", timeout, "msg=listening (lstv-node started)")
         if check_echo and echo(self.port, self.ae_title) != SUCCESS:
             pytest.fail(f"lstv-node logged msg=listening but C-ECHO failed:\n{self.log_tail()}")
         return self
@@ -286,6 +286,21 @@ class Node:
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log().splitlines()[-lines:])
 
+    def wait_for_log(self, text: str, timeout: float, what: str | None = None, count: int = 1) -> str:
+        """Waits until the current run's log holds ``text`` (``count`` times); returns that log.
+
+        Fails at once when the process exits first (unless the text is already there)."""
+        def logged() -> str | None:
+            log = self.log(current_run=True)
+            if log.count(text) >= count:
+                return log
+            if self.proc is not None and self.proc.poll() is not None:
+                pytest.fail(f"lstv-node exited with {self.proc.returncode} before logging {text!r}:\n{self.log_tail()}")
+            return None
+
+        return wait_until(logged, timeout, 0.05, what or f"{text!r} in the node log",
+                          lambda: f"node log:\n{self.log_tail()}")
+
     def cli(self, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
         """Runs ``lstv-node ARGS --database-url URL`` (an admin command against this node's database)."""
         p = subprocess.run([self.binary, *args, "--database-url", self.database_url], capture_output=True, text=True,
@@ -315,16 +330,15 @@ class Node:
     def wait_for_series(self, predicate: Callable[[dict[str, dict]], bool], timeout: float = 30,
                         what: str = "series state") -> dict[str, dict]:
         """Polls ``series list`` until ``predicate(series_by_uid)`` holds; returns that listing."""
-        deadline = time.monotonic() + timeout
-        while True:
-            listing = self.series_by_uid()
-            if predicate(listing):
-                return listing
-            if time.monotonic() > deadline:
-                pretty = json.dumps(list(listing.values()), indent=1)[:4000]
-                pytest.fail(f"timed out after {timeout}s waiting for {what}; series list:\n{pretty}\n"
-                            f"node log:\n{self.log_tail()}")
-            time.sleep(0.2)
+        seen: list[dict[str, dict]] = [{}]
+
+        def holds() -> tuple[dict[str, dict]] | None:
+            seen[0] = self.series_by_uid()
+            return (seen[0],) if predicate(seen[0]) else None
+
+        return wait_until(holds, timeout, 0.2, what,
+                          lambda: f"series list:\n{json.dumps(list(seen[0].values()), indent=1)[:4000]}\n"
+                                  f"node log:\n{self.log_tail()}")[0]
 
     def wait_complete(self, series_uids: Iterable[str], counts: dict[str, int] | None = None,
                       timeout: float = 30) -> dict[str, dict]:
@@ -507,7 +521,7 @@ def send_files(port: int, files: Sequence[Path], *, called_ae: str = NODE_AE, ca
             if code is None and not assoc.is_established:
                 break
             if pause:
-                time.sleep(pause)
+                time.sleep(pause)  # paces the sender (shapes the input); asserts nothing
     finally:
         if assoc.is_established:
             assoc.release()
@@ -527,6 +541,35 @@ def read_uids(path: Path) -> tuple[str, str, str]:
 
     ds = pydicom.dcmread(path, stop_before_pixels=True)
     return str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID)
+
+
+def send_marker_series(node: Node, template: Path, directory: Path) -> str:
+    """Sends a new one-instance series to ``node`` and returns its Series Instance UID.
+
+    The instance is ``template`` with a fresh Series and SOP Instance UID, written under
+    ``directory``. Use an axial image: the series routes to ``ignored`` (no analysis, no results).
+
+    A positive signal that the node has had its chance with everything sent before: the assembler
+    completes quiet series in order of their last instance, all in one transaction per tick, and
+    counts received but not yet indexed instances as activity. So once this series (sent after the
+    others) is complete, every instance received before it is indexed, and every series it touched
+    has been completed again (with its analysis job, for the localizer) in that tick or an earlier
+    one. Wait for it with :meth:`Node.wait_complete`; an ignored series is then purged after
+    ``ignored_retention_hours``, which makes it a marker for the retention sweep too."""
+    import pydicom
+    from pydicom.uid import generate_uid
+
+    ds = pydicom.dcmread(template)
+    ds.SeriesInstanceUID = generate_uid()
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"marker-{ds.SeriesInstanceUID}.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    r = send_files(node.port, [path])
+    assert r.acknowledged == [path], f"marker series not acknowledged: {r}"
+    return str(ds.SeriesInstanceUID)
 
 
 def series_uids(directory: Path) -> tuple[str, str]:

@@ -9,13 +9,14 @@ Orthanc as a PACS, ``storescu`` as a sender, and readers for the node's outbox a
 * :func:`storescu`: DCMTK's ``storescu`` (``TCP_NODELAY=1``), files sent as they are.
 * :func:`outbox` / :func:`flags` / :func:`wait_outbox`: ``lstv-node outbox list --json`` and
   ``flags list --json`` of a :class:`nodeproc.Node`.
+* :func:`sender_passes` / :func:`wait_settled`: positive signals that the node had its chance (a
+  sender pass after a point in time; nothing left to do) before a test asserts that nothing happened.
 """
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -91,13 +92,15 @@ class StoreSCP:
         self.proc = subprocess.Popen(cmd + [str(self.port)],
                                      stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
                                      env=_env_nodelay())
-        deadline = time.monotonic() + timeout
-        while not self._answers(refuse):
+
+        def answers() -> bool:
             if self.proc.poll() is not None:
                 pytest.fail(f"storescp exited with {self.proc.returncode}:\n{self.log_tail()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"storescp not answering C-ECHO on port {self.port} after {timeout}s")
-            time.sleep(0.1)
+            return self._answers(refuse)
+
+        nodeproc.wait_until(answers, timeout, 0.1,
+                            f"storescp answering {'a connection' if refuse else 'C-ECHO'} on port {self.port}",
+                            lambda: f"storescp log:\n{self.log_tail()}")
         return self
 
     def _answers(self, refuse: bool) -> bool:
@@ -136,12 +139,13 @@ class StoreSCP:
             out.setdefault(str(ds.SOPInstanceUID), []).append(f)
         return out
 
-    def wait_files(self, count: int, timeout: float, settle: float = 0.0) -> list[Path]:
-        """Waits until ``count`` files are there (then ``settle`` s more, to catch duplicates)."""
+    def wait_files(self, count: int, timeout: float) -> list[Path]:
+        """Waits until ``count`` files are there; returns the files (more, if more arrived).
+
+        To assert that no more arrive, wait for the node to be idle first (:func:`wait_settled`)."""
         nodeproc.wait_until(lambda: len(self.files()) >= count, timeout, 0.05,
-                            f"{count} objects at storescp {self.ae_title}:{self.port} (have {len(self.files())})")
-        if settle:
-            time.sleep(settle)
+                            f"{count} objects at storescp {self.ae_title}:{self.port}",
+                            lambda: f"files: {[p.name for p in self.files()]}\nstorescp log:\n{self.log_tail()}")
         return self.files()
 
 
@@ -212,18 +216,18 @@ class Orthanc:
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([exe, str(cfg)], stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, cwd=self.directory)
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def up() -> bool:
             if self.proc.poll() is not None:
                 pytest.fail(f"Orthanc exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
                 self.get("/system")
-                break
+                return True
             except (urllib.error.URLError, ConnectionError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"Orthanc REST API not up after {timeout}s:\n{self.log_tail()}")
-            time.sleep(0.2)
+                return False
+
+        nodeproc.wait_until(up, timeout, 0.2, f"Orthanc's REST API on {self.url}",
+                            lambda: f"Orthanc log:\n{self.log_tail()}")
         return self
 
     def stop(self) -> None:
@@ -285,15 +289,62 @@ def flags(node: nodeproc.Node, *args: str) -> list[dict]:
 def wait_outbox(node: nodeproc.Node, predicate: Callable[[list[dict]], bool], timeout: float,
                 what: str = "outbox state") -> list[dict]:
     """Polls ``outbox list --json`` until ``predicate(rows)`` holds; returns the rows."""
-    deadline = time.monotonic() + timeout
-    while True:
-        rows = outbox(node)
-        if predicate(rows):
-            return rows
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}; outbox:\n{json.dumps(rows, indent=1)[:4000]}\n"
-                        f"node log:\n{node.log_tail(30)}")
-        time.sleep(0.2)
+    seen: list[list[dict]] = [[]]
+
+    def holds() -> tuple[list[dict]] | None:
+        seen[0] = outbox(node)
+        return (seen[0],) if predicate(seen[0]) else None
+
+    return nodeproc.wait_until(holds, timeout, 0.2, what,
+                               lambda: f"outbox:\n{json.dumps(seen[0], indent=1)[:4000]}\n"
+                                       f"node log:\n{node.log_tail(30)}")[0]
+
+
+def sender_passes(node: nodeproc.Node, probe_id: int, passes: int = 2, timeout: float = 20) -> dict:
+    """Positive proof that the node's outbox sender has made ``passes`` passes after this call.
+
+    ``probe_id`` is an outbox row whose destination fails (down, or refusing): ``outbox retry``
+    makes it due now with ``attempts`` 0, and a recorded attempt (``attempts`` >= 1) shows that a
+    pass claimed it, in the same claim that would have picked up any other due row. Each pass runs
+    after the previous one finished (one sender thread), so after two, everything the first pass
+    claimed has been delivered and recorded. Returns the probe's row after the last pass."""
+    pid = str(probe_id)
+    row: dict = {}
+    for n in range(passes):
+        # The retry is refused while the probe itself is being sent ('sending'): try again.
+        nodeproc.wait_until(lambda: node.cli("outbox", "retry", pid, check=False).returncode == 0, 10, 0.05,
+                            f"`outbox retry {pid}` accepted (pass {n + 1} of {passes})")
+        rows = wait_outbox(node, lambda rows: any(r["id"] == probe_id and r["attempts"] >= 1 for r in rows), timeout,
+                           f"a sender pass that attempted probe delivery {pid} again (pass {n + 1} of {passes})")
+        [row] = [r for r in rows if r["id"] == probe_id]
+    return row
+
+
+def wait_settled(node: nodeproc.Node, db: nodeproc.TestDatabase, timeout: float) -> list[dict]:
+    """Waits until the node has nothing left to do: every series complete (or purged), every
+    analysis finished, every delivery sent or dead. Returns the outbox rows.
+
+    The outbox rows of an analysis are written in the transaction that finishes it, so once no
+    analysis is pending or running and no series is receiving, no new result can appear."""
+    seen: list = [None, None, None]
+
+    def idle() -> tuple[list[dict]] | None:
+        seen[0] = node.series()
+        seen[1] = analyses(db)
+        seen[2] = outbox(node)
+        if any(s["state"] not in ("complete", "purged") for s in seen[0]):
+            return None
+        if any(a["state"] not in ("done", "failed") for a in seen[1]):
+            return None
+        if any(r["state"] not in ("sent", "dead") for r in seen[2]):
+            return None
+        return (seen[2],)
+
+    return nodeproc.wait_until(idle, timeout, 0.2, "the node idle (series complete, analyses finished, "
+                                                  "deliveries sent or dead)",
+                               lambda: f"series: {[(s['series_instance_uid'], s['state']) for s in seen[0] or []]}\n"
+                                       f"analyses: {seen[1]}\noutbox: {json.dumps(seen[2], indent=1)[:3000]}\n"
+                                       f"node log:\n{node.log_tail(30)}")[0]
 
 
 def analyses(db: nodeproc.TestDatabase) -> list[dict]:

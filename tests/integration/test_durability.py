@@ -108,14 +108,17 @@ def test_sigterm_during_transfer_finishes_in_flight_and_exits_0(node_factory, lu
     nodeproc.wait_until(lambda: len(result.acknowledged) >= 10, 60, 0.002, "10 acknowledged instances")
     t0 = time.monotonic()
     node.proc.send_signal(15)
-    # While the association in flight finishes, no new association is accepted.
-    time.sleep(1.5)
+    # While the association in flight finishes, no new association is accepted: once the node says
+    # it is stopping, and while the sender is still in the middle of its transfer.
+    node.wait_for_log('msg="stopping: no new associations', 10, "the node's stopping message after SIGTERM")
+    in_flight = thread.is_alive()
     refused = new_association_refused(node.port)
     rc = node.wait(grace + 10)
     elapsed = time.monotonic() - t0
     thread.join(30)
     assert rc == 0, f"exit status {rc} after SIGTERM"
     assert elapsed < grace, f"took {elapsed:.1f}s to exit (grace {grace}s)"
+    assert in_flight, f"the transfer had ended before the new association was tried: {result}"
     assert refused, "a new association was accepted after SIGTERM"
     assert "msg=stopped" in node.log(current_run=True)
     acked = {sop_of[f] for f in result.acknowledged}

@@ -23,6 +23,11 @@ def by_id(rows: list[dict]) -> dict[int, dict]:
     return {r["id"]: r for r in rows}
 
 
+def to(rows: list[dict], scp: pacs.StoreSCP) -> list[dict]:
+    """The rows of deliveries to ``scp``."""
+    return [r for r in rows if r["destination"] == f"{scp.ae_title}@127.0.0.1:{scp.port}"]
+
+
 def assert_exactly_once(scp: pacs.StoreSCP, rows: list[dict]) -> None:
     """Every outbox row's object is at the destination in exactly one file, and nothing else is."""
     received = scp.received()
@@ -36,15 +41,19 @@ def assert_exactly_once(scp: pacs.StoreSCP, rows: list[dict]) -> None:
 
 def test_destination_down_for_a_while_then_delivered_exactly_once(node_factory, lumbar, tmp_path):
     scp = pacs.StoreSCP(tmp_path / "dest")  # configured, not running yet
+    # Never started: its deliveries keep failing, a probe for the sender's passes (pacs.sender_passes).
+    probe = pacs.StoreSCP(tmp_path / "probe", ae_title="PROBE")
     try:
-        node = node_factory(quiet_seconds=1.0, config={"results": {"destinations": [scp.peer], **FAST_RETRY}})
+        node = node_factory(quiet_seconds=1.0, config={"results": {"destinations": [scp.peer, probe.peer],
+                                                                   **FAST_RETRY}})
         send_sagittal(node, lumbar)
         # Analysis done, deliveries failing: pending, at least one attempt, the reason recorded.
-        rows = pacs.wait_outbox(node, lambda rows: len(rows) == 2 and all(
-            r["state"] == "pending" and r["attempts"] >= 2 and r["last_error"] for r in rows), 60,
-            "two pending deliveries with >= 2 failed attempts")
-        assert {r["kind"] for r in rows} == {"sr", "key_image"}
-        assert all(r["destination"] == f"DEST@127.0.0.1:{scp.port}" for r in rows)
+        everything = pacs.wait_outbox(node, lambda rows: len(rows) == 4 and all(
+            r["state"] == "pending" and r["attempts"] >= 2 and r["last_error"] for r in to(rows, scp)), 60,
+            "two pending deliveries to DEST with >= 2 failed attempts")
+        rows = to(everything, scp)
+        assert len(rows) == 2 and {r["kind"] for r in rows} == {"sr", "key_image"}, everything
+        assert len(to(everything, probe)) == 2, everything
         assert not scp.files()
 
         scp.start()
@@ -52,9 +61,12 @@ def test_destination_down_for_a_while_then_delivered_exactly_once(node_factory, 
         scp.wait_files(2, 10)
         # Backoff is capped at 2 s, so both arrive within a few seconds of the destination's return.
         assert time.monotonic() - started < 8, "delivery took longer than the backoff cap (2 s) allows"
-        sent = pacs.wait_outbox(node, lambda rows: all(r["state"] == "sent" for r in rows), 10, "both sent")
-        time.sleep(3)  # longer than max_backoff: a stray retry would show up now
-        final = pacs.outbox(node)
+        sent = to(pacs.wait_outbox(node, lambda rows: all(r["state"] == "sent" for r in to(rows, scp)), 10,
+                                   "both sent"), scp)
+        # A stray retry of a delivered object would be claimed by the sender's next pass: two passes
+        # after the deliveries were recorded, nothing about them has changed.
+        pacs.sender_passes(node, to(everything, probe)[0]["id"])
+        final = to(pacs.outbox(node), scp)
         assert final == sent, "outbox changed after delivery"
         before = by_id(rows)
         for r in final:
@@ -68,21 +80,26 @@ def test_destination_down_for_a_while_then_delivered_exactly_once(node_factory, 
 
 def test_kill9_between_analysis_and_sending_delivered_once_after_restart(node_factory, lumbar, tmp_path, database):
     scp = pacs.StoreSCP(tmp_path / "dest")
+    probe = pacs.StoreSCP(tmp_path / "probe", ae_title="PROBE")  # never started (see the test above)
     try:
-        node = node_factory(quiet_seconds=1.0, config={"results": {"destinations": [scp.peer], **FAST_RETRY}})
+        node = node_factory(quiet_seconds=1.0, config={"results": {"destinations": [scp.peer, probe.peer],
+                                                                   **FAST_RETRY}})
         series = send_sagittal(node, lumbar)
-        pending = pacs.wait_outbox(node, lambda rows: len(rows) == 2 and all(
-            r["state"] == "pending" and r["attempts"] >= 1 for r in rows), 60, "two pending deliveries")
+        everything = pacs.wait_outbox(node, lambda rows: len(rows) == 4 and all(
+            r["state"] == "pending" and r["attempts"] >= 1 for r in rows), 60, "four pending deliveries")
+        pending = to(everything, scp)
+        assert len(pending) == 2, everything
         node.kill()
-        assert database.scalar("SELECT count(*) FROM outbox WHERE state <> 'sent'") == "2"
+        assert database.scalar("SELECT count(*) FROM outbox WHERE state <> 'sent'") == "4"
 
         scp.start()
         node.start()
         scp.wait_files(2, 30)
-        sent = pacs.wait_outbox(node, lambda rows: len(rows) == 2 and all(r["state"] == "sent" for r in rows), 15,
-                                "both sent after the restart")
-        time.sleep(3)
-        assert pacs.outbox(node) == sent
+        sent = to(pacs.wait_outbox(node, lambda rows: len(to(rows, scp)) == 2 and all(
+            r["state"] == "sent" for r in to(rows, scp)), 15, "both sent after the restart"), scp)
+        # Two sender passes after the deliveries were recorded: no stray second delivery.
+        pacs.sender_passes(node, to(everything, probe)[0]["id"])
+        assert to(pacs.outbox(node), scp) == sent
         assert {r["sop_instance_uid"] for r in sent} == {r["sop_instance_uid"] for r in pending}
         assert_exactly_once(scp, sent)
         # The restart resumed the delivery; it did not analyse again nor produce new objects.
@@ -117,9 +134,16 @@ def test_refused_is_dead_at_once_retry_revives_it_and_transient_failures_end_dea
             assert r["last_error"], r
         assert not refusing.files()
 
-        # A dead delivery stays dead: nothing more is attempted.
-        time.sleep(2)
-        assert pacs.outbox(node) == rows
+        # A dead delivery stays dead: nothing more is attempted. Proof that the sender looked: the
+        # first refused delivery, retried while the destination still refuses, is dead again at once
+        # (twice), and the other three did not move.
+        probe = pacs.sender_passes(node, refused[0]["id"])
+        assert probe["state"] == "dead" and probe["attempts"] == 1, probe
+        assert "reject" in (probe["last_error"] or "").lower(), probe
+        now = by_id(pacs.outbox(node))
+        assert [now[r["id"]] for r in rows if r["id"] != probe["id"]] == [r for r in rows if r["id"] != probe["id"]], \
+            "a dead delivery was attempted again"
+        assert not refusing.files()
 
         # The destination is fixed; `outbox retry ID` revives each refused delivery.
         refusing.stop()
@@ -138,7 +162,12 @@ def test_refused_is_dead_at_once_retry_revives_it_and_transient_failures_end_dea
             assert by_id(after)[r["id"]]["attempts"] == 1 and by_id(after)[r["id"]]["last_status"] == "0x0000"
         for r in transient:
             assert by_id(after)[r["id"]] == r, "an untouched dead delivery changed"
-        time.sleep(1.5)
+        # Two sender passes after the retried deliveries were recorded (a transient delivery,
+        # retried while its destination is still down, as the probe): no stray second delivery.
+        pacs.sender_passes(node, transient[0]["id"])
+        now = by_id(pacs.outbox(node))
+        assert [now[r["id"]] for r in refused] == [by_id(after)[r["id"]] for r in refused], \
+            "a delivered object was attempted again"
         received = refusing.received()
         assert set(received) == {r["sop_instance_uid"] for r in refused}
         assert all(len(v) == 1 for v in received.values()), received

@@ -4,7 +4,6 @@ revised reports reference their predecessor; an unchanged re-send produces nothi
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -336,13 +335,12 @@ def test_late_instance_revises_the_report_and_unchanged_resend_produces_nothing(
         before_log = node.log().count('msg="series analysed"')
         r = nodeproc.send_files(node.port, files + [late])
         assert len(r.acknowledged) == len(files) + 1, r
-        # Long enough for a reopened series to complete (quiet 1 s + assembler tick), be analysed
-        # (~2 s here) and sent.
-        deadline = time.monotonic() + 8
-        while time.monotonic() < deadline:
-            assert len(pacs.analyses(database)) == 2, f"re-sent unchanged series analysed again: " \
-                                                        f"{pacs.analyses(database)}"
-            time.sleep(0.5)
+        # A marker series sent after the re-send, once complete, proves that the re-sent instances
+        # were indexed and that a reopened series would have completed again by then, its analysis
+        # job created in the same transaction (nodeproc.send_marker_series).
+        marker = nodeproc.send_marker_series(node, nodeproc.dicom_files(lumbar[0].axial)[0], tmp_path / "marker")
+        node.wait_complete([marker], {marker: 1}, timeout=30)
+        assert len(pacs.analyses(database)) == 2, f"re-sent unchanged series analysed again: {pacs.analyses(database)}"
         listing = node.series_by_uid()[series_uid]
         assert listing["state"] == "complete" and listing["instances"] == len(files) + 1, listing
         assert database.scalar(f"SELECT revision FROM series WHERE series_instance_uid = '{series_uid}'") == "1"
@@ -378,7 +376,7 @@ def _received_reports(scp, studies: int) -> list[tuple] | None:
     return objects if len(complete) == studies else None
 
 
-def test_reports_of_two_nodes_never_share_sop_instance_uids(node_factory, lumbar, tmp_path):
+def test_reports_of_two_nodes_never_share_sop_instance_uids(node_factory, lumbar, tmp_path, database):
     """Two lstv-node installations (own databases) report on two different studies to one PACS.
 
     Each report is a different object about a different patient, so its SOP Instance UID must be
@@ -403,8 +401,11 @@ def test_reports_of_two_nodes_never_share_sop_instance_uids(node_factory, lumbar
         what = ("the SR and key image of both studies at the PACS (storescp names files by SOP Instance UID: "
                 "a UID shared across the two nodes overwrites the other's report)")
         nodeproc.wait_until(lambda: _received_reports(scp, studies=2), 120, 0.2, what)
-        time.sleep(0.5)  # and any revision still on its way
+        # And any revision still on its way: both nodes idle, every delivery sent and at the PACS.
+        delivered = [pacs.wait_settled(a, database, 60), pacs.wait_settled(b, other_db, 60)]
+        assert all(r["state"] == "sent" for rows in delivered for r in rows), delivered
         objects = nodeproc.wait_until(lambda: _received_reports(scp, studies=2), 30, 0.2, what)
+        assert len(objects) == sum(map(len, delivered)), (objects, delivered)
         sops = [o[0] for o in objects]
         series = [o[1] for o in objects]
         assert {o[4] for o in objects} == {"SR", "OT"}, objects
@@ -418,7 +419,7 @@ def test_reports_of_two_nodes_never_share_sop_instance_uids(node_factory, lumbar
         other_db.drop()
 
 
-def test_enhanced_sr_without_key_image_as_configured(node_factory, lumbar, tmp_path):
+def test_enhanced_sr_without_key_image_as_configured(node_factory, lumbar, tmp_path, database):
     """`sr_document: enhanced`, `key_image: false`, series number/description configured: one
     Enhanced SR arrives, valid for dciodvfy, readable by highdicom, no key image."""
     import highdicom as hd
@@ -430,9 +431,10 @@ def test_enhanced_sr_without_key_image_as_configured(node_factory, lumbar, tmp_p
             "sr_document": "enhanced", "key_image": False,
             "sr_series_number": 4242, "sr_series_description": "ITEST LSTV report"})
         scp.wait_files(1, 90)
-        rows = pacs.wait_outbox(node, lambda rows: rows and all(x["state"] == "sent" for x in rows), 30, "sent")
-        time.sleep(1)
+        # The node idle: every result of every analysis is in the outbox and delivered.
+        rows = pacs.wait_settled(node, database, 30)
         assert [x["kind"] for x in rows] == ["sr"], rows
+        assert rows[0]["state"] == "sent", rows
         [path] = scp.files()
         ds = pydicom.dcmread(path)
         assert ds.SOPClassUID == pacs.ENHANCED_SR
@@ -451,7 +453,7 @@ def test_enhanced_sr_without_key_image_as_configured(node_factory, lumbar, tmp_p
         scp.stop()
 
 
-def test_key_image_is_a_valid_secondary_capture_of_the_middle_slice(node_factory, lumbar, tmp_path):
+def test_key_image_is_a_valid_secondary_capture_of_the_middle_slice(node_factory, lumbar, tmp_path, database):
     """The key image: Secondary Capture in the analysed study, series 9902, derived from one of the
     analysed instances, burned-in annotation declared, "NOT FOR DIAGNOSTIC USE", and no dciodvfy
     errors (e.g. General Series' Laterality, Type 2C, which dciodvfy requires when BodyPartExamined
@@ -461,7 +463,10 @@ def test_key_image_is_a_valid_secondary_capture_of_the_middle_slice(node_factory
     scp = pacs.StoreSCP(tmp_path / "dest").start()
     try:
         node, files, study_uid, series_uid = send_sagittal(node_factory, scp, lumbar[0])
-        scp.wait_files(2, 90, settle=0.5)
+        scp.wait_files(2, 90)
+        # The node idle: whatever it produced is delivered; exactly one key image among it.
+        rows = pacs.wait_settled(node, database, 30)
+        assert sorted(x["kind"] for x in rows) == ["key_image", "sr"] and len(scp.files()) == 2, (rows, scp.files())
         [ki_path] = [p for p in scp.files() if pydicom.dcmread(p, stop_before_pixels=True).SOPClassUID
                      == pacs.SECONDARY_CAPTURE]
         ki = pydicom.dcmread(ki_path)

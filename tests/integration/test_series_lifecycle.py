@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 
 import nodeproc
 from conftest import SAGITTAL_COUNT
@@ -39,9 +38,8 @@ def test_late_instances_reopen_a_complete_series(node, lumbar):
     assert len(nodeproc.spool_files(node)) == SAGITTAL_COUNT
 
 
-def test_ignored_series_are_purged_after_retention(node_factory, lumbar):
-    retention_s = 0.0005 * 3600  # 1.8 s
-    node = node_factory(quiet_seconds=1.0, config={"ignored_retention_hours": 0.0005})
+def test_ignored_series_are_purged_after_retention(node_factory, lumbar, tmp_path):
+    node = node_factory(quiet_seconds=1.0, config={"ignored_retention_hours": 0.0005})  # 1.8 s
     study, sag = nodeproc.series_uids(lumbar[1].sagittal)
     _, ax = nodeproc.series_uids(lumbar[1].axial)
     files = nodeproc.dicom_files(lumbar[1].sagittal) + nodeproc.dicom_files(lumbar[1].axial)
@@ -55,9 +53,12 @@ def test_ignored_series_are_purged_after_retention(node_factory, lumbar):
     assert not (ax_dir.exists() and list(ax_dir.glob("*.dcm"))), "purged series' files still in the spool"
     assert not ax_dir.exists(), "purged series' directory left behind"
 
-    # Well past the retention period the localizer series is untouched.
-    time.sleep(retention_s + 1.0)
-    listing = node.series_by_uid()
+    # Well past the retention period the localizer series is untouched. Proof that a retention
+    # sweep ran after that: a marker series (ignored), sent now, completed and purged too.
+    marker = nodeproc.send_marker_series(node, nodeproc.dicom_files(lumbar[1].axial)[0], tmp_path / "marker")
+    listing = node.wait_for_series(lambda l: l.get(marker, {}).get("state") == "purged", 30, "marker series purged")
+    assert listing[marker]["completed_at"] > listing[sag]["completed_at"], (listing[marker], listing[sag])
+    assert not (node.instances_dir / study / marker).exists(), "purged marker series left files behind"
     assert listing[sag]["state"] == "complete" and listing[sag]["route"] == "localizer", listing[sag]
     assert len(list((node.instances_dir / study / sag).glob("*.dcm"))) == SAGITTAL_COUNT
     assert len(nodeproc.spool_files(node)) == SAGITTAL_COUNT
