@@ -60,7 +60,9 @@ let package = Package(
         .executableTarget(name: "localizer-bench", dependencies: ["Engine"], path: "bench/localizer/swift"),
 
         .testTarget(name: "DICOMTests", dependencies: ["DICOM", "Records"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
+        // Test support: counts malloc calls (EngineTests proves a session's run allocates nothing).
+        .target(name: "MallocCounter", path: "Tests/MallocCounter"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "MallocCounter"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "DICOM"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Records", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "Records", "Store", "DICOM", "Analysis"]),

@@ -1,12 +1,15 @@
 // A Session runs one model at a fixed (batch, height, width). Everything is planned at creation:
-//   * the graph's virtual buffers get offsets in ONE arena by lifetime (greedy, largest first:
-//     two buffers share memory when no op needs both), so activations take the peak live set,
-//     not the sum;
-//   * the im2col scratch is sized for the largest chunk (convs are cut into chunks of output rows
-//     so the scratch stays a few MB whatever the batch, and the bias/ReLU epilogue runs on output
-//     that is still in cache);
-// and `run` only does arithmetic: it allocates nothing (the arena address and size are exposed
-// for the tests to check that). A session is not thread-safe; make one per thread.
+//   * each conv's `ConvStrategy` (Winograd, pointwise, im2col) and its chunk, so the scratch stays
+//     a few MB whatever the batch and the bias/ReLU epilogue runs on output still in cache;
+//   * the `MemoryPlan`: the graph's buffers at offsets in ONE arena by lifetime (two buffers share
+//     memory when no op needs both), then one scratch per part;
+// and `run` only does arithmetic: it allocates nothing (EngineTests counts malloc calls to prove it).
+//
+// Threads: a session owns a `WorkerPool` of `threads` parts (the calling thread is part 0, the
+// others are the pool's own pthreads, asleep between ops). Every op is split into that many
+// independent parts; OpenBLAS is set single-threaded, so each part's sgemm runs on the part's
+// thread. LSTV_ENGINE_BLAS_THREADS=1 instead runs each op whole and lets OpenBLAS thread inside
+// sgemm (for comparison). A session is not thread-safe; make one per thread.
 
 import COpenBLAS
 import Foundation
@@ -24,45 +27,41 @@ public final class Session: ParallelWork {
     /// Multiply-adds x2 of all convolutions for one image.
     public let flopsPerImage: Double
 
-    /// Test hook: the arena, planned once. Its address and size never change across runs.
-    public var arenaAddress: UInt { UInt(bitPattern: arena) }
-    public var arenaBytes: Int { arenaCount * MemoryLayout<Float>.size }
-
-    // Tuning: im2col chunk (floats of scratch) and 1x1 output chunk (floats of output).
-    // LSTV_ENGINE_CHUNKS="im2col,pointwise" overrides them (benchmark tuning only).
-    static var im2colChunkFloats = 1 << 20
-    static var pointwiseChunkFloats = 1 << 19
-    static var winogradChunkFloats = 1 << 20
-    static func chunkSizes() -> (Int, Int, Int) {
-        if let e = getenv("LSTV_ENGINE_CHUNKS") {
-            let p = String(cString: e).split(separator: ",").compactMap { Int($0) }
-            if p.count == 3 { return (p[0], p[1], p[2]) }
-        }
-        return (im2colChunkFloats, pointwiseChunkFloats, winogradChunkFloats)
-    }
+    /// Bytes of the arena (activations and scratch), allocated once at creation.
+    public var arenaBytes: Int { plan.arenaFloats * MemoryLayout<Float>.size }
 
     /// The memory plan, one line per buffer (for tuning and docs).
-    public let planDescription: String
+    public var planDescription: String { plan.description(buffers: graph.buffers) }
 
     private let model: LocalizerModel          // keeps the weights alive
     private let graph: Graph
     private let layers: [ConvLayer]
+    let plan: MemoryPlan
     private let arena: UnsafeMutablePointer<Float>
-    private let arenaCount: Int
-    private let offsets: [Int]
-    private let col: UnsafeMutablePointer<Float>
-    private let chunk: [Int]                    // per op: rows (im2col) or columns (1x1) per chunk
+    /// Per op: how it runs, for convs; nil for the other ops.
+    let strategies: [ConvStrategy?]
     private let greyA: [Float], greyB: [Float]  // x = pixel * a[c] + b[c]
-    private let scratchFloats: Int              // per part; part p's scratch is col + p * scratchFloats
     private var pool: WorkerPool! = nil
-    /// Parts each op is split into (the session's threads), and whether OpenBLAS threads instead.
+    /// Parts each op is split into (the session's threads), and OpenBLAS's own threads (1 unless
+    /// LSTV_ENGINE_BLAS_THREADS=1).
     private let parts: Int
     private let blasThreads: Int
     /// LSTV_ENGINE_PROFILE=1: seconds per op, accumulated over runs (preallocated: runs still allocate nothing).
     private let profiling = getenv("LSTV_ENGINE_PROFILE") != nil
     private var opSeconds: [Double] = []
-    // The op being run, read by runPart on every thread.
-    private var curOp = 0, curN = 1, phase = 0, curR0 = 0, curR1 = 0, curC0 = 0, curC1 = 0
+
+    /// What the pool's parts run now: an op split by its strategy, or — for a non-pointwise conv
+    /// with too few output columns to split (deep layers, small batch) — one block of input
+    /// channels in two steps: its im2col split by input channel into part 0's scratch, then its
+    /// GEMM split by output channel, accumulating over the blocks.
+    private enum Step {
+        case op(Int)
+        case gatherBlock(op: Int, channels: Range<Int>)
+        case multiplyBlock(op: Int, channels: Range<Int>)
+    }
+    private var step = Step.op(0)
+    /// Images in the run in progress.
+    private var runImages = 1
     /// Below this many output columns per part, convs split their output channels instead.
     static let minColumnsPerPart = 128
 
@@ -83,75 +82,31 @@ public final class Session: ParallelWork {
         layers = model.weights.layers
         precondition(layers.count == g.convs.count, "graph and weights disagree")
 
-        // --- chunking and the im2col scratch ---
-        let (im2colChunk, pointwiseChunk, winogradChunk) = Session.chunkSizes()
-        var chunk = [Int](repeating: 0, count: g.ops.count)
-        var colFloats = 16
+        // --- each conv's strategy and the scratch per part ---
+        let budget = ConvStrategy.Budget.fromEnvironment()
+        var strategies = [ConvStrategy?](repeating: nil, count: g.ops.count)
+        var scratchFloats = 16
         var flops = 0.0
         for (i, op) in g.ops.enumerated() {
-            guard case let .conv(l, x, _, y, _, _) = op else { continue }
+            guard case let .conv(l, _, _, y, _, _) = op else { continue }
             let s = layers[l].spec
             flops += 2.0 * Double(s.cout * s.cin * s.k * s.k * y.h * y.w)
-            _ = x
-            if layers[l].winograd {
-                let tiles = batch * ((y.h + 1) / 2) * ((y.w + 1) / 2)
-                chunk[i] = max(1, min(tiles, winogradChunk / winogradScratch(cin: s.cin, cout: s.cout, tiles: 1)))
-                colFloats = max(colFloats, winogradScratch(cin: s.cin, cout: s.cout, tiles: chunk[i]))
-            } else if s.k == 1 && s.stride == 1 {
-                chunk[i] = max(16, pointwiseChunk / s.cout)
-            } else {
-                let kdim = s.cin * s.k * s.k
-                let rows = max(1, min(batch * y.h, im2colChunk / (kdim * y.w)))
-                chunk[i] = rows
-                colFloats = max(colFloats, kdim * rows * y.w)
-            }
+            let (strategy, scratch) = ConvStrategy.plan(layers[l], output: y, batch: batch, budget: budget)
+            strategies[i] = strategy
+            scratchFloats = max(scratchFloats, scratch)
         }
-        self.chunk = chunk
+        self.strategies = strategies
         flopsPerImage = flops
 
-        // --- lifetimes and offsets ---
-        let nb = g.buffers.count
-        var first = [Int](repeating: Int.max, count: nb), last = [Int](repeating: -1, count: nb)
-        func touch(_ r: Ref, _ i: Int) { first[r.buf] = min(first[r.buf], i); last[r.buf] = max(last[r.buf], i) }
-        touch(g.input, -1)
-        for (i, op) in g.ops.enumerated() {
-            switch op {
-            case let .conv(_, x, x2, y, _, _): touch(x, i); touch(y, i); if let x2 { touch(x2, i) }
-            case let .avgPool(x, y, _), let .maxPool(x, y), let .upsample(x, y), let .copy(x, y): touch(x, i); touch(y, i)
-            }
-        }
-        touch(g.logits, g.ops.count)
-        let size = g.buffers.map { ($0.channels * $0.h * $0.w * batch + 15) & ~15 }  // 64-byte aligned pieces
-        var offsets = [Int](repeating: 0, count: nb)
-        var placed: [Int] = []
-        var end = 0
-        for b in (0..<nb).sorted(by: { (size[$0], -$0) > (size[$1], -$1) }) where last[b] >= first[b] {
-            // Lowest gap among the placed buffers alive at the same time.
-            let live = placed.filter { first[$0] <= last[b] && first[b] <= last[$0] }.sorted { offsets[$0] < offsets[$1] }
-            var at = 0
-            for o in live {
-                if offsets[o] - at >= size[b] { break }
-                at = max(at, offsets[o] + size[o])
-            }
-            offsets[b] = at
-            end = max(end, at + size[b])
-            placed.append(b)
-        }
-        self.offsets = offsets
+        // --- the arena ---
         // LSTV_ENGINE_BLAS_THREADS=1: leave the threading to OpenBLAS (for comparison).
         let useBlas = getenv("LSTV_ENGINE_BLAS_THREADS").map { String(cString: $0) == "1" } ?? false
         parts = useBlas ? 1 : threads
         blasThreads = useBlas ? threads : 1
-        scratchFloats = colFloats
-        planDescription = (0..<nb).map { b in
-            let B = g.buffers[b]
-            return "buffer \(b): \(B.channels)x\(B.h)x\(B.w) ops \(first[b])...\(last[b]) at \(offsets[b] * 4 / 1024) KiB, \(size[b] * 4 / 1024) KiB"
-        }.joined(separator: "\n") + "\nactivations \(end * 4 / 1024) KiB + scratch \(colFloats * 4 / 1024) KiB"
-        arenaCount = end + colFloats * parts
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: arenaCount * 4, alignment: 64)
-        arena = raw.bindMemory(to: Float.self, capacity: arenaCount)
-        arena.initialize(repeating: 0, count: arenaCount)
-        col = arena + end
+        plan = MemoryPlan(graph: g, batch: batch, scratchFloatsPerPart: scratchFloats, parts: parts)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: plan.arenaFloats * 4, alignment: 64)
+        arena = raw.bindMemory(to: Float.self, capacity: plan.arenaFloats)
+        arena.initialize(repeating: 0, count: plan.arenaFloats)
 
         let n = model.metadata.normalization
         greyA = (0..<3).map { 1 / (n.scale * n.std[$0]) }
@@ -183,8 +138,11 @@ public final class Session: ParallelWork {
 
     @inline(__always)
     private func ptr(_ r: Ref, _ n: Int) -> UnsafeMutablePointer<Float> {
-        arena + offsets[r.buf] + r.ch0 * n * r.h * r.w
+        arena + plan.offsets[r.buf] + r.ch0 * n * r.h * r.w
     }
+
+    @inline(__always)
+    private func scratch(_ part: Int) -> UnsafeMutablePointer<Float> { arena + plan.scratch(part: part) }
 
     /// Runs n <= batch images: `input` is n x 3 x H x W, already normalised (NCHW float32);
     /// `output` receives n x classes x H x W softmax probabilities (NCHW). Allocates nothing.
@@ -244,31 +202,22 @@ public final class Session: ParallelWork {
 
     private func forward(_ n: Int, _ out: UnsafeMutablePointer<Float>) {
         openblas_set_num_threads(Int32(blasThreads))
-        curN = n
+        runImages = n
         for i in 0..<graph.ops.count {
-            curOp = i
-            phase = 0
             let t0 = profiling ? Session.clock() : 0
             defer { if profiling { opSeconds[i] += Session.clock() - t0 } }
-            if case let .conv(l, _, _, y, _, _) = graph.ops[i], !layers[l].winograd,
-               !(layers[l].spec.k == 1 && layers[l].spec.stride == 1), parts > 1,
+            if case .im2col = strategies[i], case let .conv(l, _, _, y, _, _) = graph.ops[i], parts > 1,
                n * y.h * y.w < Session.minColumnsPerPart * parts {
-                // Few output columns (deep layers, small batch): all columns at once, K cut into
-                // channel blocks that fit the scratch; per block, im2col split by input channels,
-                // then the GEMM (accumulating over blocks) split by output channels.
-                let s = layers[l].spec, kk = s.k * s.k, cols = n * y.h * y.w
-                let perBlock = max(1, min(s.cin, scratchFloats / (kk * cols)))
-                curR0 = 0
-                curR1 = n * y.h
-                var c0 = 0
-                while c0 < s.cin {
-                    curC0 = c0
-                    curC1 = min(s.cin, c0 + perBlock)
-                    phase = 1; pool.run(parts: parts)
-                    phase = 2; pool.run(parts: parts)
-                    c0 = curC1
+                // Few output columns: all of them at once, K cut into channel blocks that fit the scratch.
+                let s = layers[l].spec, cols = n * y.h * y.w
+                let perBlock = max(1, min(s.cin, plan.scratchFloatsPerPart / (s.k * s.k * cols)))
+                for c0 in stride(from: 0, to: s.cin, by: perBlock) {
+                    let block = c0..<min(s.cin, c0 + perBlock)
+                    step = .gatherBlock(op: i, channels: block); pool.run(parts: parts)
+                    step = .multiplyBlock(op: i, channels: block); pool.run(parts: parts)
                 }
             } else {
+                step = .op(i)
                 pool.run(parts: parts)
             }
         }
@@ -288,10 +237,22 @@ public final class Session: ParallelWork {
     }
 
     func runPart(_ part: Int, of parts: Int) {
-        let n = curN
-        switch graph.ops[curOp] {
+        let n = runImages
+        let i: Int
+        switch step {
+        case .op(let op): i = op
+        case let .gatherBlock(op, channels), let .multiplyBlock(op, channels):
+            guard case let .conv(l, x, x2, y, relu, acc) = graph.ops[op] else { preconditionFailure("a block step of a non-conv op") }
+            if case .gatherBlock = step {
+                gatherBlock(layers[l], x, x2, y, n: n, channels: channels, part: part, parts: parts)
+            } else {
+                multiplyBlock(layers[l], y, n: n, relu: relu, accumulate: acc, channels: channels, part: part, parts: parts)
+            }
+            return
+        }
+        switch graph.ops[i] {
         case let .conv(l, x, x2, y, relu, acc):
-            conv(layers[l], x, x2, y, n: n, relu: relu, accumulate: acc, chunk: chunk[curOp], part: part, parts: parts)
+            conv(layers[l], x, x2, y, n: n, relu: relu, accumulate: acc, strategy: strategies[i]!, part: part, parts: parts)
         case let .avgPool(x, y, _):
             // Floor and ceil modes differ only in the output size, fixed by the graph.
             let r = split(x.c * n, part, parts)
@@ -312,22 +273,21 @@ public final class Session: ParallelWork {
     }
 
     private func conv(_ L: ConvLayer, _ x: Ref, _ x2: Ref?, _ y: Ref, n: Int, relu: Bool, accumulate: Bool,
-                      chunk: Int, part: Int, parts: Int) {
+                      strategy: ConvStrategy, part: Int, parts: Int) {
         let s = L.spec
         let xin = ptr(x, n), yout = ptr(y, n)
         let xin2: UnsafeMutablePointer<Float>? = x2.map { ptr($0, n) }
         let ldx = n * x.h * x.w, ldy = n * y.h * y.w
         let beta: Float = accumulate ? 1 : 0
-        let scratch = col + part * scratchFloats
-        if L.winograd {
+        let scratch = scratch(part)
+        switch strategy {
+        case .winograd(let tilesPerChunk):
             let tiles = split(winogradTiles(h: y.h, w: y.w, n: n), part, parts)
             if tiles.isEmpty { return }
             winogradConv(x: xin, c1: x.c, x2: xin2, cin: s.cin, h: x.h, w: x.w, n: n, u: L.weight, bias: L.bias,
-                         cout: s.cout, y: yout, relu: relu, accumulate: accumulate, chunkTiles: chunk,
+                         cout: s.cout, y: yout, relu: relu, accumulate: accumulate, chunkTiles: tilesPerChunk,
                          scratch: scratch, tiles: tiles)
-            return
-        }
-        if s.k == 1 && s.stride == 1 {
+        case .pointwise(let columnsPerChunk):
             precondition(x2 == nil, "pointwise conv with a second input")
             // Pointwise: the input rows are the GEMM's B directly.
             if parts > 1 && ldy < Session.minColumnsPerPart * parts {
@@ -342,45 +302,26 @@ public final class Session: ParallelWork {
             let range = split(ldy, part, parts, align: 16)
             var c0 = range.lowerBound
             while c0 < range.upperBound {
-                let cols = min(chunk, range.upperBound - c0)
+                let cols = min(columnsPerChunk, range.upperBound - c0)
                 sgemm(m: s.cout, n: cols, k: s.cin, a: L.weight, lda: s.cin, b: xin + c0, ldb: ldx,
                       c: yout + c0, ldc: ldy, beta: beta)
                 biasActivation(yout + c0, ldc: ldy, rows: s.cout, cols: cols, bias: L.bias, relu: relu)
                 c0 += cols
             }
-            return
-        }
-        let kdim = L.kdim, kk = s.k * s.k
-        switch phase {
-        case 1:  // im2col of channels [curC0, curC1) (this part's share), all rows, into part 0's scratch
-            let ch = split(curC1 - curC0, part, parts)
-            if ch.isEmpty { return }
-            im2col(xin, c1: x.c, xin2, cin: s.cin, h: x.h, w: x.w, n: n, k: s.k, stride: s.stride, pad: s.pad,
-                   oh: y.h, ow: y.w, r0: curR0, r1: curR1, col: col,
-                   channels: (curC0 + ch.lowerBound)..<(curC0 + ch.upperBound), colBase: curC0)
-        case 2:  // GEMM over that channel block for this part's output channels
-            let m = split(s.cout, part, parts)
-            if m.isEmpty { return }
-            let cols = (curR1 - curR0) * y.w
-            let c = yout + curR0 * y.w + m.lowerBound * ldy
-            sgemm(m: m.count, n: cols, k: (curC1 - curC0) * kk, a: L.weight + m.lowerBound * kdim + curC0 * kk, lda: kdim,
-                  b: col, ldb: cols, c: c, ldc: ldy, beta: curC0 == 0 ? beta : 1)
-            if curC1 == s.cin {
-                biasActivation(c, ldc: ldy, rows: m.count, cols: cols, bias: L.bias + m.lowerBound, relu: relu)
-            }
-        default:
+        case .im2col(let rowsPerChunk):
+            let kdim = L.kdim, kk = s.k * s.k
             // This part's output rows, in chunks on its own scratch. A chunk has the whole K when
             // that still leaves >= 512 columns; otherwise (huge K: the decoder's first conv has
             // K = 27648) it keeps 512+ columns and cuts K into channel blocks, accumulating in C —
             // so the weights are streamed a few times, not once per thin column chunk.
             let rows = split(n * y.h, part, parts)
             let minRows = (512 + y.w - 1) / y.w
-            let rowsPer = max(1, min(max(rows.count, 1), max(chunk, minRows)))
+            let rowsPer = max(1, min(max(rows.count, 1), max(rowsPerChunk, minRows)))
             var r0 = rows.lowerBound
             while r0 < rows.upperBound {
                 let r1 = min(rows.upperBound, r0 + rowsPer)
                 let cols = (r1 - r0) * y.w
-                let perBlock = max(1, min(s.cin, scratchFloats / (kk * cols)))
+                let perBlock = max(1, min(s.cin, plan.scratchFloatsPerPart / (kk * cols)))
                 let c = yout + r0 * y.w
                 var c0 = 0
                 while c0 < s.cin {
@@ -394,6 +335,35 @@ public final class Session: ParallelWork {
                 biasActivation(c, ldc: ldy, rows: s.cout, cols: cols, bias: L.bias, relu: relu)
                 r0 = r1
             }
+        }
+    }
+
+    /// A block step's first half: im2col of input channels `block` (this part's share of them) for
+    /// all output rows, into part 0's scratch.
+    private func gatherBlock(_ L: ConvLayer, _ x: Ref, _ x2: Ref?, _ y: Ref, n: Int, channels block: Range<Int>,
+                             part: Int, parts: Int) {
+        let s = L.spec
+        let ch = split(block.count, part, parts)
+        if ch.isEmpty { return }
+        im2col(ptr(x, n), c1: x.c, x2.map { ptr($0, n) }, cin: s.cin, h: x.h, w: x.w, n: n, k: s.k, stride: s.stride, pad: s.pad,
+               oh: y.h, ow: y.w, r0: 0, r1: n * y.h, col: scratch(0),
+               channels: (block.lowerBound + ch.lowerBound)..<(block.lowerBound + ch.upperBound), colBase: block.lowerBound)
+    }
+
+    /// A block step's second half: the GEMM over that channel block for this part's output
+    /// channels, accumulating over blocks; the epilogue after the last block.
+    private func multiplyBlock(_ L: ConvLayer, _ y: Ref, n: Int, relu: Bool, accumulate: Bool, channels block: Range<Int>,
+                               part: Int, parts: Int) {
+        let s = L.spec, kk = s.k * s.k
+        let m = split(s.cout, part, parts)
+        if m.isEmpty { return }
+        let ldy = n * y.h * y.w, cols = ldy
+        let c = ptr(y, n) + m.lowerBound * ldy
+        let beta: Float = block.lowerBound == 0 ? (accumulate ? 1 : 0) : 1
+        sgemm(m: m.count, n: cols, k: block.count * kk, a: L.weight + m.lowerBound * L.kdim + block.lowerBound * kk, lda: L.kdim,
+              b: scratch(0), ldb: cols, c: c, ldc: ldy, beta: beta)
+        if block.upperBound == s.cin {
+            biasActivation(c, ldc: ldy, rows: m.count, cols: cols, bias: L.bias + m.lowerBound, relu: relu)
         }
     }
 }

@@ -1,0 +1,45 @@
+import Foundation
+
+/// How one convolution runs, chosen when a session is planned from the kernel's shape and the
+/// loader's Winograd choice, with the chunk that keeps its scratch within budget.
+enum ConvStrategy: Equatable {
+    /// Winograd F(2x2,3x3): output tiles per chunk.
+    case winograd(tilesPerChunk: Int)
+    /// 1x1 stride 1: the input rows are the GEMM's B directly; output columns per GEMM.
+    case pointwise(columnsPerChunk: Int)
+    /// im2col, then a GEMM: output rows per chunk.
+    case im2col(rowsPerChunk: Int)
+
+    /// Budgets in floats: im2col scratch, pointwise output and Winograd scratch per chunk.
+    /// LSTV_ENGINE_CHUNKS="im2col,pointwise,winograd" overrides them (benchmark tuning only).
+    struct Budget {
+        var im2col = 1 << 20
+        var pointwise = 1 << 19
+        var winograd = 1 << 20
+
+        static func fromEnvironment() -> Budget {
+            var b = Budget()
+            if let e = getenv("LSTV_ENGINE_CHUNKS") {
+                let p = String(cString: e).split(separator: ",").compactMap { Int($0) }
+                if p.count == 3 { b.im2col = p[0]; b.pointwise = p[1]; b.winograd = p[2] }
+            }
+            return b
+        }
+    }
+
+    /// The strategy of a conv producing `y` for `batch` images, and the scratch (floats) it needs per part.
+    static func plan(_ layer: ConvLayer, output y: Ref, batch: Int, budget: Budget) -> (ConvStrategy, scratch: Int) {
+        let s = layer.spec
+        if layer.winograd {
+            let tiles = batch * ((y.h + 1) / 2) * ((y.w + 1) / 2)
+            let perChunk = max(1, min(tiles, budget.winograd / winogradScratch(cin: s.cin, cout: s.cout, tiles: 1)))
+            return (.winograd(tilesPerChunk: perChunk), winogradScratch(cin: s.cin, cout: s.cout, tiles: perChunk))
+        }
+        if s.k == 1 && s.stride == 1 {
+            return (.pointwise(columnsPerChunk: max(16, budget.pointwise / s.cout)), 0)
+        }
+        let kdim = s.cin * s.k * s.k
+        let rows = max(1, min(batch * y.h, budget.im2col / (kdim * y.w)))
+        return (.im2col(rowsPerChunk: rows), kdim * rows * y.w)
+    }
+}
