@@ -20,7 +20,7 @@
 
 public enum OpenCVResize {
     static let coefBits = 11
-    static let coefScale: Float = 2048
+    static let coefScale = Float(1 << coefBits)
 
     /// Source index and the two fixed-point weights for each destination index along one axis.
     static func taps(src: Int, dst: Int, clampFraction: Bool) -> [(index: Int, w0: Int32, w1: Int32)] {

@@ -274,11 +274,6 @@ int cdicom_scp_run(cdicom_scp *scp, int grace_seconds) {
 
 void cdicom_scp_stop(cdicom_scp *scp) { scp->stopping.store(true); }
 
-int cdicom_scp_active_associations(cdicom_scp *scp) {
-    std::lock_guard<std::mutex> lock(scp->mutex);
-    return scp->active;
-}
-
 void cdicom_scp_destroy(cdicom_scp *scp) {
     if (scp == nullptr) return;
     if (scp->network) ASC_dropNetwork(&scp->network);

@@ -6,10 +6,6 @@ public struct DIMSEStatus: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let success = DIMSEStatus(rawValue: 0x0000)
     /// Warning: coercion of data elements (C-STORE, B000).
     public static let coercionOfDataElements = DIMSEStatus(rawValue: 0xB000)
-    /// Warning: data set does not match SOP class (B007).
-    public static let dataSetDoesNotMatchSOPClassWarning = DIMSEStatus(rawValue: 0xB007)
-    /// Warning: elements discarded (B006).
-    public static let elementsDiscarded = DIMSEStatus(rawValue: 0xB006)
     /// Failure: refused, SOP class not supported (0122).
     public static let sopClassNotSupported = DIMSEStatus(rawValue: 0x0122)
     /// Failure: processing failure (0110).

@@ -26,7 +26,6 @@ public enum UID {
 
 /// Storage SOP classes by their PS3.4 names.
 public enum SOPClass {
-    public static let verification = "1.2.840.10008.1.1"
     public static let mrImageStorage = "1.2.840.10008.5.1.4.1.1.4"
     public static let enhancedMRImageStorage = "1.2.840.10008.5.1.4.1.1.4.1"
     public static let ctImageStorage = "1.2.840.10008.5.1.4.1.1.2"

@@ -42,8 +42,6 @@ public final class LocalizerModel: @unchecked Sendable {
     public var inputHeight: Int { metadata.input.height }
     public var inputWidth: Int { metadata.input.width }
     public var normalization: Normalization { metadata.normalization }
-    /// Bytes of folded float32 weights held in memory.
-    public var weightBytes: Int { weights.count * MemoryLayout<Float>.size }
 
     /// Loads a model file: parses the header and metadata, builds the graph from the architecture,
     /// checks every tensor (first mismatch throws, naming the tensor), reads and folds the weights.

@@ -17,8 +17,6 @@ import Foundation
 public enum Engine {
     /// OpenBLAS's kernel set in this process, e.g. "SkylakeX", "Haswell", "Cooperlake".
     public static var blasCoreName: String { String(cString: openblas_get_corename()) }
-    /// OpenBLAS's build configuration string.
-    public static var blasConfig: String { String(cString: openblas_get_config()) }
 
     /// True when /proc/cpuinfo lists avx512f.
     public static var cpuHasAVX512: Bool {
@@ -65,7 +63,4 @@ public enum Engine {
         return .unchanged("not Linux")
         #endif
     }
-
-    /// Sets OpenBLAS's thread count for the whole process (sessions also set theirs on each run).
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
 }

@@ -36,10 +36,6 @@ public final class Spool: @unchecked Sendable {
         (incoming as NSString).appendingPathComponent(UUID().uuidString.lowercased() + ".part")
     }
 
-    public func finalPath(study: String, series: String, sop: String) -> String {
-        "\(instances)/\(study)/\(series)/\(sop).dcm"
-    }
-
     public func commit(temporaryPath tmp: String, study: String, series: String, sop: String) throws -> Outcome {
         try Spool.fsyncFile(tmp)
         let studyDir = "\(instances)/\(study)"
