@@ -22,15 +22,15 @@ import time
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from lstv_tools.data import (CLASSES, CLASS_INDEX, DISCS, LADDER, SIZE, load_all, resize160,  # noqa: E402
+from lstv_tools.data import (CLASSES, CLASS_INDEX, LADDER, SIZE, load_all, resize160,  # noqa: E402
                              sha256_text, split_subjects, default_data_root)
 from lstv_tools import model_file  # noqa: E402
 from lstv_tools.net import Net  # noqa: E402
 from lstv_tools.train_eval import score_case, summarize, true_points_160  # noqa: E402
+from lstv_tools.training import Trainer, grey_batch, optimiser  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
 IGNORE = 255
@@ -231,16 +231,12 @@ def main():
     model = Net(arch)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"arch {args.arch}: {n_params / 1e6:.2f}M parameters", flush=True)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    warm = max(1, args.steps // 20)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda i: (i + 1) / warm if i < warm else 0.5 * (1 + math.cos(math.pi * (i - warm) / max(1, args.steps - warm))))
+    opt, sched, warm = optimiser(model, args.steps, args.lr, args.weight_decay)
     class_w = torch.tensor([1.0] + [args.fg_weight] * (len(CLASSES) - 1))
 
     val_samples = [s for sid in val_ids for s in by_subject[sid]]
     model.train()
-    t0 = time.time()
-    running = []
+    trainer = Trainer(model, opt, sched, args.steps, every=50)
     for step in range(args.steps):
         xs, ys = [], []
         for sid in rng.choice(train_ids, size=args.batch, p=weights):
@@ -255,22 +251,10 @@ def main():
             tgt = make_target(apply_points(m, s.points), apply_points(m, s.estimated), args.radius)
             xs.append(normalise(x, mean, std))
             ys.append(tgt)
-        x = torch.from_numpy(np.stack(xs))[:, None].expand(-1, 3, -1, -1).contiguous()
-        y = torch.from_numpy(np.stack(ys)).long()
-        loss = F.cross_entropy(model.forward_logits(x), y, weight=class_w, ignore_index=IGNORE)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        running.append(loss.item())
-        if (step + 1) % 50 == 0:
-            el = time.time() - t0
-            print(f"step {step + 1}/{args.steps} loss {np.mean(running):.4f} lr {sched.get_last_lr()[0]:.2e} "
-                  f"{el / (step + 1):.2f}s/step eta {el / (step + 1) * (args.steps - step - 1) / 60:.1f} min", flush=True)
-            running = []
+        trainer.step(step, grey_batch(xs), torch.from_numpy(np.stack(ys)).long(), weight=class_w, ignore_index=IGNORE)
         if args.eval_every and (step + 1) % args.eval_every == 0 and step + 1 < args.steps:
             print(f"  val@{step + 1}: {short(report(evaluate(model, val_samples, mean, std)))}", flush=True)
-    train_time = time.time() - t0
+    train_time = trainer.seconds
 
     recipe = {
         "arch": args.arch, "steps": args.steps, "batch": args.batch, "optimizer": "AdamW", "lr": args.lr,

@@ -21,18 +21,17 @@ import json
 import math
 import os
 import sys
-import time
 
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from lstv_tools.data import load_all, resize160, sha256_text, split_subjects, to160  # noqa: E402
 from lstv_tools import model_file  # noqa: E402
 from lstv_tools.net import Net  # noqa: E402
+from lstv_tools.training import Trainer, grey_batch, optimiser  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
 IGNORE = 255
@@ -146,30 +145,16 @@ def main():
     mean, std = round(float(px.mean()), 4), round(float(px.std()), 4)
 
     model = Net(ARCH)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    warm = max(1, args.steps // 20)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda i: (i + 1) / warm if i < warm else 0.5 * (1 + math.cos(math.pi * (i - warm) / max(1, args.steps - warm))))
+    opt, sched, _ = optimiser(model, args.steps, args.lr, 1e-4)
     weight = torch.tensor([1.0, 4.0])
-    t0 = time.time()
-    running = []
+    trainer = Trainer(model, opt, sched, args.steps, every=100)
     for step in range(args.steps):
         xs, ys = [], []
         for k in rng.randint(len(train), size=args.batch):
             win, tgt = make_example(rng, *train[k])
             xs.append((intensity(rng, win.astype(np.float32) / 255.0) - mean) / std)
             ys.append(tgt)
-        x = torch.from_numpy(np.stack(xs))[:, None].expand(-1, 3, -1, -1).contiguous()
-        loss = F.cross_entropy(model.forward_logits(x), torch.from_numpy(np.stack(ys)).long(), weight=weight)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        running.append(loss.item())
-        if (step + 1) % 100 == 0:
-            el = time.time() - t0
-            print(f"step {step + 1}/{args.steps} loss {np.mean(running):.4f} {el / (step + 1):.2f}s/step", flush=True)
-            running = []
+        trainer.step(step, grey_batch(xs), torch.from_numpy(np.stack(ys)).long(), weight=weight)
 
     # Validation: window centred on the labelled T12/L1 moved by -1, 0, +1 steps (as a miscount
     # would move it); the locator should find the labelled T12/L1 each time.
@@ -201,7 +186,7 @@ def main():
                   "validation": {str(k): [None if o is None else round(o, 3) for o in v] for k, v in found.items()}})
     meta["window"] = json.dumps({"steps": WINDOW_STEPS})
     model_file.save_model(args.out, model.state_dict(), meta, dtype=torch.float16)
-    print(f"wrote {args.out} in {(time.time() - t0) / 60:.1f} min", flush=True)
+    print(f"wrote {args.out} in {trainer.seconds / 60:.1f} min", flush=True)
 
 
 if __name__ == "__main__":

@@ -35,35 +35,35 @@ void write(const cdicom_sc_image &im, const char *path) {
 
     // SOP Common
     put(ds, DCM_SOPClassUID, UID_SecondaryCaptureImageStorage);
-    put(ds, DCM_SOPInstanceUID, str(im.sop_instance_uid));
-    put(ds, DCM_InstanceCreationDate, str(im.content_date));
-    put(ds, DCM_InstanceCreationTime, str(im.content_time));
-    if (im.timezone_offset && *im.timezone_offset) put(ds, DCM_TimezoneOffsetFromUTC, im.timezone_offset);
+    put(ds, DCM_SOPInstanceUID, str(im.instance.sop_instance_uid));
+    put(ds, DCM_InstanceCreationDate, str(im.instance.content_date));
+    put(ds, DCM_InstanceCreationTime, str(im.instance.content_time));
+    if (im.instance.timezone_offset && *im.instance.timezone_offset) put(ds, DCM_TimezoneOffsetFromUTC, im.instance.timezone_offset);
     // General Study (UID) and General Series
-    put(ds, DCM_StudyInstanceUID, str(im.study_instance_uid));
+    put(ds, DCM_StudyInstanceUID, str(im.instance.study_instance_uid));
     put(ds, DCM_Modality, "OT");
-    put(ds, DCM_SeriesInstanceUID, str(im.series_instance_uid));
+    put(ds, DCM_SeriesInstanceUID, str(im.instance.series_instance_uid));
     put(ds, DCM_Laterality, "");  // type 2C; dciodvfy wants it present (empty: not a paired structure)
-    put(ds, DCM_SeriesNumber, std::to_string(im.series_number));
-    put(ds, DCM_SeriesDescription, str(im.series_description));
-    put(ds, DCM_SeriesDate, str(im.content_date));
-    put(ds, DCM_SeriesTime, str(im.content_time));
+    put(ds, DCM_SeriesNumber, std::to_string(im.instance.series_number));
+    put(ds, DCM_SeriesDescription, str(im.instance.series_description));
+    put(ds, DCM_SeriesDate, str(im.instance.content_date));
+    put(ds, DCM_SeriesTime, str(im.instance.content_time));
     // General Equipment and SC Equipment
-    put(ds, DCM_Manufacturer, str(im.manufacturer));
-    if (im.model_name && *im.model_name) put(ds, DCM_ManufacturerModelName, im.model_name);
-    if (im.software_version && *im.software_version) put(ds, DCM_SoftwareVersions, im.software_version);
+    put(ds, DCM_Manufacturer, str(im.instance.manufacturer));
+    if (im.instance.model_name && *im.instance.model_name) put(ds, DCM_ManufacturerModelName, im.instance.model_name);
+    if (im.instance.software_version && *im.instance.software_version) put(ds, DCM_SoftwareVersions, im.instance.software_version);
     put(ds, DCM_ConversionType, "WSD");
-    if (im.manufacturer && *im.manufacturer) put(ds, DCM_SecondaryCaptureDeviceManufacturer, im.manufacturer);
-    if (im.model_name && *im.model_name) put(ds, DCM_SecondaryCaptureDeviceManufacturerModelName, im.model_name);
-    if (im.software_version && *im.software_version) put(ds, DCM_SecondaryCaptureDeviceSoftwareVersions, im.software_version);
+    if (im.instance.manufacturer && *im.instance.manufacturer) put(ds, DCM_SecondaryCaptureDeviceManufacturer, im.instance.manufacturer);
+    if (im.instance.model_name && *im.instance.model_name) put(ds, DCM_SecondaryCaptureDeviceManufacturerModelName, im.instance.model_name);
+    if (im.instance.software_version && *im.instance.software_version) put(ds, DCM_SecondaryCaptureDeviceSoftwareVersions, im.instance.software_version);
     // General Image and SC Image
-    put(ds, DCM_InstanceNumber, std::to_string(im.instance_number));
+    put(ds, DCM_InstanceNumber, std::to_string(im.instance.instance_number));
     put(ds, DCM_PatientOrientation, "");
-    put(ds, DCM_ContentDate, str(im.content_date));
-    put(ds, DCM_ContentTime, str(im.content_time));
+    put(ds, DCM_ContentDate, str(im.instance.content_date));
+    put(ds, DCM_ContentTime, str(im.instance.content_time));
     put(ds, DCM_ImageType, "DERIVED\\SECONDARY");
-    put(ds, DCM_DateOfSecondaryCapture, str(im.content_date));
-    put(ds, DCM_TimeOfSecondaryCapture, str(im.content_time));
+    put(ds, DCM_DateOfSecondaryCapture, str(im.instance.content_date));
+    put(ds, DCM_TimeOfSecondaryCapture, str(im.instance.content_time));
     put(ds, DCM_BurnedInAnnotation, "YES");
     put(ds, DCM_LossyImageCompression, "00");
     if (im.derivation_description && *im.derivation_description) put(ds, DCM_DerivationDescription, im.derivation_description);

@@ -60,12 +60,12 @@ void addContributingEquipment(DcmDataset &ds, const cdicom_sr_report &r) {
     DcmItem *item = nullptr;
     ds.findAndDeleteElement(DCM_ContributingEquipmentSequence);
     check(ds.findOrCreateSequenceItem(DCM_ContributingEquipmentSequence, item, -2), "ContributingEquipmentSequence");
-    item->putAndInsertString(DCM_Manufacturer, str(r.manufacturer).c_str());
+    item->putAndInsertString(DCM_Manufacturer, str(r.instance.manufacturer).c_str());
     if (r.institution_name && *r.institution_name) item->putAndInsertString(DCM_InstitutionName, r.institution_name);
-    item->putAndInsertString(DCM_ManufacturerModelName, str(r.model_name).c_str());
-    item->putAndInsertString(DCM_SoftwareVersions, str(r.software_version).c_str());
+    item->putAndInsertString(DCM_ManufacturerModelName, str(r.instance.model_name).c_str());
+    item->putAndInsertString(DCM_SoftwareVersions, str(r.instance.software_version).c_str());
     item->putAndInsertString(DCM_ContributionDateTime,
-                             (str(r.content_date) + str(r.content_time) + str(r.timezone_offset)).c_str());
+                             (str(r.instance.content_date) + str(r.instance.content_time) + str(r.instance.timezone_offset)).c_str());
     item->putAndInsertString(DCM_ContributionDescription, "Automated analysis of the referenced series");
     DcmItem *purpose = nullptr;
     check(item->findOrCreateSequenceItem(DCM_PurposeOfReferenceCodeSequence, purpose, -2), "PurposeOfReferenceCodeSequence");
@@ -83,7 +83,7 @@ void write(const cdicom_sr_report &r, const char *path) {
     TID1500_MeasurementReport report(CID7021_MeasurementReportDocumentTitles(code(r.document_title)));
     check(report.setLanguage(CID5000_Languages(code(r.language)), CID5001_Countries(code(r.country))), "language");
     check(report.getObservationContext().addDeviceObserver(str(r.device_observer_uid), str(r.device_observer_name),
-                                                           str(r.manufacturer), str(r.model_name)),
+                                                           str(r.instance.manufacturer), str(r.instance.model_name)),
           "device observer");
     check(report.addProcedureReported(CID100_QuantitativeDiagnosticImagingProcedures(code(r.procedure_reported))),
           "procedure reported");
@@ -188,16 +188,16 @@ void write(const cdicom_sr_report &r, const char *path) {
         addAlgorithmIdentification(tree, r);
     }
 
-    check(doc.createNewSeriesInStudy(str(r.study_instance_uid)), "study");
-    check(doc.setSeriesNumber(std::to_string(r.series_number)), "series number");
-    check(doc.setSeriesDescription(str(r.series_description)), "series description");
-    check(doc.setInstanceNumber(std::to_string(r.instance_number)), "instance number");
-    check(doc.setContentDate(str(r.content_date)), "content date");
-    check(doc.setContentTime(str(r.content_time)), "content time");
-    if (r.timezone_offset && *r.timezone_offset) check(doc.setTimezoneOffsetFromUTC(r.timezone_offset), "timezone");
-    check(doc.setManufacturer(str(r.manufacturer)), "manufacturer");
-    check(doc.setManufacturerModelName(str(r.model_name)), "model name");
-    check(doc.setSoftwareVersions(str(r.software_version)), "software version");
+    check(doc.createNewSeriesInStudy(str(r.instance.study_instance_uid)), "study");
+    check(doc.setSeriesNumber(std::to_string(r.instance.series_number)), "series number");
+    check(doc.setSeriesDescription(str(r.instance.series_description)), "series description");
+    check(doc.setInstanceNumber(std::to_string(r.instance.instance_number)), "instance number");
+    check(doc.setContentDate(str(r.instance.content_date)), "content date");
+    check(doc.setContentTime(str(r.instance.content_time)), "content time");
+    if (r.instance.timezone_offset && *r.instance.timezone_offset) check(doc.setTimezoneOffsetFromUTC(r.instance.timezone_offset), "timezone");
+    check(doc.setManufacturer(str(r.instance.manufacturer)), "manufacturer");
+    check(doc.setManufacturerModelName(str(r.instance.model_name)), "model name");
+    check(doc.setSoftwareVersions(str(r.instance.software_version)), "software version");
     check(doc.completeDocument(), "completion flag");
 
     for (size_t i = 0; i < r.evidence_count; ++i) {
@@ -225,9 +225,9 @@ void write(const cdicom_sr_report &r, const char *path) {
     check(doc.write(ds), "cannot encode the SR document");
     cdicom::copyPatientAndStudy(source, ds);
     // The caller's UIDs (DCMTK generated its own series and instance UIDs).
-    check(ds.putAndInsertString(DCM_SeriesInstanceUID, str(r.series_instance_uid).c_str()), "series UID");
-    check(ds.putAndInsertString(DCM_SOPInstanceUID, str(r.sop_instance_uid).c_str()), "SOP instance UID");
-    check(ds.putAndInsertString(DCM_StudyInstanceUID, str(r.study_instance_uid).c_str()), "study UID");
+    check(ds.putAndInsertString(DCM_SeriesInstanceUID, str(r.instance.series_instance_uid).c_str()), "series UID");
+    check(ds.putAndInsertString(DCM_SOPInstanceUID, str(r.instance.sop_instance_uid).c_str()), "SOP instance UID");
+    check(ds.putAndInsertString(DCM_StudyInstanceUID, str(r.instance.study_instance_uid).c_str()), "study UID");
     addContributingEquipment(ds, r);
     cdicom::savePart10(out, path);
 }

@@ -9,41 +9,15 @@ public struct KeyImage: Sendable {
     public var rgb: [UInt8]
     public var rows: Int
     public var columns: Int
-    public var studyInstanceUID: String
-    public var seriesInstanceUID: String
-    public var sopInstanceUID: String
-    public var seriesNumber: Int
-    public var seriesDescription: String
-    public var instanceNumber: Int
+    public var instance: CreatedInstance
     /// SourceImageSequence (the middle slice).
     public var derivedFrom: ReferencedInstance
-    public var contentDateTime: Date
-    public var manufacturer: String
-    public var modelName: String?
-    public var softwareVersion: String?
     public var derivationDescription: String?
 
-    public init(sourceInstancePath: String, rgb: [UInt8], rows: Int, columns: Int, studyInstanceUID: String,
-                seriesInstanceUID: String, sopInstanceUID: String, seriesNumber: Int, seriesDescription: String,
-                instanceNumber: Int = 1, derivedFrom: ReferencedInstance, contentDateTime: Date = Date(),
-                manufacturer: String = "lstv-node", modelName: String? = nil, softwareVersion: String? = nil,
-                derivationDescription: String? = nil) {
-        self.sourceInstancePath = sourceInstancePath
-        self.rgb = rgb
-        self.rows = rows
-        self.columns = columns
-        self.studyInstanceUID = studyInstanceUID
-        self.seriesInstanceUID = seriesInstanceUID
-        self.sopInstanceUID = sopInstanceUID
-        self.seriesNumber = seriesNumber
-        self.seriesDescription = seriesDescription
-        self.instanceNumber = instanceNumber
-        self.derivedFrom = derivedFrom
-        self.contentDateTime = contentDateTime
-        self.manufacturer = manufacturer
-        self.modelName = modelName
-        self.softwareVersion = softwareVersion
-        self.derivationDescription = derivationDescription
+    public init(sourceInstancePath: String, rgb: [UInt8], rows: Int, columns: Int, instance: CreatedInstance,
+                derivedFrom: ReferencedInstance, derivationDescription: String? = nil) {
+        self.sourceInstancePath = sourceInstancePath; self.rgb = rgb; self.rows = rows; self.columns = columns
+        self.instance = instance; self.derivedFrom = derivedFrom; self.derivationDescription = derivationDescription
     }
 }
 
@@ -58,27 +32,14 @@ public enum SecondaryCaptureWriter {
         guard image.rgb.count == image.rows * image.columns * 3 else {
             throw DICOMError("secondary capture: \(image.rgb.count) bytes for \(image.rows)x\(image.columns) RGB")
         }
-        try UID.requireValid([image.studyInstanceUID, image.seriesInstanceUID, image.sopInstanceUID,
-                              image.derivedFrom.sopInstanceUID], for: "secondary capture")
+        try UID.requireValid(image.instance.uids + [image.derivedFrom.sopInstanceUID], for: "secondary capture")
         let arena = CStringArena()
-        let dt = DicomDateTime(image.contentDateTime)
         var c = cdicom_sc_image()
         c.source_path = arena.c(image.sourceInstancePath)
         c.rows = UInt32(image.rows)
         c.columns = UInt32(image.columns)
-        c.study_instance_uid = arena.c(image.studyInstanceUID)
-        c.series_instance_uid = arena.c(image.seriesInstanceUID)
-        c.sop_instance_uid = arena.c(image.sopInstanceUID)
-        c.series_number = Int32(clamping: image.seriesNumber)
-        c.series_description = arena.c(String(image.seriesDescription.prefix(64)))
-        c.instance_number = Int32(clamping: image.instanceNumber)
+        c.instance = image.instance.c(arena)
         c.derived_from = arena.ref(image.derivedFrom)
-        c.content_date = arena.c(dt.date)
-        c.content_time = arena.c(dt.time)
-        c.timezone_offset = arena.c(dt.offset)
-        c.manufacturer = arena.c(image.manufacturer)
-        c.model_name = arena.c(image.modelName)
-        c.software_version = arena.c(image.softwareVersion)
         c.derivation_description = arena.c(image.derivationDescription)
         var err = [CChar](repeating: 0, count: 1024)
         let rc = image.rgb.withUnsafeBufferPointer { px -> Int32 in

@@ -104,18 +104,10 @@ public struct MeasurementReport: Sendable {
     /// The middle slice's file, when at hand: its header fills the image library entry descriptors
     /// (TID 1602: modality, orientation, position, spacing …). Without it the entry has none.
     public var middleSlicePath: String?
-    public var studyInstanceUID: String
-    public var seriesInstanceUID: String
-    public var sopInstanceUID: String
-    public var seriesNumber: Int
-    public var seriesDescription: String
-    public var instanceNumber: Int
-    public var contentDateTime: Date
+    /// Its model name and software version are required here (TID 1004 device observer).
+    public var instance: CreatedInstance
     public var deviceObserverUID: String
     public var deviceObserverName: String
-    public var manufacturer: String
-    public var modelName: String
-    public var softwareVersion: String
     public var institutionName: String?
     /// TID 4019.
     public var algorithmName: String
@@ -139,10 +131,8 @@ public struct MeasurementReport: Sendable {
     public var procedureReported: SRCode
 
     public init(sourceInstancePath: String, evidence: [ReferencedInstance], middleSlice: ReferencedInstance,
-                middleSlicePath: String? = nil, studyInstanceUID: String, seriesInstanceUID: String,
-                sopInstanceUID: String, seriesNumber: Int, seriesDescription: String, instanceNumber: Int = 1,
-                contentDateTime: Date = Date(), deviceObserverUID: String, deviceObserverName: String,
-                manufacturer: String, modelName: String, softwareVersion: String, institutionName: String? = nil,
+                middleSlicePath: String? = nil, instance: CreatedInstance,
+                deviceObserverUID: String, deviceObserverName: String, institutionName: String? = nil,
                 algorithmName: String, algorithmVersion: String, algorithmParameters: [String] = [],
                 levels: [LevelMeasurement], lstvSuspicion: String, ladderConsistency: String,
                 ladderFindings: [String] = [], suspicionFindings: [String] = [], assessment: SeriesAssessment? = nil,
@@ -152,18 +142,9 @@ public struct MeasurementReport: Sendable {
         self.evidence = evidence
         self.middleSlice = middleSlice
         self.middleSlicePath = middleSlicePath
-        self.studyInstanceUID = studyInstanceUID
-        self.seriesInstanceUID = seriesInstanceUID
-        self.sopInstanceUID = sopInstanceUID
-        self.seriesNumber = seriesNumber
-        self.seriesDescription = seriesDescription
-        self.instanceNumber = instanceNumber
-        self.contentDateTime = contentDateTime
+        self.instance = instance
         self.deviceObserverUID = deviceObserverUID
         self.deviceObserverName = deviceObserverName
-        self.manufacturer = manufacturer
-        self.modelName = modelName
-        self.softwareVersion = softwareVersion
         self.institutionName = institutionName
         self.algorithmName = algorithmName
         self.algorithmVersion = algorithmVersion
@@ -186,8 +167,10 @@ public enum StructuredReportWriter {
     /// input (UIDs, unknown suspicion/ladder values, a value that does not fit a DS) or on a DCMTK error.
     public static func write(_ report: MeasurementReport, to path: String) throws {
         DICOMLibrary.initialize()
-        try UID.requireValid([report.studyInstanceUID, report.seriesInstanceUID, report.sopInstanceUID, report.deviceObserverUID,
-                              report.middleSlice.sopInstanceUID] + report.levels.map(\.trackingUID)
+        guard report.instance.modelName != nil, report.instance.softwareVersion != nil else {
+            throw DICOMError("structured report: the device observer needs a model name and a software version")
+        }
+        try UID.requireValid(report.instance.uids + [report.deviceObserverUID, report.middleSlice.sopInstanceUID] + report.levels.map(\.trackingUID)
                               + (report.assessment.map { [$0.trackingUID] } ?? []), for: "structured report")
         guard !report.levels.isEmpty else { throw DICOMError("structured report: no levels") }
         guard let suspicion = Codes.suspicion(report.lstvSuspicion) else {
@@ -197,7 +180,6 @@ public enum StructuredReportWriter {
             throw DICOMError("structured report: ladder consistency must be consistent, inconsistent or incomplete, not \"\(report.ladderConsistency)\"")
         }
         let arena = CStringArena()
-        let dt = DicomDateTime(report.contentDateTime)
 
         let evidence = report.evidence.map { arena.ref($0) }
         let levels: [cdicom_sr_level] = try report.levels.map { l in
@@ -235,20 +217,9 @@ public enum StructuredReportWriter {
         r.source_path = arena.c(report.sourceInstancePath)
         r.middle_slice_path = arena.c(report.middleSlicePath)
         r.middle_slice = arena.ref(report.middleSlice)
-        r.study_instance_uid = arena.c(report.studyInstanceUID)
-        r.series_instance_uid = arena.c(report.seriesInstanceUID)
-        r.sop_instance_uid = arena.c(report.sopInstanceUID)
-        r.series_number = Int32(clamping: report.seriesNumber)
-        r.series_description = arena.c(String(report.seriesDescription.prefix(64)))
-        r.instance_number = Int32(clamping: report.instanceNumber)
-        r.content_date = arena.c(dt.date)
-        r.content_time = arena.c(dt.time)
-        r.timezone_offset = arena.c(dt.offset)
+        r.instance = report.instance.c(arena)
         r.device_observer_uid = arena.c(report.deviceObserverUID)
         r.device_observer_name = arena.c(report.deviceObserverName)
-        r.manufacturer = arena.c(report.manufacturer)
-        r.model_name = arena.c(report.modelName)
-        r.software_version = arena.c(report.softwareVersion)
         r.institution_name = arena.c(report.institutionName)
         r.algorithm_name = arena.c(report.algorithmName)
         r.algorithm_version = arena.c(report.algorithmVersion)
@@ -304,25 +275,5 @@ public enum StructuredReportWriter {
         var s = String(format: "%.10g", v)
         if s.count > 16 { s = String(format: "%.9g", v) }
         return s
-    }
-}
-
-/// DICOM DA, TM (microseconds) and the UTC offset of a moment in the process's time zone.
-struct DicomDateTime {
-    let date: String
-    let time: String
-    let offset: String
-
-    init(_ d: Date, timeZone: TimeZone = .current) {
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = timeZone
-        let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: d)
-        let whole = d.timeIntervalSince1970.rounded(.down)
-        let micros = min(999_999, Int(((d.timeIntervalSince1970 - whole) * 1_000_000).rounded()))
-        date = String(format: "%04d%02d%02d", c.year!, c.month!, c.day!)
-        time = String(format: "%02d%02d%02d.%06d", c.hour!, c.minute!, c.second!, micros)
-        let seconds = timeZone.secondsFromGMT(for: d)
-        let minutes = abs(seconds) / 60
-        offset = String(format: "%@%02d%02d", seconds < 0 ? "-" : "+", minutes / 60, minutes % 60)
     }
 }

@@ -53,11 +53,11 @@ struct ResultBuilder {
         }
         let report = MeasurementReport(
             sourceInstancePath: middlePath, evidence: evidence, middleSlice: middle, middleSlicePath: middlePath,
-            studyInstanceUID: series.studyInstanceUID, seriesInstanceUID: srSeriesUID, sopInstanceUID: srUID,
-            seriesNumber: configuration.results.srSeriesNumber, seriesDescription: configuration.results.srSeriesDescription,
+            instance: Self.createdInstance(study: series.studyInstanceUID, series: srSeriesUID, sop: srUID,
+                                           number: configuration.results.srSeriesNumber,
+                                           description: configuration.results.srSeriesDescription),
             deviceObserverUID: UIDGenerator.uid(for: "\(installation) device \(configuration.aeTitle)"),
-            deviceObserverName: configuration.aeTitle, manufacturer: "lstv-node", modelName: "lstv-node",
-            softwareVersion: NodeVersion.software, algorithmName: model.name, algorithmVersion: model.version,
+            deviceObserverName: configuration.aeTitle, algorithmName: model.name, algorithmVersion: model.version,
             algorithmParameters: ["model sha256 \(model.sha256)",
                                   "risk thresholds high>\(result.riskThresholds.high) medium>=\(result.riskThresholds.medium)"
                                     + " on lstv_suspicion (\(result.suspicion.scale.rawValue), from the \(result.riskThresholdOrigin.rawValue))",
@@ -87,17 +87,23 @@ struct ResultBuilder {
             let kiSeriesUID = UIDGenerator.uid(for: "\(installation) analysis \(job.id) key image series")
             let image = KeyImage(
                 sourceInstancePath: middlePath, rgb: rendered.rgb, rows: rendered.rows, columns: rendered.columns,
-                studyInstanceUID: series.studyInstanceUID, seriesInstanceUID: kiSeriesUID, sopInstanceUID: kiUID,
-                seriesNumber: configuration.results.keyImageSeriesNumber,
-                seriesDescription: configuration.results.keyImageSeriesDescription, derivedFrom: middle,
-                manufacturer: "lstv-node", modelName: "lstv-node", softwareVersion: NodeVersion.software,
-                derivationDescription: "Localizer heatmaps of \(model.name) \(model.version) over the middle slice; NOT FOR DIAGNOSTIC USE")
+                instance: Self.createdInstance(study: series.studyInstanceUID, series: kiSeriesUID, sop: kiUID,
+                                               number: configuration.results.keyImageSeriesNumber,
+                                               description: configuration.results.keyImageSeriesDescription),
+                derivedFrom: middle, derivationDescription: "Localizer heatmaps of \(model.name) \(model.version) over the middle slice; NOT FOR DIAGNOSTIC USE")
             let kiPath = "\(jobDir)/key_image.dcm"
             try Spool.writeDurably(kiPath) { try SecondaryCaptureWriter.write(image, to: $0) }
             records.append(ResultRecord(kind: .keyImage, sopClassUID: SOPClass.secondaryCaptureImageStorage, sopInstanceUID: kiUID,
                                         seriesInstanceUID: kiSeriesUID, path: kiPath, predecessorSOPInstanceUID: nil))
         }
         return records
+    }
+
+    /// A new object in the analysed study, made by this node (General Equipment: lstv-node, its version).
+    static func createdInstance(study: String, series: String, sop: String, number: Int, description: String) -> CreatedInstance {
+        CreatedInstance(studyInstanceUID: study, seriesInstanceUID: series, sopInstanceUID: sop, seriesNumber: number,
+                        seriesDescription: description, manufacturer: NodeVersion.manufacturer, modelName: NodeVersion.manufacturer,
+                        softwareVersion: NodeVersion.software)
     }
 
     /// The series-level NUMs of the SR: the suspicion on its scale, the lumbar count and its

@@ -18,11 +18,11 @@ final class SecondaryCaptureTests: XCTestCase {
         }
         let source = try ReferencedInstance(file: files[files.count / 2])
         let image = KeyImage(sourceInstancePath: files[0], rgb: rgb, rows: rows, columns: columns,
-                             studyInstanceUID: source.studyInstanceUID, seriesInstanceUID: Fixture.uid(),
-                             sopInstanceUID: Fixture.uid(), seriesNumber: 9902, seriesDescription: "LSTV key image",
-                             instanceNumber: 1, derivedFrom: source, contentDateTime: Date(),
-                             manufacturer: "lstv-node", modelName: "lstv-node", softwareVersion: "test",
-                             derivationDescription: "Middle slice with level heatmaps; NOT FOR DIAGNOSTIC USE")
+                             instance: CreatedInstance(studyInstanceUID: source.studyInstanceUID, seriesInstanceUID: Fixture.uid(),
+                                                       sopInstanceUID: Fixture.uid(), seriesNumber: 9902,
+                                                       seriesDescription: "LSTV key image", modelName: "lstv-node",
+                                                       softwareVersion: "test"),
+                             derivedFrom: source, derivationDescription: "Middle slice with level heatmaps; NOT FOR DIAGNOSTIC USE")
         let path = dir + "/sc.dcm"
         try SecondaryCaptureWriter.write(image, to: path)
 
@@ -64,8 +64,9 @@ final class SecondaryCaptureTests: XCTestCase {
         let files = try Fixture.seriesFiles()
         let source = try ReferencedInstance(file: files[0])
         let image = KeyImage(sourceInstancePath: files[0], rgb: [1, 2, 3], rows: 2, columns: 2,
-                             studyInstanceUID: source.studyInstanceUID, seriesInstanceUID: Fixture.uid(),
-                             sopInstanceUID: Fixture.uid(), seriesNumber: 1, seriesDescription: "x", derivedFrom: source)
+                             instance: CreatedInstance(studyInstanceUID: source.studyInstanceUID, seriesInstanceUID: Fixture.uid(),
+                                                       sopInstanceUID: Fixture.uid(), seriesNumber: 1, seriesDescription: "x"),
+                             derivedFrom: source)
         XCTAssertThrowsError(try SecondaryCaptureWriter.write(image, to: try Fixture.tempDir() + "/x.dcm"))
     }
 }

@@ -106,9 +106,10 @@ final class StoreSCUTests: XCTestCase {
         let middle = evidence[evidence.count / 2]
         let report = MeasurementReport(
             sourceInstancePath: files[0], evidence: evidence, middleSlice: middle,
-            studyInstanceUID: middle.studyInstanceUID, seriesInstanceUID: Fixture.uid(), sopInstanceUID: Fixture.uid(),
-            seriesNumber: 9901, seriesDescription: "LSTV analysis", deviceObserverUID: Fixture.uid(),
-            deviceObserverName: "LSTVNODE", manufacturer: "lstv-node", modelName: "lstv-node", softwareVersion: "test",
+            instance: CreatedInstance(studyInstanceUID: middle.studyInstanceUID, seriesInstanceUID: Fixture.uid(),
+                                      sopInstanceUID: Fixture.uid(), seriesNumber: 9901, seriesDescription: "LSTV analysis",
+                                      modelName: "lstv-node", softwareVersion: "test"),
+            deviceObserverUID: Fixture.uid(), deviceObserverName: "LSTVNODE",
             algorithmName: "lstv-localizer", algorithmVersion: "1",
             levels: [LevelMeasurement(trackingIdentifier: "L5/S1", trackingUID: Fixture.uid(), findingSite: Codes.l5s1Disc,
                                       peakConfidence: 0.5, entropy: 2, spatialEntropy: 1, point: (row: 10, column: 20))],
@@ -118,15 +119,15 @@ final class StoreSCUTests: XCTestCase {
         let sc = work + "/sc.dcm"
         try SecondaryCaptureWriter.write(
             KeyImage(sourceInstancePath: files[0], rgb: [UInt8](repeating: 128, count: 16 * 8 * 3), rows: 16, columns: 8,
-                     studyInstanceUID: middle.studyInstanceUID, seriesInstanceUID: Fixture.uid(),
-                     sopInstanceUID: Fixture.uid(), seriesNumber: 9902, seriesDescription: "LSTV key image",
+                     instance: CreatedInstance(studyInstanceUID: middle.studyInstanceUID, seriesInstanceUID: Fixture.uid(),
+                                               sopInstanceUID: Fixture.uid(), seriesNumber: 9902, seriesDescription: "LSTV key image"),
                      derivedFrom: middle), to: sc)
         let statuses = try StoreSCU.send(files: [sr, sc], to: DicomPeer(aeTitle: "STORESCP", host: "127.0.0.1", port: port),
                                          callingAETitle: "LSTVTEST", timeoutSeconds: 10)
         XCTAssertEqual(statuses, [.success, .success])
         let arrived = received(in: dir)
         XCTAssertEqual(arrived.count, 2, "\(arrived)")
-        XCTAssertTrue(arrived.contains { $0.hasSuffix(report.sopInstanceUID) }, "\(arrived)")
+        XCTAssertTrue(arrived.contains { $0.hasSuffix(report.instance.sopInstanceUID) }, "\(arrived)")
     }
 
     func testClosedPortIsConnectionFailed() throws {
@@ -184,8 +185,8 @@ final class StoreSCUTests: XCTestCase {
         }
     }
 
-    /// The node's own SCP with no free association slot answers rejected-transient: retry later.
-    func testBusyPeerIsATransientRejection() throws {
+    /// The node's own SCP, refusing every C-STORE with A700 (out of resources), running until `body` returns.
+    func withRefusingSCP(aeTitle: String, maxAssociations: Int = 8, _ body: (_ port: Int) throws -> Void) throws {
         final class Refuser: StoreSCPDelegate, @unchecked Sendable {
             func shouldAccept(_ association: AssociationInfo) -> AssociationDecision { .accept }
             func storeWillBegin(_ request: StoreRequest) -> StoreBeginDecision { .refuse(.outOfResources) }
@@ -193,35 +194,33 @@ final class StoreSCUTests: XCTestCase {
             func log(level: Int, _ message: String) {}
         }
         let port = try freePort()
-        let scp = try StoreSCP(configuration: StoreSCPConfiguration(aeTitle: "BUSY", port: UInt16(port), maxAssociations: 0),
+        let scp = try StoreSCP(configuration: StoreSCPConfiguration(aeTitle: aeTitle, port: UInt16(port), maxAssociations: maxAssociations),
                                delegate: Refuser())
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread { _ = scp.run(graceSeconds: 1); done.signal() }
         defer { scp.stop(); done.wait() }
-        XCTAssertThrowsError(try StoreSCU.send(files: [files[0]], to: DicomPeer(aeTitle: "BUSY", host: "127.0.0.1", port: port),
-                                               callingAETitle: "LSTVTEST", timeoutSeconds: 5)) { error in
-            guard case let StoreSCUError.associationRejected(permanent, reason) = error else {
-                return XCTFail("expected associationRejected, got \(error)")
+        try body(port)
+    }
+
+    /// The node's own SCP with no free association slot answers rejected-transient: retry later.
+    func testBusyPeerIsATransientRejection() throws {
+        try withRefusingSCP(aeTitle: "BUSY", maxAssociations: 0) { port in
+            XCTAssertThrowsError(try StoreSCU.send(files: [files[0]], to: DicomPeer(aeTitle: "BUSY", host: "127.0.0.1", port: port),
+                                                   callingAETitle: "LSTVTEST", timeoutSeconds: 5)) { error in
+                guard case let StoreSCUError.associationRejected(permanent, reason) = error else {
+                    return XCTFail("expected associationRejected, got \(error)")
+                }
+                XCTAssertFalse(permanent, reason)
             }
-            XCTAssertFalse(permanent, reason)
         }
     }
 
     /// A C-STORE failure status is returned, not thrown: the caller decides (dead letter, retry).
     func testFailureStatusIsReturnedPerFile() throws {
-        final class Full: StoreSCPDelegate, @unchecked Sendable {
-            func shouldAccept(_ association: AssociationInfo) -> AssociationDecision { .accept }
-            func storeWillBegin(_ request: StoreRequest) -> StoreBeginDecision { .refuse(.outOfResources) }
-            func storeDidEnd(_ request: StoreRequest, temporaryPath: String) -> DIMSEStatus { .processingFailure }
-            func log(level: Int, _ message: String) {}
+        try withRefusingSCP(aeTitle: "FULL") { port in
+            let statuses = try StoreSCU.send(files: Array(files.prefix(2)), to: DicomPeer(aeTitle: "FULL", host: "127.0.0.1", port: port),
+                                             callingAETitle: "LSTVTEST", timeoutSeconds: 5)
+            XCTAssertEqual(statuses, [.outOfResources, .outOfResources])
         }
-        let port = try freePort()
-        let scp = try StoreSCP(configuration: StoreSCPConfiguration(aeTitle: "FULL", port: UInt16(port)), delegate: Full())
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread { _ = scp.run(graceSeconds: 1); done.signal() }
-        defer { scp.stop(); done.wait() }
-        let statuses = try StoreSCU.send(files: Array(files.prefix(2)), to: DicomPeer(aeTitle: "FULL", host: "127.0.0.1", port: port),
-                                         callingAETitle: "LSTVTEST", timeoutSeconds: 5)
-        XCTAssertEqual(statuses, [.outOfResources, .outOfResources])
     }
 }

@@ -90,11 +90,11 @@ final class StructuredReportTests: XCTestCase {
         }
         let report = MeasurementReport(
             sourceInstancePath: files[0], evidence: evidence, middleSlice: evidence[middleIndex],
-            middleSlicePath: files[middleIndex], studyInstanceUID: study, seriesInstanceUID: Fixture.uid(),
-            sopInstanceUID: Fixture.uid(), seriesNumber: 9901, seriesDescription: "LSTV analysis (SR)",
-            instanceNumber: 1, contentDateTime: Date(), deviceObserverUID: Fixture.uid(),
-            deviceObserverName: "LSTVNODE", manufacturer: "lstv-node", modelName: "lstv-node",
-            softwareVersion: "0.5.0", algorithmName: "lstv-localizer", algorithmVersion: "1.0 sha256:abc123",
+            middleSlicePath: files[middleIndex],
+            instance: CreatedInstance(studyInstanceUID: study, seriesInstanceUID: Fixture.uid(), sopInstanceUID: Fixture.uid(),
+                                      seriesNumber: 9901, seriesDescription: "LSTV analysis (SR)", modelName: "lstv-node",
+                                      softwareVersion: "0.5.0"),
+            deviceObserverUID: Fixture.uid(), deviceObserverName: "LSTVNODE", algorithmName: "lstv-localizer", algorithmVersion: "1.0 sha256:abc123",
             algorithmParameters: ["quiet_period_s=10", "risk_thresholds=2.5,3.5"], levels: levels,
             lstvSuspicion: "medium", ladderConsistency: "inconsistent",
             ladderFindings: ["L4/L5 and L5/S1 are 3.1 px apart (< 7.0 px): two levels on one disc",
@@ -124,9 +124,9 @@ final class StructuredReportTests: XCTestCase {
         XCTAssertEqual(ds.text(.patientID), source.text(.patientID))
         XCTAssertEqual(ds.text(.patientName), source.text(.patientName))
         XCTAssertEqual(ds.text(.accessionNumber), source.text(.accessionNumber))
-        XCTAssertEqual(ds.text(.seriesInstanceUID), w.report.seriesInstanceUID)
+        XCTAssertEqual(ds.text(.seriesInstanceUID), w.report.instance.seriesInstanceUID)
         XCTAssertNotEqual(ds.text(.seriesInstanceUID), source.text(.seriesInstanceUID))
-        XCTAssertEqual(ds.text(.sopInstanceUID), w.report.sopInstanceUID)
+        XCTAssertEqual(ds.text(.sopInstanceUID), w.report.instance.sopInstanceUID)
         XCTAssertEqual(ds.int(.seriesNumber), 9901)
         XCTAssertEqual(ds.text(.modality), "SR")
         XCTAssertEqual(ds.text(Tag(0x0040, 0xA493)), "UNVERIFIED")  // VerificationFlag
@@ -180,9 +180,12 @@ final class StructuredReportTests: XCTestCase {
         w.lstvSuspicion = "very high"
         XCTAssertThrowsError(try StructuredReportWriter.write(w, to: dir + "/bad.dcm"))
         w.lstvSuspicion = "low"
-        w.sopInstanceUID = "1.2.3/../4"
+        w.instance.sopInstanceUID = "1.2.3/../4"
         XCTAssertThrowsError(try StructuredReportWriter.write(w, to: dir + "/bad.dcm"))
-        w.sopInstanceUID = Fixture.uid()
+        w.instance.sopInstanceUID = Fixture.uid()
+        w.instance.softwareVersion = nil
+        XCTAssertThrowsError(try StructuredReportWriter.write(w, to: dir + "/bad.dcm"))
+        w.instance.softwareVersion = "0.5.0"
         w.levels[0].entropy = .nan
         XCTAssertThrowsError(try StructuredReportWriter.write(w, to: dir + "/bad.dcm"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/bad.dcm"))

@@ -41,7 +41,35 @@ def _env_nodelay() -> dict:
 # storescp as a destination
 
 
-class StoreSCP:
+class PeerProcess:
+    """A peer program run for a test: its process, its log file, and how it is stopped."""
+
+    grace: float = 10  # seconds a SIGTERM gets before SIGKILL
+    log_lines: int = 30
+
+    def __init__(self, directory: Path, ae_title: str, log_path: Path):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.ae_title = ae_title
+        self.log_path = Path(log_path)
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        nodeproc.terminate(self.proc, grace=self.grace)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log_tail(self, lines: int | None = None) -> str:
+        return nodeproc.tail(self.log_path, lines or self.log_lines)
+
+
+class StoreSCP(PeerProcess):
     """DCMTK ``storescp`` on 127.0.0.1:``port`` with AE title ``ae_title``, objects into ``directory``.
 
     Every received object becomes its own file (``+uf``: unique names), so counting files counts
@@ -50,13 +78,10 @@ class StoreSCP:
 
     def __init__(self, directory: Path, *, ae_title: str = "DEST", port: int | None = None,
                  log_path: Path | None = None):
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.ae_title = ae_title
+        directory = Path(directory)
+        super().__init__(directory, ae_title,
+                         Path(log_path) if log_path else directory.parent / f"{directory.name}-storescp.log")
         self.port = port or nodeproc.free_port()
-        self.log_path = Path(log_path) if log_path else self.directory.parent / f"{self.directory.name}-storescp.log"
-        self.proc: subprocess.Popen | None = None
-        self._log = None
 
     @property
     def peer(self) -> dict:
@@ -113,19 +138,6 @@ class StoreSCP:
         except OSError:
             return False
 
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self) -> None:
-        nodeproc.terminate(self.proc, grace=10)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def log_tail(self, lines: int = 30) -> str:
-        return nodeproc.tail(self.log_path, lines)
-
     def files(self) -> list[Path]:
         return sorted(p for p in self.directory.iterdir() if p.is_file() and not p.name.startswith("."))
 
@@ -168,19 +180,17 @@ def storescu(port: int, files: Sequence[Path], *, called_ae: str = nodeproc.NODE
 # Orthanc
 
 
-class Orthanc:
+class Orthanc(PeerProcess):
     """``/usr/sbin/Orthanc`` on its own storage, DICOM port and HTTP port (127.0.0.1 only)."""
 
+    grace = 30
+    log_lines = 40
+
     def __init__(self, directory: Path, *, modalities: dict[str, list] | None = None, ae_title: str = "ORTHANC"):
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.ae_title = ae_title
+        super().__init__(directory, ae_title, Path(directory) / "orthanc.log")
         self.dicom_port = nodeproc.free_port()
         self.http_port = nodeproc.free_port()
         self.modalities = modalities or {}
-        self.log_path = self.directory / "orthanc.log"
-        self.proc: subprocess.Popen | None = None
-        self._log = None
 
     @property
     def url(self) -> str:
@@ -229,15 +239,6 @@ class Orthanc:
         nodeproc.wait_until(up, timeout, 0.2, f"Orthanc's REST API on {self.url}",
                             lambda: f"Orthanc log:\n{self.log_tail()}")
         return self
-
-    def stop(self) -> None:
-        nodeproc.terminate(self.proc, grace=30)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def log_tail(self, lines: int = 40) -> str:
-        return nodeproc.tail(self.log_path, lines)
 
     # REST -------------------------------------------------------------------------------------
     def _request(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None,

@@ -27,54 +27,46 @@ IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
 
 
-class Bottleneck(nn.Module):
+class _Residual(nn.Module):
+    """A timm residual block: convN/bnN/actN stages (timm's names, so checkpoints load), the last
+    stage's activation after the shortcut is added."""
+
+    def _stages(self, inplanes, convs, downsample):
+        """``convs``: (out channels, kernel, stride) per stage, from ``inplanes``."""
+        cin = inplanes
+        for i, (cout, k, stride) in enumerate(convs, start=1):
+            setattr(self, f"conv{i}", nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, bias=False))
+            setattr(self, f"bn{i}", nn.BatchNorm2d(cout))
+            setattr(self, f"act{i}", nn.ReLU(inplace=True))
+            cin = cout
+        self.stages = len(convs)
+        self.downsample = downsample
+
+    def forward(self, x):
+        shortcut = x
+        for i in range(1, self.stages + 1):
+            x = getattr(self, f"bn{i}")(getattr(self, f"conv{i}")(x))
+            if i < self.stages:
+                x = getattr(self, f"act{i}")(x)
+        if self.downsample is not None:
+            shortcut = self.downsample(shortcut)
+        return getattr(self, f"act{self.stages}")(x + shortcut)
+
+
+class Bottleneck(_Residual):
     expansion = 4
 
     def __init__(self, inplanes, planes, stride=1, downsample=None):
         super().__init__()
-        width = planes
-        out = planes * self.expansion
-        self.conv1 = nn.Conv2d(inplanes, width, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.act1 = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
-        self.act2 = nn.ReLU(inplace=True)
-        self.conv3 = nn.Conv2d(width, out, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(out)
-        self.act3 = nn.ReLU(inplace=True)
-        self.downsample = downsample
-
-    def forward(self, x):
-        shortcut = x
-        x = self.act1(self.bn1(self.conv1(x)))
-        x = self.act2(self.bn2(self.conv2(x)))
-        x = self.bn3(self.conv3(x))
-        if self.downsample is not None:
-            shortcut = self.downsample(shortcut)
-        return self.act3(x + shortcut)
+        self._stages(inplanes, [(planes, 1, 1), (planes, 3, stride), (planes * self.expansion, 1, 1)], downsample)
 
 
-class BasicBlock(nn.Module):
+class BasicBlock(_Residual):
     expansion = 1
 
     def __init__(self, inplanes, planes, stride=1, downsample=None):
         super().__init__()
-        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.act1 = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.act2 = nn.ReLU(inplace=True)
-        self.downsample = downsample
-
-    def forward(self, x):
-        shortcut = x
-        x = self.act1(self.bn1(self.conv1(x)))
-        x = self.bn2(self.conv2(x))
-        if self.downsample is not None:
-            shortcut = self.downsample(shortcut)
-        return self.act2(x + shortcut)
+        self._stages(inplanes, [(planes, 3, stride), (planes, 3, 1)], downsample)
 
 
 class ResNetEncoder(nn.Module):

@@ -169,17 +169,24 @@ typedef struct {
     const char *text;
 } cdicom_sr_text;
 
+/* What every object the node creates says about itself: its place in the analysed study (General
+   Series, SOP Common, content date/time) and the equipment that made it (General Equipment). */
 typedef struct {
-    const char *source_path;            /* Patient, General Study, Patient Study modules copied from it */
-    const char *middle_slice_path;      /* optional (NULL): image library descriptors read from it */
-    const cdicom_instance_ref *evidence; size_t evidence_count;
-    cdicom_instance_ref middle_slice;
     const char *study_instance_uid, *series_instance_uid, *sop_instance_uid;
     int series_number; const char *series_description; int instance_number;
     const char *content_date;           /* YYYYMMDD */
     const char *content_time;           /* HHMMSS.FFFFFF */
     const char *timezone_offset;        /* +HHMM, may be NULL */
-    const char *device_observer_uid, *device_observer_name, *manufacturer, *model_name, *software_version;
+    const char *manufacturer, *model_name, *software_version; /* model and version may be NULL */
+} cdicom_new_instance;
+
+typedef struct {
+    const char *source_path;            /* Patient, General Study, Patient Study modules copied from it */
+    const char *middle_slice_path;      /* optional (NULL): image library descriptors read from it */
+    const cdicom_instance_ref *evidence; size_t evidence_count;
+    cdicom_instance_ref middle_slice;
+    cdicom_new_instance instance;
+    const char *device_observer_uid, *device_observer_name;
     const char *institution_name;       /* may be NULL */
     const char *algorithm_name, *algorithm_version;
     const char *const *algorithm_parameters; size_t algorithm_parameter_count;
@@ -210,11 +217,8 @@ int cdicom_sr_write(const cdicom_sr_report *report, const char *path, char *err,
 typedef struct {
     const char *source_path;
     const uint8_t *rgb; uint32_t rows; uint32_t columns;   /* interleaved RGB, rows*columns*3 bytes */
-    const char *study_instance_uid, *series_instance_uid, *sop_instance_uid;
-    int series_number; const char *series_description; int instance_number;
+    cdicom_new_instance instance;
     cdicom_instance_ref derived_from;
-    const char *content_date, *content_time, *timezone_offset;
-    const char *manufacturer, *model_name, *software_version; /* may be NULL */
     const char *derivation_description;                         /* may be NULL */
 } cdicom_sc_image;
 
