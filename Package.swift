@@ -59,11 +59,17 @@ let package = Package(
         // Benchmark: the engine against PyTorch and onnxruntime (bench/localizer/run.sh drives it).
         .executableTarget(name: "localizer-bench", dependencies: ["Engine"], path: "bench/localizer/swift"),
 
-        .testTarget(name: "DICOMTests", dependencies: ["DICOM", "Records"]),
+        // What the test targets share: a fresh database on the test cluster, the shared study data,
+        // waiting for a condition. Only test targets depend on it.
+        .target(name: "TestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),
+        .testTarget(name: "DICOMTests", dependencies: ["DICOM", "Records", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "DICOM"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Records", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "NodeTests", dependencies: ["Node", "Records", "Store", "DICOM", "Analysis"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Records", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "NodeTests", dependencies: [
+            "Node", "Records", "Store", "DICOM", "Analysis", "Engine", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17
