@@ -59,13 +59,19 @@ let package = Package(
         // Benchmark: the engine against PyTorch and onnxruntime (bench/localizer/run.sh drives it).
         .executableTarget(name: "localizer-bench", dependencies: ["Engine"], path: "bench/localizer/swift"),
 
-        .testTarget(name: "DICOMTests", dependencies: ["DICOM", "Records"]),
-        // Test support: counts malloc calls (EngineTests proves a session's run allocates nothing).
+        // Test support, used only by test targets: a fresh database on the test cluster, the shared
+        // study data, waiting for a condition (TestSupport); counting malloc calls (MallocCounter:
+        // EngineTests proves a session's run allocates nothing).
+        .target(name: "TestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),
         .target(name: "MallocCounter", path: "Tests/MallocCounter"),
+        .testTarget(name: "DICOMTests", dependencies: ["DICOM", "Records", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "MallocCounter"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "DICOM"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Records", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "NodeTests", dependencies: ["Node", "Records", "Store", "DICOM", "Analysis"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Records", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "NodeTests", dependencies: [
+            "Node", "Records", "Store", "DICOM", "Analysis", "Engine", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

@@ -36,13 +36,18 @@ public final class Spool: @unchecked Sendable {
         (incoming as NSString).appendingPathComponent(UUID().uuidString.lowercased() + ".part")
     }
 
+    /// Where a committed instance lives.
+    public func finalPath(study: String, series: String, sop: String) -> String {
+        "\(instances)/\(study)/\(series)/\(sop).dcm"
+    }
+
     public func commit(temporaryPath tmp: String, study: String, series: String, sop: String) throws -> Outcome {
         try Spool.fsyncFile(tmp)
         let studyDir = "\(instances)/\(study)"
         let seriesDir = "\(studyDir)/\(series)"
         if try Spool.makeDirectoryIfMissing(studyDir) { try Spool.fsyncDirectory(instances) }
         if try Spool.makeDirectoryIfMissing(seriesDir) { try Spool.fsyncDirectory(studyDir) }
-        let path = "\(seriesDir)/\(sop).dcm"
+        let path = finalPath(study: study, series: series, sop: sop)
         if link(tmp, path) != 0 {
             let e = errno
             unlink(tmp)

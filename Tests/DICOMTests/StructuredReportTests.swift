@@ -1,28 +1,15 @@
 import DICOM
 import Foundation
+import TestSupport
 import XCTest
 
 /// Shared helpers for the writer and sender tests: the real series, fresh UIDs, child processes.
 enum Fixture {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let series = repo.appendingPathComponent("../shared/data/lumbar/dicom/FCS-IVD-11/01_T2_TSE_SAG").standardizedFileURL
-    static let python = repo.appendingPathComponent(".venv/bin/python").path
+    static let python = TestData.repository.appendingPathComponent(".venv/bin/python").path
 
-    static func seriesFiles() throws -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: series.path)) ?? []
-        let files = names.filter { $0.hasSuffix(".dcm") }.sorted().map { series.appendingPathComponent($0).path }
-        guard !files.isEmpty else {
-            XCTFail("shared data missing at \(series.path): the repository must sit beside shared/")
-            throw DICOMError("no shared data")
-        }
-        return files
-    }
+    static func seriesFiles() throws -> [String] { try TestData.files(of: TestData.sagittalSeries) }
 
-    static func tempDir() throws -> String {
-        let dir = NSTemporaryDirectory() + "/dicom-writers-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    static func tempDir() throws -> String { try TestData.temporaryDirectory("dicom-writers") }
 
     /// A fresh 2.25 UID for a test object (64 random bits are unique enough within one test run;
     /// the node's own UIDs come from `UIDGenerator`).

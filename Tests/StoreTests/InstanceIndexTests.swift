@@ -1,6 +1,7 @@
 import Foundation
 import Records
 import Store
+import TestSupport
 import XCTest
 
 final class InstanceIndexTests: XCTestCase {

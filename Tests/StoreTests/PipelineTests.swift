@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Records
 @testable import Store
+import TestSupport
 import XCTest
 
 final class PipelineTests: XCTestCase {
