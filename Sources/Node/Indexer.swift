@@ -29,11 +29,11 @@ public final class Indexer: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The receive time of the oldest instance not yet indexed: series are not declared complete
-    /// past it, so a lagging index never completes a series early.
-    public var oldestPendingReceivedAt: Date? {
+    /// The series with an instance received but not yet indexed: they are not declared complete
+    /// until it is, so a lagging index (a database outage) never completes a series early.
+    public var pendingSeriesInstanceUIDs: Set<String> {
         condition.lock(); defer { condition.unlock() }
-        return (queue + inFlight).map(\.receivedAt).min()
+        return Set((queue + inFlight).map(\.seriesInstanceUID))
     }
 
     public var pendingCount: Int {

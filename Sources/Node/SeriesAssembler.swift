@@ -28,10 +28,11 @@ public final class SeriesAssembler: @unchecked Sendable {
     /// One pass. Returns the series completed.
     @discardableResult
     public func tick(now: Date = Date()) throws -> [SeriesRecord] {
-        var cutoff = now.addingTimeInterval(-quiet)
-        // Instances received but not yet indexed still count as activity.
-        if let pending = indexer.oldestPendingReceivedAt, pending < cutoff { cutoff = pending }
-        let completed = try index.completeQuietSeries(quietSince: cutoff, now: now, model: model) { router.route($0.descriptors) }
+        // A series with an instance received but not yet indexed is still active, however quiet its rows look.
+        let completed = try index.completeQuietSeries(quietSince: now.addingTimeInterval(-quiet), now: now,
+                                                      excluding: indexer.pendingSeriesInstanceUIDs, model: model) {
+            router.route($0.descriptors)
+        }
         for s in completed {
             logger.info("series complete", metadata: [
                 "series_instance_uid": "\(s.seriesInstanceUID)", "instances": "\(s.instances)",

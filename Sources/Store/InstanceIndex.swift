@@ -115,17 +115,21 @@ public struct InstanceIndex: Sendable {
         }
     }
 
-    /// Series quiet since before `cutoff` become complete, routed by `route` in the same transaction
-    /// (so a crash never leaves a complete series without a route); a series routed to the
-    /// localizer gets its analysis job for `model` in that transaction too.
+    /// Series quiet since before `cutoff` become complete (except those `excluding` names), routed
+    /// by `route` in the same transaction (so a crash never leaves a complete series without a
+    /// route); a series routed to the localizer gets its analysis job for `model` in that
+    /// transaction too.
     @discardableResult
-    public func completeQuietSeries(quietSince cutoff: Date, now: Date, model: ModelIdentity? = nil,
+    public func completeQuietSeries(quietSince cutoff: Date, now: Date, excluding: Set<String> = [], model: ModelIdentity? = nil,
                                     route: (SeriesRecord) -> (Route, String)) throws -> [SeriesRecord] {
-        try database.transaction { c in
+        // A text[] literal; UIDs are digits and dots (UID.isValid), quoted all the same.
+        let excluded = "{" + excluding.sorted().map { "\"\($0)\"" }.joined(separator: ",") + "}"
+        return try database.transaction { c in
             let rows = try c.execute("""
                 SELECT * FROM series WHERE state = 'receiving' AND last_instance_at < $1
+                  AND NOT (series_instance_uid = ANY($2::text[]))
                 ORDER BY last_instance_at FOR UPDATE SKIP LOCKED
-                """, [Timestamp.format(cutoff)]).rows
+                """, [Timestamp.format(cutoff), excluded]).rows
             var done: [SeriesRecord] = []
             for row in rows {
                 var s = SeriesRecord(row: row)

@@ -105,4 +105,19 @@ final class SeriesAssemblerTests: XCTestCase {
         let done = try assembler.tick(now: now)
         XCTAssertEqual(done.map(\.instances), [3])
     }
+
+    /// The latest instance still queued (the database was down longer than the quiet period):
+    /// the series waits for it instead of completing without it and being analysed twice.
+    func testLatestInstanceStillQueuedHoldsCompletionBack() throws {
+        try index.index(Array(sagittal.prefix(2)))
+        indexer.enqueue(sagittal[2])  // received last
+        XCTAssertEqual(try assembler.tick(now: last.addingTimeInterval(quiet + 5)).count, 0)
+
+        indexer.start()
+        defer { indexer.stop(timeout: 5) }
+        waitUntil("the queued instance indexed") { indexer.pendingCount == 0 }
+        let done = try assembler.tick(now: last.addingTimeInterval(quiet + 5))
+        XCTAssertEqual(done.map(\.instances), [3])
+        XCTAssertEqual(done.map(\.revision), [0], "completed once, with every instance")
+    }
 }
