@@ -37,12 +37,15 @@ let package = Package(
         // The network engine: tensors, kernels, safetensors models. Knows nothing of DICOM.
         .target(name: "Engine", dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto")]),
         // Series → volume → preprocessing → engine → metrics → ladder → suspicion → risk. Knows nothing of the network or database.
-        .target(name: "Analysis", dependencies: ["Engine", "DICOM"]),
+        .target(name: "Analysis", dependencies: ["Engine", "DICOM", "Records"]),
         // The records the node's modules hand each other (series descriptors, routes, model identity,
         // DICOM peers): plain values, no behaviour beyond parsing, so policy and storage share them.
         .target(name: "Records"),
         // PostgreSQL: connections, migrations, typed queries. The only module that writes SQL.
         .target(name: "Store", dependencies: ["CLibPQ", "Records"]),
+        // Analysed series as a cohort: loaded from analyze output or the database, for calibration,
+        // the cohort report and exports.
+        .target(name: "Cohort", dependencies: ["Analysis", "Records", "Store"]),
         // The node: ingest, series assembly, routing, scheduling, outbox, daemon plumbing.
         .target(name: "Node", dependencies: [
             "DICOM", "Records", "Store", "Analysis", "Engine",
@@ -52,7 +55,7 @@ let package = Package(
         ]),
         // The command line.
         .executableTarget(name: "LSTVNodeCLI", dependencies: [
-            "Node", "Records", "Analysis", "Engine",
+            "Node", "Cohort", "Records", "Analysis", "Engine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -50,11 +50,11 @@ struct Analyze: ParsableCommand {
             do {
                 let result = try analyzer.analyse(paths: s.paths)
                 reports.append(SeriesAnalysisReport(studyInstanceUID: s.studyInstanceUID, seriesInstanceUID: s.seriesInstanceUID,
-                                                    seriesDescription: s.descriptors.seriesDescription, instances: s.paths.count,
+                                                    descriptors: s.descriptors, instances: s.paths.count,
                                                     model: identity, result: result, error: nil))
             } catch {
                 reports.append(SeriesAnalysisReport(studyInstanceUID: s.studyInstanceUID, seriesInstanceUID: s.seriesInstanceUID,
-                                                    seriesDescription: s.descriptors.seriesDescription, instances: s.paths.count,
+                                                    descriptors: s.descriptors, instances: s.paths.count,
                                                     model: identity, result: nil, error: "\(error)"))
                 warn("series \(s.seriesInstanceUID) failed: \(error)")
             }

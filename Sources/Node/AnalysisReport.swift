@@ -8,20 +8,25 @@ public struct SeriesAnalysisReport: Encodable {
     public let studyInstanceUID: String
     public let seriesInstanceUID: String
     public let seriesDescription: String?
+    /// From the series' first instance: what `calibrate` joins labels on and checks against the
+    /// model's training subjects.
+    public let patientID: String?
+    public let accessionNumber: String?
     public let instances: Int
     public let model: ModelIdentity
     public let result: AnalysisResult?
     public let error: String?
 
-    public init(studyInstanceUID: String, seriesInstanceUID: String, seriesDescription: String?, instances: Int,
+    public init(studyInstanceUID: String, seriesInstanceUID: String, descriptors: SeriesDescriptors, instances: Int,
                 model: ModelIdentity, result: AnalysisResult?, error: String?) {
         self.studyInstanceUID = studyInstanceUID; self.seriesInstanceUID = seriesInstanceUID
-        self.seriesDescription = seriesDescription; self.instances = instances; self.model = model
+        self.seriesDescription = descriptors.seriesDescription; self.patientID = descriptors.patientID
+        self.accessionNumber = descriptors.accessionNumber; self.instances = instances; self.model = model
         self.result = result; self.error = error
     }
 
     enum Keys: String, CodingKey {
-        case study_instance_uid, series_instance_uid, series_description, instances, model, status, error
+        case study_instance_uid, series_instance_uid, series_description, patient_id, accession_number, instances, model, status, error
         case risk, risk_entropy, risk_thresholds, ladder, levels, slice, neighbour_spread
         case lstv_suspicion, suspicion, risk_threshold_origin
     }
@@ -31,6 +36,8 @@ public struct SeriesAnalysisReport: Encodable {
         try c.encode(studyInstanceUID, forKey: .study_instance_uid)
         try c.encode(seriesInstanceUID, forKey: .series_instance_uid)
         try c.encode(seriesDescription, forKey: .series_description)
+        try c.encode(patientID, forKey: .patient_id)
+        try c.encode(accessionNumber, forKey: .accession_number)
         try c.encode(instances, forKey: .instances)
         try c.encode(model, forKey: .model)
         if let r = result {

@@ -211,6 +211,19 @@ public struct Pipeline: Sendable {
         }
     }
 
+    /// Rows of the `lstv_flags` view since a time, oldest first, each with its key image's path
+    /// (`key_image_path`, NULL when none was made): a cohort for calibration and reports.
+    public func cohort(since: Date?) throws -> [Row] {
+        try database.withConnection { c in
+            try c.execute("""
+                SELECT f.*, k.path AS key_image_path FROM lstv_flags f
+                LEFT JOIN results k ON k.analysis_id = f.analysis_id AND k.kind = '\(ResultKind.keyImage.rawValue)'
+                WHERE ($1::timestamptz IS NULL OR f.analysed_at >= $1::timestamptz)
+                ORDER BY f.analysed_at, f.series_instance_uid
+                """, [since.map(Timestamp.format)]).rows
+        }
+    }
+
     /// Rows of the `lstv_flags` view, newest first.
     public func flags(since: Date?, risk: String?) throws -> [Row] {
         try database.withConnection { c in

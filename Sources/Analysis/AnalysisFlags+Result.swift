@@ -1,9 +1,8 @@
-import Analysis
 import Records
 
 extension AnalysisFlags {
     /// The figures worklists read, typed, from the analysis result.
-    init(_ r: AnalysisResult) {
+    public init(_ r: AnalysisResult) {
         self.init(risk: r.risk.rawValue, ladderStatus: r.ladder.status.rawValue, riskEntropy: r.riskEntropy,
                   levels: Dictionary(uniqueKeysWithValues: r.levels.map { name, level in
                       (name.rawValue, Level(confidence: level.peakConfidence, entropy: level.entropy, spatialEntropy: level.spatialEntropy))
