@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "Store", dependencies: ["CLibPQ", "Records"]),
         // Analysed series as a cohort: loaded from analyze output or the database, for calibration,
         // the cohort report and exports.
-        .target(name: "Cohort", dependencies: ["Analysis", "Records", "Store"]),
+        .target(name: "Cohort", dependencies: ["Analysis", "Records", "Store", .product(name: "Crypto", package: "swift-crypto")]),
         // The node: ingest, series assembly, routing, scheduling, outbox, daemon plumbing.
         .target(name: "Node", dependencies: [
             "DICOM", "Records", "Store", "Analysis", "Engine",
@@ -70,6 +70,7 @@ let package = Package(
         .testTarget(name: "DICOMTests", dependencies: ["DICOM", "Records", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "MallocCounter"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "DICOM"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CohortTests", dependencies: ["Cohort", "Records"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Records", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "NodeTests", dependencies: [
             "Node", "Records", "Store", "DICOM", "Analysis", "Engine", "TestSupport",

@@ -17,6 +17,11 @@ public enum CohortSource {
         return try analyzeCSV(String(decoding: data, as: UTF8.self), path: path)
     }
 
+    /// The stored flags of the node's database at `url` (libpq URI).
+    public static func load(databaseURL url: String, since: Date?) throws -> [CohortCase] {
+        try load(database: Database(url: url), since: since)
+    }
+
     /// The stored flags (the `lstv_flags` view: each series' latest analysis), with key image paths.
     public static func load(database: Database, since: Date?) throws -> [CohortCase] {
         let decoder = JSONDecoder()

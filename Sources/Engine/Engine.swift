@@ -64,7 +64,7 @@ public final class LocalizerModel: @unchecked Sendable {
     }
 
     /// The file's SHA-256 in lower-case hex, read in 1 MiB chunks (models are hundreds of MB).
-    static func sha256(ofFileAt url: URL) throws -> String {
+    public static func sha256(ofFileAt url: URL) throws -> String {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
         var hasher = SHA256()

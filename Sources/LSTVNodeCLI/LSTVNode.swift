@@ -17,7 +17,7 @@ struct LSTVNode: ParsableCommand {
         commandName: "lstv-node",
         abstract: "A DICOM node that flags lumbosacral transitional vertebrae on sagittal T2 lumbar MRI.",
         version: NodeVersion.software,
-        subcommands: [Serve.self, Analyze.self, Evaluate.self, DB.self, CheckConfig.self, SeriesCommand.self, Flags.self, Outbox.self])
+        subcommands: [Serve.self, Analyze.self, Calibrate.self, Evaluate.self, DB.self, CheckConfig.self, SeriesCommand.self, Flags.self, Outbox.self])
 }
 
 /// Options shared by every command that reads the configuration.

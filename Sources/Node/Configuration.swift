@@ -26,16 +26,19 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
     public var thoracolumbarLocator = LocatorSetting.bundled
     public var analysisThreads = 1
     public var riskThresholds = RiskThresholdSource.model
+    public var riskThresholdsProvenance: String?
     public var neighbourSlices = 2
     public var ladderStability = true
     public var analysisWorkers = 1
     public var peers: [DicomPeer] = []
     public var results = ResultsConfiguration()
     public var routing = RoutingConfiguration.default
+    public var include: [String] = []
 
     public init() {}
 
     public static let keys: [ConfigurationKey<NodeConfiguration>] = [
+        includeKey,
         .init("ae_title", \.aeTitle, "the called AE title the node answers to (others are rejected)", check: aeTitleProblem),
         .init("port", \.port, "TCP port of the DICOM listener", check: portProblem),
         .init("max_associations", \.maxAssociations, "concurrent associations; a PACS sending series in parallel needs several",
@@ -66,6 +69,8 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
               check: { (1...64).contains($0) ? nil : "must be 1…64" }),
         .init("risk_thresholds", \.riskThresholds, "risk from lstv_suspicion: the model file's thresholds, or a site's own {high: H, medium: M}",
               check: { if case let .configured(t) = $0 { return t.problem } else { return nil } }),
+        .init("risk_thresholds_provenance", \.riskThresholdsProvenance, "where a site's risk_thresholds came from (lstv-node calibrate writes it)",
+              example: "'n=200 (31 LSTV), ROC AUC 0.91 (0.86-0.95), max_f1, 5-fold, model sha256 cf08f6b3…'"),
         .init("neighbour_slices", \.neighbourSlices, "neighbours of the middle slice also analysed: spread of points and entropy (0 = off)",
               check: { (0...8).contains($0) ? nil : "must be 0…8" }),
         .init("ladder_stability", \.ladderStability, "middle slice also run zoomed/moved (6 passes): a disc that jumps makes the ladder inconsistent"),
@@ -83,8 +88,12 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
             }),
     ]
 
+    /// Written first, so `include` heads the file and reads as what it is: the base the rest overrides.
+    static let includeKey = ConfigurationKey<NodeConfiguration>(
+        "include", \.include, "files whose keys apply first (e.g. a calibration); this file's keys override them")
+
     public static let headings = [
-        "ae_title": "DICOM listener", "data_dir": "State", "quiet_seconds": "Series assembly and routing",
+        "include": "Other files", "ae_title": "DICOM listener", "data_dir": "State", "quiet_seconds": "Series assembly and routing",
         "model": "Analysis", "peers": "Results back to the PACS", "routing": "Routing rules",
     ]
 
@@ -124,11 +133,8 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
 
     public static func load(path: String?) throws -> NodeConfiguration {
         guard let path else { return NodeConfiguration() }
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ConfigurationError("cannot read configuration file \(path): \(error.localizedDescription)")
-        }
-        let config: NodeConfiguration
+        let (text, included) = try ConfigurationInclude.merged(path: path)
+        var config: NodeConfiguration
         do {
             // An empty file (or one of comments only) is the defaults.
             config = try Yams.load(yaml: text) == nil ? NodeConfiguration() : try YAMLDecoder().decode(NodeConfiguration.self, from: text)
@@ -138,6 +144,7 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
         } catch {
             throw ConfigurationError("invalid configuration file \(path): \(error)")
         }
+        config.include = included
         try config.validate()
         return config
     }

@@ -76,6 +76,10 @@ public final class NodeService: @unchecked Sendable {
         }
         logger.info("model loaded", metadata: ["model": "\(model.name)", "version": "\(model.version)",
                                               "sha256": "\(model.sha256)", "path": "\(model.url.path)"])
+        if case let .configured(t) = configuration.riskThresholds {
+            logger.info("site risk thresholds", metadata: ["high": "\(t.high)", "medium": "\(t.medium)",
+                                                         "provenance": "\(configuration.riskThresholdsProvenance ?? "not given")"])
+        }
         worker.builder.installation = try pipeline.installationUUID()
         indexer.start()
         try worker.start()

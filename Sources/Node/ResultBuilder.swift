@@ -60,7 +60,9 @@ struct ResultBuilder {
             deviceObserverName: configuration.aeTitle, algorithmName: model.name, algorithmVersion: model.version,
             algorithmParameters: ["model sha256 \(model.sha256)",
                                   "risk thresholds high>\(result.riskThresholds.high) medium>=\(result.riskThresholds.medium)"
-                                    + " on lstv_suspicion (\(result.suspicion.scale.rawValue), from the \(result.riskThresholdOrigin.rawValue))",
+                                    + " on lstv_suspicion (\(result.suspicion.scale.rawValue), from the \(result.riskThresholdOrigin.rawValue))"
+                                    + (result.riskThresholdOrigin == .configuration
+                                        ? configuration.riskThresholdsProvenance.map { "; calibration: \($0)" } ?? "" : ""),
                                   "input \(model.inputHeight)x\(model.inputWidth), middle slice \(result.slice.index + 1) of \(result.slice.count)"],
             levels: levels, lstvSuspicion: result.risk.rawValue, ladderConsistency: result.ladder.status.rawValue,
             ladderFindings: result.ladder.reasons, suspicionFindings: Self.suspicionFindings(result),

@@ -34,6 +34,24 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(try NodeConfiguration.load(path: path), c)
     }
 
+    /// `include:` applies other files first; the including file's own keys win; one level only.
+    func testIncludeAppliesFilesFirstAndOwnKeysOverride() throws {
+        let dir = NSTemporaryDirectory() + "/cfg-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "risk_thresholds: {high: 3.5, medium: 2.0}\nrisk_thresholds_provenance: 'n=100'\nport: 4000\n"
+            .write(toFile: dir + "/calibration.yaml", atomically: true, encoding: .utf8)
+        try "include: [calibration.yaml]\nport: 5000\n".write(toFile: dir + "/site.yaml", atomically: true, encoding: .utf8)
+        let c = try NodeConfiguration.load(path: dir + "/site.yaml")
+        XCTAssertEqual(c.riskThresholds, .configured(RiskThresholds(high: 3.5, medium: 2.0)))
+        XCTAssertEqual(c.riskThresholdsProvenance, "n=100")
+        XCTAssertEqual(c.port, 5000, "the including file's own key wins")
+        XCTAssertEqual(c.include, ["calibration.yaml"])
+        try "include: site.yaml\n".write(toFile: dir + "/outer.yaml", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try NodeConfiguration.load(path: dir + "/outer.yaml")) { XCTAssertTrue("\($0)".contains("one level only"), "\($0)") }
+        try "include: [missing.yaml]\n".write(toFile: dir + "/broken.yaml", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try NodeConfiguration.load(path: dir + "/broken.yaml")) { XCTAssertTrue("\($0)".contains("missing.yaml"), "\($0)") }
+    }
+
     /// A misspelt key is an error that names it, at the top level and in a section.
     func testUnknownKeysAreRejected() throws {
         for (yaml, key) in [("ae_titel: X\n", "ae_titel"), ("results: {max_atempts: 3}\n", "max_atempts")] {
