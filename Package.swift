@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
@@ -46,16 +50,28 @@ let package = Package(
         // Analysed series as a cohort: loaded from analyze output or the database, for calibration,
         // the cohort report and exports.
         .target(name: "Cohort", dependencies: ["Analysis", "Records", "Store", .product(name: "Crypto", package: "swift-crypto")]),
-        // The node: ingest, series assembly, routing, scheduling, outbox, daemon plumbing.
-        .target(name: "Node", dependencies: [
-            "DICOM", "Records", "Store", "Analysis", "Engine",
+        // The node's web face: health, Prometheus metrics, the JSON API, bearer tokens (Hummingbird 2).
+        .target(name: "Web", dependencies: [
+            "Records", "Store",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The node: ingest, series assembly, routing, scheduling, outbox, daemon plumbing.
+        .target(name: "Node", dependencies: [
+            "DICOM", "Records", "Store", "Analysis", "Engine", "Web",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Yams", package: "Yams"),
         ]),
         // The command line.
         .executableTarget(name: "LSTVNodeCLI", dependencies: [
-            "Node", "Cohort", "Records", "Analysis", "Engine",
+            "Node", "Cohort", "Records", "Analysis", "Engine", "Web",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -70,6 +86,7 @@ let package = Package(
         .testTarget(name: "DICOMTests", dependencies: ["DICOM", "Records", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "MallocCounter"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "DICOM"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "WebTests", dependencies: ["Web"]),
         .testTarget(name: "CohortTests", dependencies: ["Cohort", "Records"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Records", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "NodeTests", dependencies: [

@@ -28,7 +28,7 @@ if ! command -v swift >/dev/null; then
 fi
 
 if [[ ${1:-} == --test ]]; then
-  if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c "import pynetdicom, pydicom, highdicom, pytest, cv2, nibabel, sklearn" 2>/dev/null; then
+  if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c "import pynetdicom, pydicom, highdicom, pytest, cv2, nibabel, sklearn, prometheus_client, requests" 2>/dev/null; then
     echo "bootstrap: creating the Python test environment (.venv)"
     python3 -m venv .venv
     .venv/bin/pip install -q --disable-pip-version-check -r tests/requirements.txt

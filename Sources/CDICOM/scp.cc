@@ -272,6 +272,11 @@ int cdicom_scp_run(cdicom_scp *scp, int grace_seconds) {
     return scp->active == 0 ? 0 : -1;
 }
 
+int cdicom_scp_active_associations(cdicom_scp *scp) {
+    std::lock_guard<std::mutex> lock(scp->mutex);
+    return scp->active;
+}
+
 void cdicom_scp_stop(cdicom_scp *scp) { scp->stopping.store(true); }
 
 void cdicom_scp_destroy(cdicom_scp *scp) {

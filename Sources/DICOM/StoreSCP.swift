@@ -133,6 +133,9 @@ public final class StoreSCP: @unchecked Sendable {
     public func run(graceSeconds: Int) -> Bool { cdicom_scp_run(handle, Int32(graceSeconds)) == 0 }
 
     public func stop() { cdicom_scp_stop(handle) }
+
+    /// Associations open now.
+    public var activeAssociations: Int { Int(cdicom_scp_active_associations(handle)) }
 }
 
 private final class DelegateBox {

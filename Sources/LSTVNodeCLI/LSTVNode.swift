@@ -17,7 +17,7 @@ struct LSTVNode: ParsableCommand {
         commandName: "lstv-node",
         abstract: "A DICOM node that flags lumbosacral transitional vertebrae on sagittal T2 lumbar MRI.",
         version: NodeVersion.software,
-        subcommands: [Serve.self, Analyze.self, Calibrate.self, Evaluate.self, DB.self, CheckConfig.self, SeriesCommand.self, Flags.self, Outbox.self])
+        subcommands: [Serve.self, Analyze.self, Calibrate.self, Evaluate.self, Token.self, DB.self, CheckConfig.self, SeriesCommand.self, Flags.self, Outbox.self])
 }
 
 /// Options shared by every command that reads the configuration.
@@ -46,6 +46,7 @@ struct Serve: ParsableCommand {
     @Option(help: "TCP port to listen on.") var port: Int?
     @Option(help: "Called AE title the node answers to.") var aeTitle: String?
     @Option(help: "Seconds without a new instance after which a series is complete.") var quietSeconds: Double?
+    @Option(help: "Port of the web face (health, metrics, API); 0 turns it off.") var httpPort: Int?
     @Option(name: .customLong("destination"), help: "Send results to AE@HOST:PORT (repeatable; replaces the file's destinations).")
     var destinations: [String] = []
 
@@ -54,6 +55,7 @@ struct Serve: ParsableCommand {
         if let v = port { c.port = v }
         if let v = aeTitle { c.aeTitle = v }
         if let v = quietSeconds { c.quietSeconds = v }
+        if let v = httpPort { c.http.port = v }
         if !destinations.isEmpty { c.results.destinations = try destinations.map(DicomPeer.init(parsing:)) }
         LogfmtHandler.bootstrap(level: c.logLevel)
         do {

@@ -75,6 +75,7 @@ public final class AnalysisWorker: @unchecked Sendable {
             var job: AnalysisJob?
             do { job = try pipeline.claimAnalysis(now: Date(), modelSHA256: model.sha256) } catch {
                 logger.error("cannot claim analysis jobs; will retry", metadata: ["error": "\(error)"])
+                NodeMetrics.databaseError(component: "analysis")
             }
             guard let job else {
                 wake.lock()
@@ -114,11 +115,15 @@ public final class AnalysisWorker: @unchecked Sendable {
                 "reasons": "\(output.result.suspicion.reasons.count)",
                 "l5_s1_entropy": "\(String(format: "%.4f", output.result.riskEntropy))",
                 "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"]) { $1 })
+            NodeMetrics.analysis(model: job.model.name, outcome: .done, seconds: Date().timeIntervalSince(started),
+                                 risk: output.result.risk.rawValue)
             onFinished()
         } catch {
             logger.error("analysis failed", metadata: meta.merging(["error": "\(error)"]) { $1 })
+            NodeMetrics.analysis(model: job.model.name, outcome: .failed, seconds: Date().timeIntervalSince(started), risk: nil)
             do { try pipeline.fail(job: job, error: "\(error)", now: Date()) } catch {
                 logger.error("cannot record the failed analysis", metadata: meta.merging(["error": "\(error)"]) { $1 })
+                NodeMetrics.databaseError(component: "analysis")
             }
         }
     }

@@ -3,6 +3,7 @@ import DICOM
 import Foundation
 import Logging
 import Records
+import Web
 import Yams
 
 /// The node's configuration: embedded defaults (the properties' initial values), overridden by a
@@ -33,6 +34,7 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
     public var peers: [DicomPeer] = []
     public var results = ResultsConfiguration()
     public var routing = RoutingConfiguration.default
+    public var http = HTTPConfiguration()
     public var include: [String] = []
 
     public init() {}
@@ -78,6 +80,7 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
               check: { (1...16).contains($0) ? nil : "must be 1…16" }),
         .init("peers", \.peers, "known AEs, e.g. [{ae_title: PACS01, host: 10.1.2.3, port: 104}]", check: peersProblem),
         .init(section: "results", \.results, ""),
+        .init(section: "http", \.http, ""),
         .init(block: "routing", \.routing, """
             Rules are tried in order; the first whose every condition holds decides the route
             (localizer or ignored). Series no rule matches are ignored, with the reasons each rule gave.
@@ -94,7 +97,7 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
 
     public static let headings = [
         "include": "Other files", "ae_title": "DICOM listener", "data_dir": "State", "quiet_seconds": "Series assembly and routing",
-        "model": "Analysis", "peers": "Results back to the PACS", "routing": "Routing rules",
+        "model": "Analysis", "peers": "Results back to the PACS", "http": "Web: health, metrics, API", "routing": "Routing rules",
     ]
 
     /// The shipped file's opening lines.
@@ -204,4 +207,24 @@ public struct ResultsConfiguration: ConfigurationSection, Sendable, Equatable {
     public var crossKeyProblems: [String] {
         maxBackoffSeconds >= initialBackoffSeconds ? [] : ["max_backoff_seconds: must not be below initial_backoff_seconds"]
     }
+}
+
+/// The web face (`http:`): where it listens and the bearer tokens it accepts.
+public struct HTTPConfiguration: ConfigurationSection, Sendable, Equatable {
+    public var port = 8080
+    public var host = "0.0.0.0"
+    public var tokens: [TokenRecord] = []
+
+    public init() {}
+
+    public static let keys: [ConfigurationKey<HTTPConfiguration>] = [
+        .init("port", \.port, "0 turns the web face off; `serve --http-port N`",
+              check: { (0...65535).contains($0) ? nil : "must be 0…65535" }),
+        .init("host", \.host, "address to bind; 127.0.0.1 keeps it on this machine",
+              check: { $0.isEmpty ? "must not be empty" : nil }),
+        .init("tokens", \.tokens, "[{name, role: viewer|admin, sha256}]: `lstv-node token create`; none: an admin token is made at first start",
+              check: { t in
+                  t.lazy.compactMap { r in r.sha256.count == 64 && r.sha256.allSatisfy(\.isHexDigit) ? nil : "\(r.name): sha256 must be 64 hex digits" }.first
+              }),
+    ]
 }

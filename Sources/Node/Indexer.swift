@@ -79,6 +79,7 @@ public final class Indexer: @unchecked Sendable {
                 backoff = 0.25
             } catch {
                 logger.error("indexing failed; will retry", metadata: ["error": "\(error)", "batch": "\(batch.count)"])
+                NodeMetrics.databaseError(component: "indexer")
                 condition.lock()
                 queue.insert(contentsOf: inFlight, at: 0)
                 inFlight = []

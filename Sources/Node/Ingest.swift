@@ -36,9 +36,11 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
         }
         if case .accept = decision {
             logger.info("association accepted", metadata: meta)
+            NodeMetrics.association(accepted: true, reason: "")
         } else {
             meta["decision"] = "\(decision)"
             logger.warning("association rejected", metadata: meta)
+            NodeMetrics.association(accepted: false, reason: "\(decision)")
         }
         return decision
     }
@@ -85,6 +87,7 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
                                               callingAETitle: r.association.callingAETitle))
                 logger.debug("instance stored", metadata: metadata(r, header))
             }
+            NodeMetrics.instance(status: .success, bytes: bytes, handling: Date().timeIntervalSince(receivedAt))
             return .success
         } catch let failure as Spool.Failure {
             unlink(tmp)
@@ -108,6 +111,7 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
     }
 
     private func refuse(_ r: StoreRequest, _ status: DIMSEStatus, _ why: String) {
+        NodeMetrics.instance(status: status, bytes: 0, handling: nil)
         logger.warning("C-STORE refused", metadata: [
             "association": "\(r.association.id)", "calling_ae": "\(r.association.callingAETitle)",
             "sop_instance_uid": "\(UID.isValid(r.affectedSOPInstanceUID) ? r.affectedSOPInstanceUID : "<invalid>")",

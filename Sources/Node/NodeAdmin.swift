@@ -83,11 +83,7 @@ extension NodeAdmin {
     public func flags(since: Date?, risk: String?, json: Bool) throws -> String {
         let rows = try Pipeline(database: database).flags(since: since, risk: risk)
         if json {
-            let objects: [[String: Any]] = try rows.map { row in
-                var o: [String: Any] = [:]
-                for (k, v) in row.values { o[k] = try Self.jsonValue(v, kind: row.kinds[k] ?? .text, column: k) }
-                return o
-            }
+            let objects: [[String: Any]] = try rows.map { try $0.jsonObject() }
             let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             return String(decoding: data, as: UTF8.self)
         }
@@ -105,28 +101,10 @@ extension NodeAdmin {
         return lines.joined(separator: "\n")
     }
 
-    /// A column's text as the JSON value its PostgreSQL type says it is.
-    static func jsonValue(_ text: String, kind: ColumnKind, column: String) throws -> Any {
-        switch kind {
-        case .integer: if let n = Int(text) { return n }
-        case .number: if let d = Double(text) { return d }
-        case .boolean: return text == "t"
-        case .json: return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
-        case .timestamp, .text: return text
-        }
-        throw ConfigurationError("column \(column): \(kind) value \(text.debugDescription) does not parse")
-    }
-
     public func outbox(json: Bool) throws -> String {
         let items = try Pipeline(database: database).outbox()
         if json {
-            let objects: [[String: Any]] = items.map {
-                ["id": $0.id, "kind": $0.kind.rawValue, "sop_instance_uid": $0.sopInstanceUID, "series_instance_uid": $0.seriesInstanceUID,
-                 "destination": "\($0.destination.aeTitle)@\($0.destination.host):\($0.destination.port)",
-                 "state": $0.state.rawValue, "attempts": $0.attempts, "next_attempt_at": Timestamp.iso8601($0.nextAttemptAt),
-                 "last_status": $0.lastStatus ?? NSNull(), "last_error": $0.lastError ?? NSNull(),
-                 "sent_at": $0.sentAt.map { Timestamp.iso8601($0) } ?? NSNull()]
-            }
+            let objects = items.map(\.jsonObject)
             let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             return String(decoding: data, as: UTF8.self)
         }

@@ -3,8 +3,11 @@ import DICOM
 import Engine
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import Records
 import Store
+import Web
 
 /// The running node: owns the threads and the order in which they start and stop.
 ///
@@ -27,6 +30,7 @@ public final class NodeService: @unchecked Sendable {
     let sender: OutboxSender
     let notifier = SystemdNotifier()
     private var scp: StoreSCP?
+    var web: WebServer?
     private let stopRequested = NSCondition()
     private var stopping = false
     private var lastLoopBeat = Date()
@@ -91,6 +95,7 @@ public final class NodeService: @unchecked Sendable {
             dimseTimeoutSeconds: configuration.dimseTimeoutSeconds),
             delegate: Ingest(configuration: configuration, spool: spool, indexer: indexer, logger: Logger(label: "ingest")))
         self.scp = scp
+        try startWeb()
         let listenerDone = DispatchSemaphore(value: 0)
         let grace = configuration.shutdownGraceSeconds
         let listener = Thread {
@@ -118,6 +123,7 @@ public final class NodeService: @unchecked Sendable {
         notifier.stopping()
         scp.stop()
         listenerDone.wait()
+        web?.stop()
         indexer.stop(timeout: 10)
         worker.stop(timeout: 60)
         sender.stop()
@@ -131,6 +137,10 @@ public final class NodeService: @unchecked Sendable {
         stopRequested.broadcast()
         stopRequested.unlock()
     }
+
+    /// The DICOM listener is accepting (for `/readyz`).
+    var scpRunning: Bool { scp != nil && !isStopping }
+    var activeAssociations: Int { scp?.activeAssociations ?? 0 }
 
     private var isStopping: Bool {
         stopRequested.lock(); defer { stopRequested.unlock() }

@@ -154,8 +154,10 @@ public final class OutboxSender: @unchecked Sendable {
     private func persist(_ outcome: Outcome) -> Bool {
         do {
             try outcome.write(pipeline)
+            NodeMetrics.delivery(outcome: outcome.what.rawValue)
             return true
         } catch {
+            NodeMetrics.databaseError(component: "outbox")
             logger.error("cannot record the delivery outcome; will write it again", metadata: [
                 "outbox_id": "\(outcome.item.id)", "outcome": "\(outcome.what.rawValue)", "error": "\(error)"])
             unrecorded.append(outcome)

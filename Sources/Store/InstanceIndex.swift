@@ -34,7 +34,7 @@ public struct InstanceReference: Sendable, Equatable {
     public var studyInstanceUID: String
 }
 
-public enum SeriesState: String, Sendable, Codable { case receiving, complete, purged }
+public enum SeriesState: String, Sendable, Codable, CaseIterable { case receiving, complete, purged }
 
 public struct SeriesRecord: Sendable, Codable {
     public var seriesInstanceUID: String

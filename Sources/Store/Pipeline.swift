@@ -224,14 +224,37 @@ public struct Pipeline: Sendable {
         }
     }
 
-    /// Rows of the `lstv_flags` view, newest first.
-    public func flags(since: Date?, risk: String?) throws -> [Row] {
+    /// Rows of the `lstv_flags` view, newest first; `limit`/`offset` page through them.
+    public func flags(since: Date?, risk: String?, limit: Int? = nil, offset: Int = 0) throws -> [Row] {
         try database.withConnection { c in
             try c.execute("""
                 SELECT * FROM lstv_flags
                 WHERE ($1::timestamptz IS NULL OR analysed_at >= $1::timestamptz) AND ($2::text IS NULL OR risk = $2)
-                ORDER BY analysed_at DESC
-                """, [since.map(Timestamp.format), risk]).rows
+                ORDER BY analysed_at DESC, series_instance_uid LIMIT $3 OFFSET $4
+                """, [since.map(Timestamp.format), risk, limit.map(String.init), String(offset)]).rows
+        }
+    }
+
+    /// How many series and deliveries are in each state (the metrics gauges).
+    public func stateCounts() throws -> (series: [String: Int], outbox: [String: Int]) {
+        try database.withConnection { c in
+            func counts(_ table: String) throws -> [String: Int] {
+                Dictionary(uniqueKeysWithValues: try c.execute("SELECT state, count(*) AS n FROM \(table) GROUP BY state").rows.compactMap { r in
+                    r["state"].map { ($0, r.int("n") ?? 0) }
+                })
+            }
+            return (try counts("series"), try counts("outbox"))
+        }
+    }
+
+    /// The deliveries of every result made from an analysed series, oldest first.
+    public func deliveries(analysedSeries uid: String) throws -> [OutboxItem] {
+        try database.withConnection { c in
+            try c.execute("""
+                SELECT o.*, r.kind, r.path, r.sop_instance_uid, r.series_instance_uid FROM outbox o
+                JOIN results r ON r.id = o.result_id JOIN analyses a ON a.id = r.analysis_id
+                WHERE a.series_instance_uid = $1 ORDER BY o.id
+                """, [uid]).rows.map(OutboxItem.init(row:))
         }
     }
 }

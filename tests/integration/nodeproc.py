@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -165,13 +166,15 @@ class Node:
 
     ``config`` (a dict) is written as the YAML file passed with ``--config`` (JSON is YAML), with
     ``model`` defaulting to :data:`TEST_MODEL`; the port, data dir, database URL, AE title and
-    quiet period are passed as flags. stderr (logfmt)
+    quiet period are passed as flags; the web face listens on 127.0.0.1:``http_port`` (a free port
+    unless given; 0 turns it off) and :attr:`http_url` reaches it. stdout and stderr (logfmt)
     goes to ``log_path``; :meth:`log` reads it. The object can be started again after a stop or a
     kill: same data dir, same database, same port.
     """
 
     def __init__(self, data_dir: Path, database_url: str, *, port: int | None = None, ae_title: str = NODE_AE,
-                 quiet_seconds: float = 2.0, config: dict | None = None, log_path: Path | None = None):
+                 quiet_seconds: float = 2.0, config: dict | None = None, log_path: Path | None = None,
+                 http_port: int | None = None):
         self.binary = node_binary()
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -179,7 +182,9 @@ class Node:
         self.port = port or free_port()
         self.ae_title = ae_title
         self.quiet_seconds = quiet_seconds
+        self.http_port = free_port() if http_port is None else http_port
         self.config = dict(config or {})
+        self.config.setdefault("http", {}).setdefault("host", "127.0.0.1")
         if "model" not in self.config:
             model = os.environ.get("LSTV_TEST_MODEL") or (str(TEST_MODEL) if TEST_MODEL.is_file() else None)
             if model:
@@ -202,13 +207,24 @@ class Node:
     def incoming_dir(self) -> Path:
         return self.spool / "incoming"
 
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def admin_token(self) -> str:
+        """The admin token the node printed on its first start (tests configure no tokens)."""
+        found = re.search(r"admin token \(shown once, keep it\): (\S+)", self.log_path.read_text(errors="replace"))
+        assert found, f"no admin token in the node's output:\n{self.log_tail()}"
+        return found.group(1)
+
     def instance_path(self, study: str, series: str, sop: str) -> Path:
         return self.instances_dir / study / series / f"{sop}.dcm"
 
     # lifecycle -------------------------------------------------------------------------------
     def command(self) -> list[str]:
         cmd = [self.binary, "serve", "--data-dir", str(self.data_dir), "--database-url", self.database_url,
-               "--port", str(self.port), "--ae-title", self.ae_title, "--quiet-seconds", str(self.quiet_seconds)]
+               "--port", str(self.port), "--ae-title", self.ae_title, "--quiet-seconds", str(self.quiet_seconds),
+               "--http-port", str(self.http_port)]
         if self.config:
             cfg = self.data_dir.parent / f"{self.data_dir.name}-config.yaml"
             cfg.write_text(json.dumps(self.config, indent=2))

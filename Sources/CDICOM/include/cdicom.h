@@ -112,6 +112,8 @@ cdicom_scp *cdicom_scp_create(const cdicom_scp_config *config, const cdicom_scp_
 int cdicom_scp_run(cdicom_scp *scp, int grace_seconds);
 /* Asks run to stop accepting. Thread-safe; returns at once. */
 void cdicom_scp_stop(cdicom_scp *scp);
+/* Associations open now (the metrics gauge). Thread-safe. */
+int cdicom_scp_active_associations(cdicom_scp *scp);
 void cdicom_scp_destroy(cdicom_scp *scp);
 
 

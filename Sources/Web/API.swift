@@ -1,0 +1,85 @@
+import Foundation
+import Hummingbird
+import Records
+import Store
+
+/// `/api/v1`: the stored flags, series and deliveries as JSON. Reads need a viewer token; retrying
+/// a delivery needs an admin. Paging: `limit` (1…1000, default 100) and `offset`.
+struct API {
+    let pipeline: Pipeline
+    let index: InstanceIndex
+
+    func add(to router: Router<WebContext>, tokens: TokenStore) {
+        let api = router.group("api/v1").add(middleware: Authenticator(tokens: tokens, minimum: .viewer))
+        api.get("flags", use: flags)
+        api.get("series", use: seriesList)
+        api.get("series/{uid}", use: series)
+        api.get("outbox", use: outbox)
+        api.group("outbox").add(middleware: Authenticator(tokens: tokens, minimum: .admin)).post("{id}/retry", use: retry)
+    }
+
+    struct Page {
+        let limit: Int, offset: Int
+        init(_ request: Request) throws {
+            let q = request.uri.queryParameters
+            guard let limit = Int(q.get("limit") ?? "100"), (1...1000).contains(limit) else { throw HTTPError(.badRequest, message: "limit must be 1…1000") }
+            guard let offset = Int(q.get("offset") ?? "0"), offset >= 0 else { throw HTTPError(.badRequest, message: "offset must be 0 or more") }
+            self.limit = limit; self.offset = offset
+        }
+    }
+
+    func flags(_ request: Request, _ context: WebContext) async throws -> Response {
+        let page = try Page(request)
+        let q = request.uri.queryParameters
+        var since: Date?
+        if let text = q.get("since") {
+            guard let d = ISO8601DateFormatter().date(from: text) else { throw HTTPError(.badRequest, message: "since must be ISO 8601") }
+            since = d
+        }
+        let risk = q.get("risk")
+        if let risk, !["low", "medium", "high"].contains(risk) { throw HTTPError(.badRequest, message: "risk must be low, medium or high") }
+        let rows = try pipeline.flags(since: since, risk: risk, limit: page.limit, offset: page.offset)
+        return try JSONBody.response(["items": try rows.map { try $0.jsonObject() }, "limit": page.limit, "offset": page.offset])
+    }
+
+    func seriesList(_ request: Request, _ context: WebContext) async throws -> Response {
+        let page = try Page(request)
+        let all = try index.allSeries()
+        let items = all.dropFirst(page.offset).prefix(page.limit).map(Self.json)
+        return try JSONBody.response(["items": Array(items), "limit": page.limit, "offset": page.offset, "total": all.count])
+    }
+
+    func series(_ request: Request, _ context: WebContext) async throws -> Response {
+        let uid = try context.parameters.require("uid")
+        guard let s = try index.series(uid: uid) else { throw HTTPError(.notFound, message: "no series \(uid)") }
+        var o = Self.json(s)
+        o["analyses"] = try pipeline.analyses(seriesInstanceUID: uid).map { try $0.jsonObject() }
+        o["deliveries"] = try pipeline.deliveries(analysedSeries: uid).map(\.jsonObject)
+        return try JSONBody.response(o)
+    }
+
+    func outbox(_ request: Request, _ context: WebContext) async throws -> Response {
+        let page = try Page(request)
+        let all = try pipeline.outbox()
+        return try JSONBody.response(["items": all.dropFirst(page.offset).prefix(page.limit).map(\.jsonObject),
+                                      "limit": page.limit, "offset": page.offset, "total": all.count])
+    }
+
+    func retry(_ request: Request, _ context: WebContext) async throws -> Response {
+        guard let id = Int64(try context.parameters.require("id")) else { throw HTTPError(.badRequest, message: "id must be a number") }
+        guard try pipeline.outbox().contains(where: { $0.id == id }) else { throw HTTPError(.notFound, message: "no delivery \(id)") }
+        guard try pipeline.retry(outboxID: id, now: Date()) else {
+            throw HTTPError(.conflict, message: "delivery \(id) is sending or sent; only dead or waiting deliveries are retried")
+        }
+        return try JSONBody.response(["id": id, "state": OutboxState.pending.rawValue])
+    }
+
+    static func json(_ s: SeriesRecord) -> [String: Any] {
+        ["study_instance_uid": s.studyInstanceUID, "series_instance_uid": s.seriesInstanceUID,
+         "modality": s.descriptors.modality ?? NSNull(), "series_description": s.descriptors.seriesDescription ?? NSNull(),
+         "instances": s.instances, "state": s.state.rawValue, "revision": s.revision,
+         "route": s.route?.rawValue ?? NSNull(), "reason": s.reason ?? NSNull(),
+         "first_instance_at": Timestamp.iso8601(s.firstInstanceAt), "last_instance_at": Timestamp.iso8601(s.lastInstanceAt),
+         "completed_at": s.completedAt.map(Timestamp.iso8601) ?? NSNull()]
+    }
+}

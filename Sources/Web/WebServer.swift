@@ -1,0 +1,91 @@
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+import Store
+
+/// The node's HTTP server (Hummingbird 2) on its own event loops, started and stopped by the node's
+/// threads: `/healthz`, `/readyz`, `/metrics` without a token; `/api/v1` with one.
+public final class WebServer: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var tokens: TokenStore
+        public init(host: String, port: Int, tokens: TokenStore) { self.host = host; self.port = port; self.tokens = tokens }
+    }
+
+    let configuration: Configuration
+    let database: Database
+    let status: any NodeStatus
+    let registry: PrometheusCollectorRegistry
+    let logger: Logger
+    private var group: ServiceGroup?
+    private var task: Task<Void, Never>?
+    private let stopped = DispatchSemaphore(value: 0)
+
+    public init(configuration: Configuration, database: Database, status: any NodeStatus, registry: PrometheusCollectorRegistry,
+                logger: Logger) {
+        self.configuration = configuration
+        self.database = database
+        self.status = status
+        self.registry = registry
+        self.logger = logger
+    }
+
+    func router() -> Router<WebContext> {
+        let router = Router(context: WebContext.self)
+        router.get("healthz") { _, _ in "ok\n" }
+        router.get("readyz") { [status] _, _ -> Response in
+            let checks = status.readiness()
+            let ready = checks.allSatisfy(\.ready)
+            return try JSONBody.response(["ready": ready, "checks": checks.map { ["name": $0.name, "ready": $0.ready, "detail": $0.detail] }],
+                                         status: ready ? .ok : .serviceUnavailable)
+        }
+        router.get("metrics") { [status, registry] _, _ -> Response in
+            status.refreshGauges()
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        API(pipeline: Pipeline(database: database), index: InstanceIndex(database: database)).add(to: router, tokens: configuration.tokens)
+        return router
+    }
+
+    /// Binds and serves in the background; returns once the port is bound (or throws why not).
+    public func start() throws {
+        let bound = DispatchSemaphore(value: 0)
+        let app = Application(router: router(),
+                              configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lstv-node"),
+                              onServerRunning: { [logger] channel in
+                                  logger.info("http listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+                                  bound.signal()
+                              },
+                              logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        self.group = group
+        let failure = FailureBox()
+        task = Task { [stopped] in
+            do { try await group.run() } catch { failure.set(error); bound.signal() }
+            stopped.signal()
+        }
+        bound.wait()
+        if let error = failure.error { throw WebError("cannot serve HTTP on \(configuration.host):\(configuration.port): \(error)") }
+    }
+
+    /// Stops accepting, lets requests in flight finish, and returns when the server is down.
+    public func stop() {
+        guard let group else { return }
+        Task { await group.triggerGracefulShutdown() }
+        stopped.wait()
+        self.group = nil
+    }
+}
+
+/// The error a background start failed with, read once the start has signalled.
+private final class FailureBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Error?
+    func set(_ e: Error) { lock.lock(); stored = e; lock.unlock() }
+    var error: Error? { lock.lock(); defer { lock.unlock() }; return stored }
+}
