@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // The only code that includes DCMTK: association handling, dataset access, pixel decode,
@@ -46,6 +47,14 @@ let package = Package(
         // Analysed series as a cohort: loaded from analyze output or the database, for calibration,
         // the cohort report and exports.
         .target(name: "Cohort", dependencies: ["Analysis", "Records", "Store"]),
+        // Charts as inline SVG text: pure functions from numbers to markup, for reports and web pages.
+        .target(name: "Charts"),
+        // The cohort report: one self-contained HTML page (charts, top candidates with key-image
+        // thumbnails, ROC/PR against labels) from a cohort.
+        .target(name: "CohortReport", dependencies: [
+            "Cohort", "Charts", "Analysis", "Records", "DICOM",
+            .product(name: "Mustache", package: "swift-mustache"),
+        ]),
         // The node: ingest, series assembly, routing, scheduling, outbox, daemon plumbing.
         .target(name: "Node", dependencies: [
             "DICOM", "Records", "Store", "Analysis", "Engine",
@@ -55,7 +64,7 @@ let package = Package(
         ]),
         // The command line.
         .executableTarget(name: "LSTVNodeCLI", dependencies: [
-            "Node", "Cohort", "Records", "Analysis", "Engine",
+            "Node", "Cohort", "CohortReport", "Records", "Analysis", "Engine", "Store",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -71,6 +80,8 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "MallocCounter"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "DICOM"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Records", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
+        .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "Cohort", "Charts", "Analysis", "Records", "DICOM", "TestSupport"]),
         .testTarget(name: "NodeTests", dependencies: [
             "Node", "Records", "Store", "DICOM", "Analysis", "Engine", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
