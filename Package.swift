@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // The only code that includes DCMTK: association handling, dataset access, pixel decode,
@@ -50,6 +51,14 @@ let package = Package(
         // Analysed series as a cohort: loaded from analyze output or the database, for calibration,
         // the cohort report and exports.
         .target(name: "Cohort", dependencies: ["Analysis", "Records", "Store", .product(name: "Crypto", package: "swift-crypto")]),
+        // Charts as inline SVG text: pure functions from numbers to markup, for reports and web pages.
+        .target(name: "Charts"),
+        // The cohort report: one self-contained HTML page (charts, top candidates with key-image
+        // thumbnails, ROC/PR against labels) from a cohort.
+        .target(name: "CohortReport", dependencies: [
+            "Cohort", "Charts", "Analysis", "Records", "DICOM",
+            .product(name: "Mustache", package: "swift-mustache"),
+        ]),
         // The node's web face: health, Prometheus metrics, the JSON API, bearer tokens (Hummingbird 2).
         .target(name: "Web", dependencies: [
             "Records", "Store",
@@ -71,7 +80,7 @@ let package = Package(
         ]),
         // The command line.
         .executableTarget(name: "LSTVNodeCLI", dependencies: [
-            "Node", "Cohort", "Records", "Analysis", "Engine", "Web",
+            "Node", "Cohort", "CohortReport", "Records", "Analysis", "Engine", "Web",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -89,6 +98,8 @@ let package = Package(
         .testTarget(name: "WebTests", dependencies: ["Web"]),
         .testTarget(name: "CohortTests", dependencies: ["Cohort", "Records"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Records", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
+        .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "Cohort", "Charts", "Analysis", "Records", "DICOM", "TestSupport"]),
         .testTarget(name: "NodeTests", dependencies: [
             "Node", "Records", "Store", "DICOM", "Analysis", "Engine", "TestSupport",
             .product(name: "Logging", package: "swift-log"),

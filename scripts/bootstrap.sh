@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(libdcmtk-dev dcmtk libopenblas-dev libpq-dev postgresql)
 if [[ ${1:-} == --test ]]; then
-  packages+=(orthanc dicom3tools python3-venv)
+  packages+=(orthanc dicom3tools python3-venv chromium chromium-driver)
 fi
 
 missing=()
@@ -28,9 +28,10 @@ if ! command -v swift >/dev/null; then
 fi
 
 if [[ ${1:-} == --test ]]; then
-  if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c "import pynetdicom, pydicom, highdicom, pytest, cv2, nibabel, sklearn, prometheus_client, requests" 2>/dev/null; then
-    echo "bootstrap: creating the Python test environment (.venv)"
-    python3 -m venv .venv
+  if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c "import pynetdicom, pydicom, highdicom, pytest, cv2, nibabel, sklearn, prometheus_client, requests, selenium" 2>/dev/null; then
+    echo "bootstrap: installing the Python test environment (.venv)"
+    # An existing environment is completed, not recreated (it may be shared with another checkout).
+    [[ -x .venv/bin/python ]] || python3 -m venv .venv
     .venv/bin/pip install -q --disable-pip-version-check -r tests/requirements.txt
   fi
 fi

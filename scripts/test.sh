@@ -15,6 +15,9 @@ trap cleanup EXIT
 export LSTV_TEST_DATABASE_URL=$(LSTV_PG_FAST=1 scripts/pg.sh start "$pgdir")
 export LSTV_TEST_PG_DIR=$pgdir
 echo "test: PostgreSQL at $LSTV_TEST_DATABASE_URL"
+# What a person looks at after the run (the report's screenshots); kept after exit.
+export LSTV_TEST_ARTIFACTS=${LSTV_TEST_ARTIFACTS:-$(mktemp -d /tmp/lstv-test-artifacts.XXXXXX)}
+echo "test: artefacts in $LSTV_TEST_ARTIFACTS"
 
 # Build output is long; keep the diagnostics, drop the progress lines.
 quiet() { "$@" 2>&1 | awk '!/^\[[0-9]+\/[0-9]+\] / { print; fflush() }'; return "${PIPESTATUS[0]}"; }

@@ -1,4 +1,5 @@
-// Datasets: open a file, read attributes as strings, decode monochrome frames to floats.
+// Datasets: open a file, read attributes as strings, decode monochrome frames to floats and RGB
+// frames to bytes.
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmdata/dcpixel.h"
@@ -82,6 +83,30 @@ int cdicom_dataset_image_info(cdicom_dataset *ds, uint32_t *frames, uint32_t *ro
     return 0;
 }
 
+// The pixel data of a frame's dataset, decompressed in place when encapsulated (JPEG, JPEG-LS, RLE;
+// no-op for native data) and loaded into memory; nullptr with err set when there is none or the
+// frame index is out of range.
+static DcmElement *nativePixelData(DcmDataset *d, uint32_t frame, char *err, size_t err_len) {
+    Sint32 nframes = 1;
+    if (d->findAndGetSint32(DCM_NumberOfFrames, nframes).bad() || nframes < 1) nframes = 1;
+    if ((Sint32)frame >= nframes) { cdicom::copy(err, err_len, "frame index out of range"); return nullptr; }
+    if (DcmXfer(d->getOriginalXfer()).isEncapsulated()) {
+        OFCondition c = d->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+        if (c.bad() || !d->canWriteXfer(EXS_LittleEndianExplicit)) {
+            cdicom::copy(err, err_len, (std::string("cannot decompress pixel data: ") + c.text()).c_str());
+            return nullptr;
+        }
+    }
+    DcmElement *pixel = nullptr;
+    if (d->findAndGetElement(DCM_PixelData, pixel).bad() || pixel == nullptr) {
+        cdicom::copy(err, err_len, "no pixel data");
+        return nullptr;
+    }
+    // Values may have been left on disk by a header-only open: load them now.
+    pixel->loadAllDataIntoMemory();
+    return pixel;
+}
+
 // Stored values → float with BitsStored masking and sign extension, as pydicom's pixel_array does,
 // then the modality rescale. Decompression goes through DCMTK's registered codecs.
 int cdicom_dataset_decode_frame(cdicom_dataset *ds, uint32_t frame, float *out, size_t out_count,
@@ -100,26 +125,8 @@ int cdicom_dataset_decode_frame(cdicom_dataset *ds, uint32_t frame, float *out, 
     const size_t npix = (size_t)rows * cols;
     if (out_count < npix) { cdicom::copy(err, err_len, "output buffer too small"); return -1; }
 
-    Sint32 nframes = 1;
-    if (d->findAndGetSint32(DCM_NumberOfFrames, nframes).bad() || nframes < 1) nframes = 1;
-    if ((Sint32)frame >= nframes) { cdicom::copy(err, err_len, "frame index out of range"); return -1; }
-
-    // Decompress in place when encapsulated (JPEG, JPEG-LS, RLE); no-op for native data.
-    E_TransferSyntax xfer = d->getOriginalXfer();
-    if (DcmXfer(xfer).isEncapsulated()) {
-        OFCondition c = d->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
-        if (c.bad() || !d->canWriteXfer(EXS_LittleEndianExplicit)) {
-            cdicom::copy(err, err_len, (std::string("cannot decompress pixel data: ") + c.text()).c_str());
-            return -1;
-        }
-    }
-    DcmElement *pixel = nullptr;
-    if (d->findAndGetElement(DCM_PixelData, pixel).bad() || pixel == nullptr) {
-        cdicom::copy(err, err_len, "no pixel data");
-        return -1;
-    }
-    // Values may have been left on disk by a header-only open: load them now.
-    pixel->loadAllDataIntoMemory();
+    DcmElement *pixel = nativePixelData(d, frame, err, err_len);
+    if (pixel == nullptr) return -1;
 
     Float64 slope = 1.0, intercept = 0.0;
     if (d->findAndGetFloat64(DCM_RescaleSlope, slope).bad()) slope = 1.0;
@@ -150,6 +157,40 @@ int cdicom_dataset_decode_frame(cdicom_dataset *ds, uint32_t frame, float *out, 
         }
         const Uint8 *f = data + (size_t)frame * npix;
         for (size_t i = 0; i < npix; ++i) out[i] = convert(f[i]);
+    }
+    return 0;
+}
+
+int cdicom_dataset_decode_rgb8(cdicom_dataset *ds, uint32_t frame, uint8_t *out, size_t out_count,
+                               char *err, size_t err_len) {
+    DcmDataset *d = ds->file.getDataset();
+    Uint16 rows = 0, cols = 0, spp = 0, bitsAllocated = 0, planar = 0;
+    OFString photometric;
+    d->findAndGetUint16(DCM_Rows, rows);
+    d->findAndGetUint16(DCM_Columns, cols);
+    d->findAndGetUint16(DCM_SamplesPerPixel, spp);
+    d->findAndGetUint16(DCM_BitsAllocated, bitsAllocated);
+    d->findAndGetUint16(DCM_PlanarConfiguration, planar);
+    d->findAndGetOFString(DCM_PhotometricInterpretation, photometric);
+    if (spp != 3 || bitsAllocated != 8 || photometric != "RGB") {
+        cdicom::copy(err, err_len, "only 8-bit RGB images (SamplesPerPixel 3, PhotometricInterpretation RGB) are supported");
+        return -1;
+    }
+    const size_t npix = (size_t)rows * cols;
+    if (out_count < npix * 3) { cdicom::copy(err, err_len, "output buffer too small"); return -1; }
+    DcmElement *pixel = nativePixelData(d, frame, err, err_len);
+    if (pixel == nullptr) return -1;
+    Uint8 *data = nullptr;
+    if (pixel->getUint8Array(data).bad() || data == nullptr || pixel->getLength() < (frame + 1) * npix * 3) {
+        cdicom::copy(err, err_len, "pixel data shorter than Rows x Columns x 3 x frames");
+        return -1;
+    }
+    const Uint8 *f = data + (size_t)frame * npix * 3;
+    if (planar == 0) {
+        memcpy(out, f, npix * 3);
+    } else {  // R plane, G plane, B plane
+        for (size_t i = 0; i < npix; ++i)
+            for (size_t c = 0; c < 3; ++c) out[i * 3 + c] = f[c * npix + i];
     }
     return 0;
 }

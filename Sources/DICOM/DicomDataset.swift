@@ -78,12 +78,23 @@ public final class DicomDataset {
     /// One monochrome frame as floats (stored values, BitsStored masking, rescale applied),
     /// decoded through DCMTK whatever the transfer syntax.
     public func decodeFrame(_ index: Int = 0) throws -> [Float] {
+        try decode(index, samples: 1, zero: Float(0)) { cdicom_dataset_decode_frame(handle, UInt32(index), $0, $1, $2, $3) }
+    }
+
+    /// One 8-bit RGB frame (a key image) as interleaved R, G, B bytes, row by row.
+    public func decodeRGBFrame(_ index: Int = 0) throws -> [UInt8] {
+        try decode(index, samples: 3, zero: UInt8(0)) { cdicom_dataset_decode_rgb8(handle, UInt32(index), $0, $1, $2, $3) }
+    }
+
+    /// Runs a CDICOM decoder into a buffer of rows × columns × `samples` values.
+    private func decode<T>(_ index: Int, samples: Int, zero: T,
+                           _ decoder: (UnsafeMutablePointer<T>?, Int, UnsafeMutablePointer<CChar>, Int) -> Int32) throws -> [T] {
         let info = imageInfo
         guard info.rows > 0, info.columns > 0 else { throw DICOMError("no pixel data") }
-        var out = [Float](repeating: 0, count: info.rows * info.columns)
+        var out = [T](repeating: zero, count: info.rows * info.columns * samples)
         var err = [CChar](repeating: 0, count: 512)
-        let rc = out.withUnsafeMutableBufferPointer {
-            cdicom_dataset_decode_frame(handle, UInt32(index), $0.baseAddress, $0.count, &err, err.count)
+        let rc = out.withUnsafeMutableBufferPointer { o in
+            err.withUnsafeMutableBufferPointer { decoder(o.baseAddress, o.count, $0.baseAddress!, $0.count) }
         }
         guard rc == 0 else { throw DICOMError("cannot decode pixel data: " + String(cString: err)) }
         return out

@@ -17,7 +17,8 @@ struct LSTVNode: ParsableCommand {
         commandName: "lstv-node",
         abstract: "A DICOM node that flags lumbosacral transitional vertebrae on sagittal T2 lumbar MRI.",
         version: NodeVersion.software,
-        subcommands: [Serve.self, Analyze.self, Calibrate.self, Evaluate.self, Token.self, DB.self, CheckConfig.self, SeriesCommand.self, Flags.self, Outbox.self])
+        subcommands: [Serve.self, Analyze.self, Calibrate.self, Report.self, Evaluate.self, Token.self, DB.self, CheckConfig.self,
+                      SeriesCommand.self, Flags.self, Outbox.self])
 }
 
 /// Options shared by every command that reads the configuration.
@@ -37,6 +38,13 @@ struct ConfigOptions: ParsableArguments {
         if let v = databaseURL { c.databaseURL = v }
         return c
     }
+}
+
+/// The value of a `--since` option: nil when absent, a usage error when not ISO 8601.
+func parseSince(_ since: String?) throws -> Date? {
+    guard let since else { return nil }
+    guard let date = ISO8601DateFormatter().date(from: since) else { throw ValidationError("--since must be ISO 8601: \(since)") }
+    return date
 }
 
 struct Serve: ParsableCommand {

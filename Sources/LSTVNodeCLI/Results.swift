@@ -14,11 +14,7 @@ struct Flags: ParsableCommand {
         @Flag(help: "JSON output.") var json = false
 
         func run() throws {
-            var sinceDate: Date?
-            if let since {
-                guard let d = ISO8601DateFormatter().date(from: since) else { throw ValidationError("--since must be ISO 8601: \(since)") }
-                sinceDate = d
-            }
+            let sinceDate = try parseSince(since)
             if let risk, !["low", "medium", "high"].contains(risk) { throw ValidationError("--risk must be low, medium or high") }
             print(try NodeAdmin(configuration: try options.load()).flags(since: sinceDate, risk: risk, json: json))
         }

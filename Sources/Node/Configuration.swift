@@ -3,6 +3,7 @@ import DICOM
 import Foundation
 import Logging
 import Records
+import Store
 import Web
 import Yams
 
@@ -133,6 +134,9 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
         let absolute = URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
         return "postgresql://lstv@/lstv?host=\(absolute)/pg/run"
     }
+
+    /// The effective database URL with its password hidden (for logs and reports).
+    public var redactedDatabaseURL: String { Connection.redact(effectiveDatabaseURL) }
 
     public static func load(path: String?) throws -> NodeConfiguration {
         guard let path else { return NodeConfiguration() }

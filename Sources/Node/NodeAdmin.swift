@@ -41,7 +41,7 @@ public struct NodeAdmin {
     /// database URL is the effective one with its password hidden.
     public static func describe(_ c: NodeConfiguration) throws -> String {
         var shown = c
-        shown.databaseURL = Connection.redact(c.effectiveDatabaseURL)
+        shown.databaseURL = c.redactedDatabaseURL
         return try shown.yamlFile(template: false)
     }
 }

@@ -47,6 +47,12 @@ int cdicom_dataset_image_info(cdicom_dataset *ds, uint32_t *frames, uint32_t *ro
 int cdicom_dataset_decode_frame(cdicom_dataset *ds, uint32_t frame, float *out, size_t out_count,
                                 char *err, size_t err_len);
 
+/* Decodes one frame of an 8-bit RGB image (SamplesPerPixel 3, PhotometricInterpretation RGB, either
+ * PlanarConfiguration; e.g. the node's key images) into out as interleaved R, G, B bytes, row by row
+ * (rows*columns*3 bytes). Returns 0 on success. */
+int cdicom_dataset_decode_rgb8(cdicom_dataset *ds, uint32_t frame, uint8_t *out, size_t out_count,
+                               char *err, size_t err_len);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Storage SCP                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
