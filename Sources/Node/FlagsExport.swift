@@ -31,7 +31,7 @@ public struct FlagsExport {
     /// only ever gains columns, so that is a mistake here, not a database to work around).
     public init(view: [ResultColumn]) throws {
         let byName = Dictionary(view.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let reference = try SeriesAnalysisReport.csvHeader.split(separator: ",").map(String.init).map { name -> Column in
+        let reference = try SeriesAnalysisReport.csvColumns.map { name -> Column in
             let source = Self.viewName[name] ?? name
             guard let c = byName[source] else { throw ConfigurationError("lstv_flags has no column \(source) for the CSV column \(name)") }
             return Column(name: name, source: c)

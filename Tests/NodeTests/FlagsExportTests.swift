@@ -7,7 +7,7 @@ import XCTest
 /// `flags export`: analyze's CSV columns first (renamed from the view's where they differ), then
 /// the view's other columns in its order; values as stored; JSON typed by column kind.
 final class FlagsExportTests: XCTestCase {
-    let reference = SeriesAnalysisReport.csvHeader.split(separator: ",").map(String.init)
+    let reference = SeriesAnalysisReport.csvColumns
 
     /// A view with analyze's figures under the view's names, in another order, plus extras.
     var view: [ResultColumn] {
