@@ -8,7 +8,10 @@ import Records
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Analyse DICOM files or folders: group into series, route as the node does, run the localizer.",
-        discussion: "Series the routing rules ignore are listed on stderr. Exit status 1 if any routed series failed.")
+        discussion: """
+            Series the routing rules ignore are listed on stderr; a summary line closes the run (series analysed, \
+            ignored, unreadable files, failed). Exit status 1 if any routed series failed.
+            """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
 
@@ -20,7 +23,16 @@ struct Analyze: ParsableCommand {
     @Option(help: "Neighbouring slices on each side also analysed for the spread (default: neighbour_slices, 2).") var neighbours: Int?
     @Flag(inversion: .prefixedNo, help: "Also run the middle slice zoomed and moved; a disc that jumps makes the ladder inconsistent (default: ladder_stability, on).")
     var ladderStability: Bool?
+    @Option(help: """
+        Series analysed at once, each with its own analyzer of analysis_threads threads (default: the cores \
+        divided by analysis_threads, at least 1). The output is the same for any value.
+        """)
+    var jobs: Int?
     @Argument(help: "DICOM files or folders.") var paths: [String]
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
 
     func run() throws {
         let config = try options.load()
@@ -30,10 +42,8 @@ struct Analyze: ParsableCommand {
             // Not a usage error: exit 1 with the loader's message (it names the tensor at fault).
             throw ConfigurationError("cannot load model \(modelURL.path): \(error)")
         }
-        let analyzer = try Analyzer(model: localizer, threads: config.analysisThreads, neighbours: neighbours ?? config.neighbourSlices,
-                                    perturbations: (ladderStability ?? config.ladderStability) ? SlicePerturbation.standard : [],
-                                    riskThresholds: config.riskThresholds,
-                                    locator: try ModelLocator.makeLocator(word: locator, configuration: config))
+        // Loaded once; each analyzer makes its own locator session from it.
+        let locatorModel = try ModelLocator.loadLocatorModel(locator.map(LocatorSetting.init(word:)) ?? config.thoracolumbarLocator)
         let (series, unreadable) = try SeriesScanner(router: config.routing.compiled()).scan(paths)
         for u in unreadable { warn("not DICOM or unreadable, skipped: \(u.path) (\(u.reason))") }
         let routed = series.filter { $0.route == .localizer }
@@ -42,23 +52,26 @@ struct Analyze: ParsableCommand {
         }
         if routed.isEmpty { warn("no series matched the routing rules for the localizer") }
 
-        let progress = Progress(total: routed.count)
-        var reports: [SeriesAnalysisReport] = []
-        for (i, s) in routed.enumerated() {
-            progress.update(i)
-            let identity = ModelIdentity(localizer)
-            do {
-                let result = try analyzer.analyse(paths: s.paths)
-                reports.append(SeriesAnalysisReport(studyInstanceUID: s.studyInstanceUID, seriesInstanceUID: s.seriesInstanceUID,
-                                                    descriptors: s.descriptors, instances: s.paths.count,
-                                                    model: identity, result: result, error: nil))
-            } catch {
-                reports.append(SeriesAnalysisReport(studyInstanceUID: s.studyInstanceUID, seriesInstanceUID: s.seriesInstanceUID,
-                                                    descriptors: s.descriptors, instances: s.paths.count,
-                                                    model: identity, result: nil, error: "\(error)"))
-                warn("series \(s.seriesInstanceUID) failed: \(error)")
-            }
+        // One analyzer per job: an engine session is not thread-safe.
+        let defaultJobs = ProcessInfo.processInfo.activeProcessorCount / max(1, config.analysisThreads)
+        let analyzers = try (0..<min(max(1, jobs ?? defaultJobs), routed.count)).map { _ in
+            try Analyzer(model: localizer, threads: config.analysisThreads, neighbours: neighbours ?? config.neighbourSlices,
+                         perturbations: (ladderStability ?? config.ladderStability) ? SlicePerturbation.standard : [],
+                         riskThresholds: config.riskThresholds,
+                         locator: try locatorModel.map { try ThoracolumbarLocator(model: $0, threads: config.analysisThreads) })
         }
+        let identity = ModelIdentity(localizer)
+        let progress = ProgressLine(total: routed.count)
+        let reports = OrderedParallelMap.map(routed, workers: analyzers, body: { analyzer, s in
+            func report(_ result: AnalysisResult?, _ error: String?) -> SeriesAnalysisReport {
+                SeriesAnalysisReport(studyInstanceUID: s.studyInstanceUID, seriesInstanceUID: s.seriesInstanceUID,
+                                     descriptors: s.descriptors, instances: s.paths.count, model: identity, result: result, error: error)
+            }
+            do { return report(try analyzer.analyse(paths: s.paths), nil) } catch { return report(nil, "\(error)") }
+        }, finished: { _, report, done in
+            if let error = report.error { progress.note("lstv-node analyze: series \(report.seriesInstanceUID) failed: \(error)") }
+            progress.update(done)
+        })
         progress.finish()
 
         let text: String
@@ -67,34 +80,65 @@ struct Analyze: ParsableCommand {
         case .csv: text = ([SeriesAnalysisReport.csvHeader] + reports.compactMap(\.csvRow)).joined(separator: "\n")
         case .table: text = SeriesAnalysisReport.table(reports)
         }
-        if let output {
-            try (text + "\n").write(toFile: output, atomically: true, encoding: .utf8)
-        } else {
-            print(text)
-        }
-        if reports.contains(where: { $0.result == nil }) { throw ExitCode.failure }
+        try emit(text, to: output)
+        let failed = reports.filter { $0.result == nil }.count
+        warn("summary: " + BatchSummary(analysed: reports.count - failed, ignored: series.count - routed.count,
+                                        unreadableFiles: unreadable.count, failed: failed).line)
+        if failed > 0 { throw ExitCode.failure }
     }
 
     func warn(_ message: String) { FileHandle.standardError.write("lstv-node analyze: \(message)\n".data(using: .utf8)!) }
 }
 
-/// A one-line progress bar on stderr, only on a terminal and only for several series.
-struct Progress {
-    let total: Int
-    let visible: Bool
+/// The command's output: to `path` (replaced whole) or to stdout.
+func emit(_ text: String, to path: String?) throws {
+    if let path {
+        try (text + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    } else {
+        print(text)
+    }
+}
+
+/// The batch's progress line on stderr (`BatchProgress`), redrawn in place as series finish; only
+/// on a terminal and only for several series. Messages during the batch go through `note` so they
+/// do not end up glued to the bar.
+final class ProgressLine: @unchecked Sendable {
+    private let visible: Bool
+    private let start = ContinuousClock.now
+    private var progress: BatchProgress
+    private let lock = NSLock()
+
     init(total: Int) {
-        self.total = total
+        progress = BatchProgress(total: total)
         visible = total > 1 && isatty(STDERR_FILENO) == 1
+        draw()
     }
+
     func update(_ done: Int) {
-        guard visible else { return }
-        let width = 30, filled = total == 0 ? width : done * width / total
-        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        FileHandle.standardError.write("\r[\(bar)] \(done)/\(total) series".data(using: .utf8)!)
+        lock.lock(); defer { lock.unlock() }
+        let e = ContinuousClock.now - start
+        progress.done = done
+        progress.elapsed = Double(e.components.seconds) + Double(e.components.attoseconds) / 1e18
+        draw()
     }
+
+    /// A message on its own line; the bar is drawn again below it.
+    func note(_ message: String) {
+        lock.lock(); defer { lock.unlock() }
+        write(visible ? "\r\u{1B}[K\(message)\n" : "\(message)\n")
+        draw()
+    }
+
     func finish() {
         guard visible else { return }
-        update(total)
-        FileHandle.standardError.write("\n".data(using: .utf8)!)
+        lock.lock(); defer { lock.unlock() }
+        write("\n")
     }
+
+    private func draw() {
+        guard visible else { return }
+        write("\r\u{1B}[K" + progress.line())
+    }
+
+    private func write(_ text: String) { FileHandle.standardError.write(text.data(using: .utf8)!) }
 }

@@ -1,25 +1,33 @@
 import ArgumentParser
+import Analysis
 import Foundation
 import Node
 
 struct Flags: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "LSTV flags for worklists (the lstv_flags view).",
-                                                    subcommands: [List.self])
+                                                    subcommands: [List.self, Export.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The latest analysis of each series, newest first.")
         @OptionGroup var options: ConfigOptions
-        @Option(help: "Only analyses finished at or after this time (ISO 8601, e.g. 2026-11-24T00:00:00Z).") var since: String?
-        @Option(help: "Only this risk: low, medium or high.") var risk: String?
+        @OptionGroup var filter: FlagsFilter
         @Flag(help: "JSON output.") var json = false
 
         func run() throws {
-            let sinceDate = try parseSince(since)
-            if let risk, !["low", "medium", "high"].contains(risk) { throw ValidationError("--risk must be low, medium or high") }
-            print(try NodeAdmin(configuration: try options.load()).flags(since: sinceDate, risk: risk, json: json))
+            print(try NodeAdmin(configuration: try options.load()).flags(since: try filter.sinceDate(), risk: filter.risk?.rawValue, json: json))
         }
     }
 }
+
+/// Which flags `flags list` and `flags export` show.
+struct FlagsFilter: ParsableArguments {
+    @Option(help: "Only analyses finished at or after this time (ISO 8601, e.g. 2026-11-24T00:00:00Z).") var since: String?
+    @Option(help: "Only flags of this risk.") var risk: Risk?
+
+    func sinceDate() throws -> Date? { try parseSince(since) }
+}
+
+extension Risk: ExpressibleByArgument {}
 
 struct Outbox: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Deliveries of reports and key images to DICOM destinations.",

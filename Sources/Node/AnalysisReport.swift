@@ -60,11 +60,11 @@ public struct SeriesAnalysisReport: Encodable {
 
     /// The reference's CSV columns: study_id, series_id, then per level confidence, entropy,
     /// spatial entropy, then risk; then the node's own, appended so the reference's stay in place.
-    public static var csvHeader: String {
-        (["study_id", "series_id"] + LevelName.allCases.flatMap {
-            ["\($0.rawValue)_confidence", "\($0.rawValue)_entropy", "\($0.rawValue)_spatial_entropy"]
-        } + ["risk"] + appendedColumns).joined(separator: ",")
-    }
+    public static let csvColumns = ["study_id", "series_id"] + LevelName.allCases.flatMap {
+        ["\($0.rawValue)_confidence", "\($0.rawValue)_entropy", "\($0.rawValue)_spatial_entropy"]
+    } + ["risk"] + appendedColumns
+
+    public static var csvHeader: String { csvColumns.joined(separator: ",") }
 
     static let appendedColumns = ["lstv_suspicion", "suspicion_scale", "lumbar_count", "lumbar_count_probability",
                                   "junction", "ladder", "suspicion_reasons"]

@@ -101,17 +101,31 @@ public final class QueryResult {
         return i < 0 ? nil : Int(i)
     }
 
+    /// The result's columns in their order, each with the kind PostgreSQL says it is (also when
+    /// there are no rows: an export still has its header).
+    public var columns: [ResultColumn] {
+        (0..<Int(PQnfields(result))).map {
+            ResultColumn(name: String(cString: PQfname(result, Int32($0))), kind: ColumnKind(oid: PQftype(result, Int32($0))))
+        }
+    }
+
     /// Rows as dictionaries keyed by column name, each column with the kind PostgreSQL says it is.
     public var rows: [Row] {
-        let n = Int(PQnfields(result))
-        let names = (0..<n).map { String(cString: PQfname(result, Int32($0))) }
-        let kinds = Dictionary(uniqueKeysWithValues: (0..<n).map { (names[$0], ColumnKind(oid: PQftype(result, Int32($0)))) })
+        let columns = self.columns
+        let kinds = Dictionary(uniqueKeysWithValues: columns.map { ($0.name, $0.kind) })
         return (0..<count).map { r in
             var values: [String: String] = [:]
-            for (c, name) in names.enumerated() { if let v = value(r, c) { values[name] = v } }
+            for (c, column) in columns.enumerated() { if let v = value(r, c) { values[column.name] = v } }
             return Row(values: values, kinds: kinds)
         }
     }
+}
+
+/// One column of a result set.
+public struct ResultColumn: Sendable, Equatable {
+    public let name: String
+    public let kind: ColumnKind
+    public init(name: String, kind: ColumnKind) { self.name = name; self.kind = kind }
 }
 
 /// What a column holds, from its type OID (pg_type): readers print numbers as numbers without

@@ -226,12 +226,18 @@ public struct Pipeline: Sendable {
 
     /// Rows of the `lstv_flags` view, newest first; `limit`/`offset` page through them.
     public func flags(since: Date?, risk: String?, limit: Int? = nil, offset: Int = 0) throws -> [Row] {
+        try flagsTable(since: since, risk: risk, limit: limit, offset: offset).rows
+    }
+
+    /// The same rows with the view's columns in their order (what an export writes).
+    public func flagsTable(since: Date?, risk: String?, limit: Int? = nil, offset: Int = 0) throws -> (columns: [ResultColumn], rows: [Row]) {
         try database.withConnection { c in
-            try c.execute("""
+            let r = try c.execute("""
                 SELECT * FROM lstv_flags
                 WHERE ($1::timestamptz IS NULL OR analysed_at >= $1::timestamptz) AND ($2::text IS NULL OR risk = $2)
                 ORDER BY analysed_at DESC, series_instance_uid LIMIT $3 OFFSET $4
-                """, [since.map(Timestamp.format), risk, limit.map(String.init), String(offset)]).rows
+                """, [since.map(Timestamp.format), risk, limit.map(String.init), String(offset)])
+            return (r.columns, r.rows)
         }
     }
 
