@@ -8,7 +8,7 @@ public struct Labels: Sendable {
         case studyInstanceUID = "study_instance_uid"
         case accessionNumber = "accession_number"
 
-        func value(of c: CohortCase) -> String? {
+        public func value(of c: CohortCase) -> String? {
             switch self {
             case .seriesInstanceUID: return c.seriesInstanceUID
             case .studyInstanceUID: return c.studyInstanceUID
@@ -20,23 +20,26 @@ public struct Labels: Sendable {
     public struct Label: Sendable, Equatable {
         public var lstv: Bool
         public var castellvi: String?
+        public init(lstv: Bool, castellvi: String?) { self.lstv = lstv; self.castellvi = castellvi }
     }
 
     public let key: Key
     /// By key value, in file order.
     public let byKey: [(String, Label)]
+    /// Where they were read from (reports name it).
+    public let source: String
+    private let index: [String: Label]
 
     public init(csv text: String, source: String) throws {
         let table = try CSVTable(text, source: source)
         guard let key = Key.allCases.first(where: { table.header.contains($0.rawValue) }) else {
-            throw CohortError("\(source): labels need a column \(Key.allCases.map(\.rawValue).joined(separator: ", ") ) to join on")
+            throw CohortError("\(source): no key column to join on (\(Key.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         try table.require(["lstv"])
-        var seen = Set<String>(), byKey: [(String, Label)] = []
+        var seen: [String: Label] = [:], byKey: [(String, Label)] = []
         for (i, row) in table.rows.enumerated() {
             let id = (row[key.rawValue] ?? "").trimmingCharacters(in: .whitespaces)
             guard !id.isEmpty else { throw CohortError("\(source) line \(i + 2): empty \(key.rawValue)") }
-            guard seen.insert(id).inserted else { throw CohortError("\(source) line \(i + 2): \(key.rawValue) \(id) is labelled twice") }
             let lstv: Bool
             switch (row["lstv"] ?? "").trimmingCharacters(in: .whitespaces) {
             case "1": lstv = true
@@ -44,11 +47,23 @@ public struct Labels: Sendable {
             case let v: throw CohortError("\(source) line \(i + 2): lstv must be 0 or 1, not '\(v)'")
             }
             let castellvi = row["castellvi"].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
-            byKey.append((id, Label(lstv: lstv, castellvi: castellvi)))
+            let label = Label(lstv: lstv, castellvi: castellvi)
+            // The same label twice is harmless (a merged spreadsheet); two different ones are a mistake.
+            if let earlier = seen[id] {
+                guard earlier == label else { throw CohortError("\(source) line \(i + 2): \(key.rawValue) \(id) is labelled twice, differently") }
+                continue
+            }
+            seen[id] = label
+            byKey.append((id, label))
         }
         self.key = key
         self.byKey = byKey
+        self.source = source
+        index = Dictionary(byKey, uniquingKeysWith: { a, _ in a })
     }
+
+    /// The label of a case, when the file has one for it.
+    public func label(for c: CohortCase) -> Label? { key.value(of: c).flatMap { index[$0] } }
 
     public init(file path: String) throws {
         let text: String
@@ -68,10 +83,9 @@ public struct Labels: Sendable {
     }
 
     public func join(_ cases: [CohortCase]) -> Join {
-        let labels = Dictionary(byKey, uniquingKeysWith: { a, _ in a })
         var joined: [(CohortCase, Label)] = [], used = Set<String>(), unlabelled = 0
         for c in cases {
-            if let id = key.value(of: c), let label = labels[id] {
+            if let id = key.value(of: c), let label = index[id] {
                 joined.append((c, label))
                 used.insert(id)
             } else {

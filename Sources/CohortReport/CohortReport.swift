@@ -12,11 +12,11 @@ public struct CohortReport {
     public var failed: Int
     /// Where the cohort came from, as the page names it (a file, a redacted database URL).
     public var source: String
-    public var labels: ReportLabels?
+    public var labels: Labels?
     /// Rows of the top-candidates table.
     public var candidateLimit = 20
 
-    public init(cases: [CohortCase], failed: Int = 0, source: String, labels: ReportLabels? = nil) {
+    public init(cases: [CohortCase], failed: Int = 0, source: String, labels: Labels? = nil) {
         self.cases = cases; self.failed = failed; self.source = source; self.labels = labels
     }
 
@@ -93,11 +93,11 @@ public struct CohortReport {
             reasons: c.flags.suspicionReasons, label: label ?? (labels == nil ? nil : "not labelled"), thumbnail: thumbnail)
     }
 
-    func labelPerformance(_ labels: ReportLabels, thresholds: RiskThresholds?) -> ReportPage.Labels {
+    func labelPerformance(_ labels: Labels, thresholds: RiskThresholds?) -> ReportPage.Labels {
         let joined = cases.compactMap { c in labels.label(for: c).map { (c, $0) } }
         let samples = joined.map { LabelledScore(score: $0.0.rankedSuspicion, positive: $0.1.lstv) }
         let usedKeys = Set(joined.compactMap { labels.key.value(of: $0.0) })
-        let unmatched = labels.labels.keys.filter { !usedKeys.contains($0) }.count
+        let unmatched = labels.byKey.filter { !usedKeys.contains($0.0) }.count
         let positives = samples.filter(\.positive).count
         let roc = Curves.roc(samples), pr = Curves.precisionRecall(samples)
         let op = thresholds.map { OperatingPoint(threshold: $0.high, samples: samples) }

@@ -1,6 +1,6 @@
 // ROC and precision-recall curves of a score against binary labels, for the report's section on
-// labelled cases. Kept to what the report draws; `calibrate` has its own statistics in Cohort, to be
-// unified with these.
+// labelled cases: the points as the charts take them; the statistics are Cohort's `ROC`.
+import Cohort
 
 /// One labelled case: its score (`CohortCase.rankedSuspicion`: never NaN) and whether it is a
 /// positive (an LSTV).
@@ -44,46 +44,22 @@ struct OperatingPoint: Equatable {
     private func ratio(_ a: Int, _ b: Int) -> Double? { b == 0 ? nil : Double(a) / Double(b) }
 }
 
+/// The curves the report draws, from Cohort's ROC statistics (the ones `calibrate` prints).
 enum Curves {
-    /// Cumulative (true, false) positive counts after each run of equal scores, highest first: the
-    /// vertices of both curves. Ties form one step, so their order in the input does not matter.
-    static func cumulativeCounts(_ samples: [LabelledScore]) -> [(tp: Int, fp: Int)] {
-        let sorted = samples.sorted { $0.score > $1.score }
-        var out: [(tp: Int, fp: Int)] = [], tp = 0, fp = 0
-        for (i, s) in sorted.enumerated() {
-            if s.positive { tp += 1 } else { fp += 1 }
-            if i + 1 == sorted.count || sorted[i + 1].score != s.score { out.append((tp, fp)) }
-        }
-        return out
-    }
-
-    /// The ROC curve from (0, 0) to (1, 1) and its area (trapezoids: a tie between a positive and a
-    /// negative counts a half); nil unless there are positives and negatives.
+    /// The ROC curve from (0, 0) to (1, 1), one vertex per run of equal scores, and its area; nil
+    /// without both classes.
     static func roc(_ samples: [LabelledScore]) -> (points: [ROCPoint], auc: Double)? {
-        let p = samples.filter(\.positive).count, n = samples.count - p
-        guard p > 0, n > 0 else { return nil }
-        let points = [ROCPoint(falsePositiveRate: 0, truePositiveRate: 0)] + cumulativeCounts(samples).map {
-            ROCPoint(falsePositiveRate: Double($0.fp) / Double(n), truePositiveRate: Double($0.tp) / Double(p))
-        }
-        let auc = zip(points, points.dropFirst()).reduce(0.0) { area, segment in
-            area + (segment.1.falsePositiveRate - segment.0.falsePositiveRate)
-                * (segment.0.truePositiveRate + segment.1.truePositiveRate) / 2
-        }
-        return (points, auc)
+        let scores = samples.map(\.score), labels = samples.map(\.positive)
+        guard let auc = ROC.auc(scores: scores, labels: labels) else { return nil }
+        return (ROC.curve(scores: scores, labels: labels).map { ROCPoint(falsePositiveRate: $0.falsePositiveRate, truePositiveRate: $0.truePositiveRate) }, auc)
     }
 
-    /// The precision-recall curve, starting at (recall 0, precision 1), and its area as average
-    /// precision (the precision at each threshold weighted by the recall it adds; no interpolation
-    /// between vertices, which would overstate it); nil without positives.
+    /// The precision–recall steps from (0, 1) and the average precision; nil without positives.
     static func precisionRecall(_ samples: [LabelledScore]) -> (points: [PRPoint], averagePrecision: Double)? {
-        let p = samples.filter(\.positive).count
-        guard p > 0 else { return nil }
-        let points = [PRPoint(recall: 0, precision: 1)] + cumulativeCounts(samples).map {
-            PRPoint(recall: Double($0.tp) / Double(p), precision: Double($0.tp) / Double($0.tp + $0.fp))
-        }
-        let ap = zip(points, points.dropFirst()).reduce(0.0) { sum, step in
-            sum + (step.1.recall - step.0.recall) * step.1.precision
-        }
-        return (points, ap)
+        let scores = samples.map(\.score), labels = samples.map(\.positive)
+        guard let ap = ROC.averagePrecision(scores: scores, labels: labels) else { return nil }
+        return ([PRPoint(recall: 0, precision: 1)] + ROC.curve(scores: scores, labels: labels).dropFirst().map {
+            PRPoint(recall: $0.truePositiveRate, precision: $0.precision ?? 1)
+        }, ap)
     }
 }

@@ -35,7 +35,7 @@ struct Report: ParsableCommand {
             failed = 0
             source = "database \(config.redactedDatabaseURL)" + (since.map { " since \($0)" } ?? "")
         }
-        let report = CohortReport(cases: cases, failed: failed, source: source, labels: try labels.map(ReportLabels.load(path:)))
+        let report = CohortReport(cases: cases, failed: failed, source: source, labels: try labels.map(Labels.init(file:)))
         let (html, warnings) = try report.render()
         for w in warnings { FileHandle.standardError.write("lstv-node report: \(w)\n".data(using: .utf8)!) }
         try html.write(toFile: output, atomically: true, encoding: .utf8)

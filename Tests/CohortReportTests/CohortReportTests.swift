@@ -79,7 +79,7 @@ final class CohortReportTests: XCTestCase {
         var rows = ["accession_number,lstv,castellvi"]
         for (i, c) in cases.enumerated() { rows.append("\(c.accessionNumber!),\(i >= 24 || i % 6 == 1 ? 1 : 0),\(i == 29 ? "IIIb" : "")") }
         rows.append("NOT-IN-COHORT,1,")
-        let labels = try ReportLabels(csv: rows.joined(separator: "\n"), source: "labels.csv")
+        let labels = try Labels(csv: rows.joined(separator: "\n"), source: "labels.csv")
         let html = try render(CohortReport(cases: cases, source: "r.json", labels: labels))
         XCTAssertFalse(html.contains("Labels were not given"))
         XCTAssertTrue(html.contains("30 series labelled (10 LSTV, 20 without); 1 labels matched no series"))
@@ -94,7 +94,7 @@ final class CohortReportTests: XCTestCase {
     }
 
     func testOneLabelledClassSaysWhyThereIsNoCurve() throws {
-        let labels = try ReportLabels(csv: "accession_number,lstv\nACC1,0\nACC2,0\n", source: "l.csv")
+        let labels = try Labels(csv: "accession_number,lstv\nACC1,0\nACC2,0\n", source: "l.csv")
         let html = try render(CohortReport(cases: ReportFixtures.cohort(), source: "r.json", labels: labels))
         XCTAssertTrue(html.contains("ROC needs labelled series of both kinds"))
         XCTAssertEqual(charts(html).count, 11)
