@@ -218,6 +218,7 @@ public struct HTTPConfiguration: ConfigurationSection, Sendable, Equatable {
     public var port = 8080
     public var host = "0.0.0.0"
     public var tokens: [TokenRecord] = []
+    public var maxUploadMB = 1024
 
     public init() {}
 
@@ -230,5 +231,7 @@ public struct HTTPConfiguration: ConfigurationSection, Sendable, Equatable {
               check: { t in
                   t.lazy.compactMap { r in r.sha256.count == 64 && r.sha256.allSatisfy(\.isHexDigit) ? nil : "\(r.name): sha256 must be 64 hex digits" }.first
               }),
+        .init("max_upload_mb", \.maxUploadMB, "the largest STOW-RS request taken (held in memory while it is split into instances)",
+              check: { (1...65536).contains($0) ? nil : "must be 1…65536" }),
     ]
 }

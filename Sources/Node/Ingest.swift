@@ -55,7 +55,7 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
             return .refuse(.cannotUnderstand)
         }
         // Refuse before writing: a full disk must not turn into a half-written, acknowledged file.
-        if let free = spool.freeBytes(), free < Int64(configuration.minimumFreeDiskMB) * 1_048_576 {
+        if diskTooFull {
             refuse(r, .outOfResources, "free disk space below minimum_free_disk_mb")
             return .refuse(.outOfResources)
         }
@@ -63,42 +63,56 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
     }
 
     public func storeDidEnd(_ r: StoreRequest, temporaryPath tmp: String) -> DIMSEStatus {
+        commit(tmp, expected: (r.affectedSOPClassUID, r.affectedSOPInstanceUID), callingAETitle: r.association.callingAETitle,
+               log: ["association": "\(r.association.id)", "calling_ae": "\(r.association.callingAETitle)",
+                     "sop_instance_uid": "\(UID.isValid(r.affectedSOPInstanceUID) ? r.affectedSOPInstanceUID : "<invalid>")"]).status
+    }
+
+    /// A received data set in `tmp` made durable under its UIDs and queued for the index, or
+    /// refused with the status and why; `tmp` is gone either way. C-STORE and STOW-RS both end here,
+    /// so an upload gets the same checks and the same durability as a C-STORE.
+    func commit(_ tmp: String, expected: (sopClass: String, sopInstance: String)?, callingAETitle: String?,
+                log: Logger.Metadata) -> (status: DIMSEStatus, header: InstanceHeader?, reason: String?) {
         let receivedAt = Date()
+        func refused(_ status: DIMSEStatus, _ why: String, _ header: InstanceHeader? = nil) -> (DIMSEStatus, InstanceHeader?, String?) {
+            unlink(tmp)
+            refuse(status, why, log)
+            return (status, header, why)
+        }
         let header: InstanceHeader
         do {
-            header = try InstanceHeader.read(path: tmp, expected: (r.affectedSOPClassUID, r.affectedSOPInstanceUID))
+            header = try InstanceHeader.read(path: tmp, expected: expected)
         } catch let problem as InstanceHeader.Problem {
-            unlink(tmp)
-            refuse(r, problem.status, problem.description)
-            return problem.status
+            return refused(problem.status, problem.description)
         } catch {
-            unlink(tmp)
-            refuse(r, .processingFailure, "\(error)")
-            return .processingFailure
+            return refused(.processingFailure, "\(error)")
         }
+        // A C-STORE was checked for these before its data set was read; an upload only now.
+        guard acceptedSOPClasses.contains(header.sopClassUID) else { return refused(.sopClassNotSupported, "SOP class not supported", header) }
         let bytes = fileSize(tmp)
+        let meta = log.merging(metadata(header)) { $1 }
         do {
             switch try spool.commit(temporaryPath: tmp, study: header.studyInstanceUID, series: header.seriesInstanceUID,
                                     sop: header.sopInstanceUID) {
             case .duplicate:
-                logger.info("instance already stored; acknowledged again", metadata: metadata(r, header))
+                logger.info("instance already stored; acknowledged again", metadata: meta)
             case .stored(let path):
-                indexer.enqueue(header.record(path: path, bytes: bytes, receivedAt: receivedAt,
-                                              callingAETitle: r.association.callingAETitle))
-                logger.debug("instance stored", metadata: metadata(r, header))
+                indexer.enqueue(header.record(path: path, bytes: bytes, receivedAt: receivedAt, callingAETitle: callingAETitle))
+                logger.debug("instance stored", metadata: meta)
             }
             NodeMetrics.instance(status: .success, bytes: bytes, handling: Date().timeIntervalSince(receivedAt))
-            return .success
+            return (.success, header, nil)
         } catch let failure as Spool.Failure {
-            unlink(tmp)
-            let status: DIMSEStatus = failure.isOutOfSpace ? .outOfResources : .processingFailure
-            refuse(r, status, failure.description)
-            return status
+            return refused(failure.isOutOfSpace ? .outOfResources : .processingFailure, failure.description, header)
         } catch {
-            unlink(tmp)
-            refuse(r, .processingFailure, "\(error)")
-            return .processingFailure
+            return refused(.processingFailure, "\(error)", header)
         }
+    }
+
+    /// C-STORE is refused (or an upload turned away) below `minimum_free_disk_mb`.
+    var diskTooFull: Bool {
+        guard let free = spool.freeBytes() else { return false }
+        return free < Int64(configuration.minimumFreeDiskMB) * 1_048_576
     }
 
     public func log(level: Int, _ message: String) {
@@ -111,16 +125,18 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
     }
 
     private func refuse(_ r: StoreRequest, _ status: DIMSEStatus, _ why: String) {
-        NodeMetrics.instance(status: status, bytes: 0, handling: nil)
-        logger.warning("C-STORE refused", metadata: [
-            "association": "\(r.association.id)", "calling_ae": "\(r.association.callingAETitle)",
-            "sop_instance_uid": "\(UID.isValid(r.affectedSOPInstanceUID) ? r.affectedSOPInstanceUID : "<invalid>")",
-            "status": "\(status)", "reason": "\(why)"])
+        refuse(status, why, ["association": "\(r.association.id)", "calling_ae": "\(r.association.callingAETitle)",
+                             "sop_instance_uid": "\(UID.isValid(r.affectedSOPInstanceUID) ? r.affectedSOPInstanceUID : "<invalid>")"])
     }
 
-    private func metadata(_ r: StoreRequest, _ h: InstanceHeader) -> Logger.Metadata {
-        ["association": "\(r.association.id)", "series_instance_uid": "\(h.seriesInstanceUID)",
-         "sop_instance_uid": "\(h.sopInstanceUID)", "transfer_syntax": "\(r.transferSyntaxUID)"]
+    private func refuse(_ status: DIMSEStatus, _ why: String, _ log: Logger.Metadata) {
+        NodeMetrics.instance(status: status, bytes: 0, handling: nil)
+        logger.warning(log["association"] != nil ? "C-STORE refused" : "upload refused",
+                       metadata: log.merging(["status": "\(status)", "reason": "\(why)"]) { $1 })
+    }
+
+    private func metadata(_ h: InstanceHeader) -> Logger.Metadata {
+        ["series_instance_uid": "\(h.seriesInstanceUID)", "sop_instance_uid": "\(h.sopInstanceUID)", "transfer_syntax": "\(h.transferSyntaxUID)"]
     }
 
     /// DCMTK reports the peer as "host" or "host:port".

@@ -27,8 +27,10 @@ extension NodeService: NodeStatus {
                 logger.notice("admin token created; only its hash is kept", metadata: ["address": "\(address)"])
             }
         }
-        let server = WebServer(configuration: .init(host: http.host, port: http.port, tokens: TokenStore(records: records)),
-                               database: database, status: self, registry: registry, logger: Logger(label: "http"))
+        let server = WebServer(configuration: .init(host: http.host, port: http.port, tokens: TokenStore(records: records),
+                                                    maxUploadBytes: http.maxUploadMB * 1_048_576),
+                               database: database, status: self, receiver: UploadIntake(ingest: ingest, spool: spool),
+                               registry: registry, logger: Logger(label: "http"))
         try server.start()
         web = server
     }
@@ -65,5 +67,20 @@ extension NodeService: NodeStatus {
             NodeMetrics.databaseError(component: "metrics")
             logger.error("cannot read the counts for /metrics", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+/// STOW-RS uploads into the node's ingest: the same checks and the same durable commit as C-STORE.
+struct UploadIntake: InstanceReceiver {
+    let ingest: Ingest
+    let spool: Spool
+
+    var refusesForLackOfDisk: Bool { ingest.diskTooFull }
+    func temporaryPath() -> String { spool.temporaryPath() }
+
+    func receive(temporaryPath path: String, uploader: String) -> UploadOutcome {
+        let (status, header, reason) = ingest.commit(path, expected: nil, callingAETitle: nil, log: ["stow_token": "\(uploader)"])
+        return UploadOutcome(status: status.rawValue, sopClassUID: header?.sopClassUID, sopInstanceUID: header?.sopInstanceUID,
+                             studyInstanceUID: header?.studyInstanceUID, reason: reason)
     }
 }

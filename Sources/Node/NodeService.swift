@@ -28,6 +28,8 @@ public final class NodeService: @unchecked Sendable {
     let model: LocalizerModel
     let worker: AnalysisWorker
     let sender: OutboxSender
+    /// C-STORE's delegate, and where STOW-RS uploads go too.
+    let ingest: Ingest
     let notifier = SystemdNotifier()
     private var scp: StoreSCP?
     var web: WebServer?
@@ -66,6 +68,7 @@ public final class NodeService: @unchecked Sendable {
         assembler.model = ModelIdentity(model)
         assembler.onComplete = { [worker] s in if s.route == .localizer { worker.nudge() } }
         worker.onFinished = { [sender] in sender.nudge() }
+        ingest = Ingest(configuration: configuration, spool: spool, indexer: indexer, logger: Logger(label: "ingest"))
     }
 
     /// Runs until SIGTERM/SIGINT. Returns the process exit code.
@@ -93,7 +96,7 @@ public final class NodeService: @unchecked Sendable {
             aeTitle: configuration.aeTitle, port: UInt16(configuration.port),
             maxAssociations: configuration.maxAssociations, acseTimeoutSeconds: configuration.acseTimeoutSeconds,
             dimseTimeoutSeconds: configuration.dimseTimeoutSeconds),
-            delegate: Ingest(configuration: configuration, spool: spool, indexer: indexer, logger: Logger(label: "ingest")))
+            delegate: ingest)
         self.scp = scp
         try startWeb()
         let listenerDone = DispatchSemaphore(value: 0)

@@ -4,10 +4,11 @@ import Hummingbird
 /// JSON responses: objects from `JSONSerialization` (typed database rows), sorted keys; problems as
 /// `{"error": …, "status": …}`.
 enum JSONBody {
-    static func response(_ object: Any, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+    static func response(_ object: Any, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
+                         contentType: String = "application/json") throws -> Response {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         var headers = headers
-        headers[.contentType] = "application/json"
+        headers[.contentType] = contentType
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 

@@ -12,23 +12,29 @@ public final class WebServer: @unchecked Sendable {
         public var host: String
         public var port: Int
         public var tokens: TokenStore
-        public init(host: String, port: Int, tokens: TokenStore) { self.host = host; self.port = port; self.tokens = tokens }
+        /// The largest STOW-RS body taken, in bytes.
+        public var maxUploadBytes: Int
+        public init(host: String, port: Int, tokens: TokenStore, maxUploadBytes: Int) {
+            self.host = host; self.port = port; self.tokens = tokens; self.maxUploadBytes = maxUploadBytes
+        }
     }
 
     let configuration: Configuration
     let database: Database
     let status: any NodeStatus
+    let receiver: any InstanceReceiver
     let registry: PrometheusCollectorRegistry
     let logger: Logger
     private var group: ServiceGroup?
     private var task: Task<Void, Never>?
     private let stopped = DispatchSemaphore(value: 0)
 
-    public init(configuration: Configuration, database: Database, status: any NodeStatus, registry: PrometheusCollectorRegistry,
-                logger: Logger) {
+    public init(configuration: Configuration, database: Database, status: any NodeStatus, receiver: any InstanceReceiver,
+                registry: PrometheusCollectorRegistry, logger: Logger) {
         self.configuration = configuration
         self.database = database
         self.status = status
+        self.receiver = receiver
         self.registry = registry
         self.logger = logger
     }
@@ -49,6 +55,7 @@ public final class WebServer: @unchecked Sendable {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
         API(pipeline: Pipeline(database: database), index: InstanceIndex(database: database)).add(to: router, tokens: configuration.tokens)
+        STOW(receiver: receiver, maxBody: configuration.maxUploadBytes).add(to: router, tokens: configuration.tokens)
         return router
     }
 
