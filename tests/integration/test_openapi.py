@@ -69,6 +69,7 @@ def test_served_document_and_schemathesis_find_no_failure(node_factory, lumbar, 
          "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
          "--max-examples", "20", "--workers", "2", "--seed", "14", "--no-color", "--generation-database", "none"],
         capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    (tmp_path / "schemathesis.txt").write_text(run.stdout + run.stderr)
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
     assert "No issues found" in run.stdout or "0 failures" in run.stdout or "passed" in run.stdout, run.stdout[-4000:]
 
