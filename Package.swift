@@ -60,15 +60,16 @@ let package = Package(
             .product(name: "Mustache", package: "swift-mustache"),
         ]),
         // The node's web face: health, Prometheus metrics, the JSON API, bearer tokens (Hummingbird 2).
+        // Its OpenAPI document is a resource (Sources/Web/openapi.yaml; docs/openapi.yaml links to it).
         .target(name: "Web", dependencies: [
-            "Records", "Store",
+            "Records", "Store", "Analysis",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ]),
+        ], resources: [.copy("openapi.yaml")]),
         // The node: ingest, series assembly, routing, scheduling, outbox, daemon plumbing.
         .target(name: "Node", dependencies: [
             "DICOM", "Records", "Store", "Analysis", "Engine", "Web",

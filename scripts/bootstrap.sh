@@ -28,7 +28,7 @@ if ! command -v swift >/dev/null; then
 fi
 
 if [[ ${1:-} == --test ]]; then
-  if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c "import pynetdicom, pydicom, highdicom, pytest, cv2, nibabel, sklearn, prometheus_client, requests, selenium, dicomweb_client" 2>/dev/null; then
+  if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c "import pynetdicom, pydicom, highdicom, pytest, cv2, nibabel, sklearn, prometheus_client, requests, selenium, dicomweb_client, schemathesis, fhir.resources.R4B, openapi_spec_validator, yaml" 2>/dev/null; then
     echo "bootstrap: installing the Python test environment (.venv)"
     # An existing environment is completed, not recreated (it may be shared with another checkout).
     [[ -x .venv/bin/python ]] || python3 -m venv .venv

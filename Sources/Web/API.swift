@@ -1,19 +1,23 @@
 import Foundation
+import Analysis
 import Hummingbird
 import Records
 import Store
 
 /// `/api/v1`: the stored flags, series and deliveries as JSON. Reads need a viewer token; retrying
-/// a delivery needs an admin. Paging: `limit` (1…1000, default 100) and `offset`.
+/// a delivery needs an admin. Paging: `limit` (1…1000, default 100) and `offset`. `docs/openapi.yaml`
+/// describes every operation (served at `/api/v1/openapi.yaml`).
 struct API {
     let pipeline: Pipeline
     let index: InstanceIndex
 
     func add(to router: Router<WebContext>, tokens: TokenStore) {
+        OpenAPIDocument.add(to: router)
         let api = router.group("api/v1").add(middleware: Authenticator(tokens: tokens, minimum: .viewer))
         api.get("flags", use: flags)
         api.get("series", use: seriesList)
         api.get("series/{uid}", use: series)
+        api.get("series/{uid}/fhir", use: fhir)
         api.get("outbox", use: outbox)
         api.group("outbox").add(middleware: Authenticator(tokens: tokens, minimum: .admin)).post("{id}/retry", use: retry)
     }
@@ -33,12 +37,15 @@ struct API {
         let q = request.uri.queryParameters
         var since: Date?
         if let text = q.get("since") {
-            guard let d = ISO8601DateFormatter().date(from: text) else { throw HTTPError(.badRequest, message: "since must be ISO 8601") }
+            guard let d = Self.dateTime(text) else { throw HTTPError(.badRequest, message: "since must be an RFC 3339 date-time") }
             since = d
         }
-        let risk = q.get("risk")
-        if let risk, !["low", "medium", "high"].contains(risk) { throw HTTPError(.badRequest, message: "risk must be low, medium or high") }
-        let rows = try pipeline.flags(since: since, risk: risk, limit: page.limit, offset: page.offset)
+        var risk: Risk?
+        if let text = q.get("risk") {
+            guard let r = Risk(rawValue: text) else { throw HTTPError(.badRequest, message: "risk must be low, medium or high") }
+            risk = r
+        }
+        let rows = try pipeline.flags(since: since, risk: risk?.rawValue, limit: page.limit, offset: page.offset)
         return try JSONBody.response(["items": try rows.map { try $0.jsonObject() }, "limit": page.limit, "offset": page.offset])
     }
 
@@ -56,6 +63,24 @@ struct API {
         o["analyses"] = try pipeline.analyses(seriesInstanceUID: uid).map { try $0.jsonObject() }
         o["deliveries"] = try pipeline.deliveries(analysedSeries: uid).map(\.jsonObject)
         return try JSONBody.response(o)
+    }
+
+    func fhir(_ request: Request, _ context: WebContext) async throws -> Response {
+        let uid = try context.parameters.require("uid")
+        guard let row = try pipeline.flag(seriesInstanceUID: uid) else {
+            guard try index.series(uid: uid) != nil else { throw HTTPError(.notFound, message: "no series \(uid)") }
+            throw HTTPError(.notFound, message: "series \(uid) has no finished analysis")
+        }
+        return try JSONBody.response(try FHIRReport.resource(row), contentType: "application/fhir+json")
+    }
+
+    /// An RFC 3339 date-time (`T` or `t`, fractional seconds or none, `Z` or an offset).
+    static func dateTime(_ text: String) -> Date? {
+        let upper = text.uppercased()
+        let plain = ISO8601DateFormatter()
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions.insert(.withFractionalSeconds)
+        return plain.date(from: upper) ?? fractional.date(from: upper)
     }
 
     func outbox(_ request: Request, _ context: WebContext) async throws -> Response {

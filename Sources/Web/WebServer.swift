@@ -41,6 +41,7 @@ public final class WebServer: @unchecked Sendable {
 
     func router() -> Router<WebContext> {
         let router = Router(context: WebContext.self)
+        router.add(middleware: ProblemMiddleware())
         router.get("healthz") { _, _ in "ok\n" }
         router.get("readyz") { [status] _, _ -> Response in
             let checks = status.readiness()
