@@ -53,16 +53,18 @@ let package = Package(
         .target(name: "Cohort", dependencies: ["Analysis", "Records", "Store", .product(name: "Crypto", package: "swift-crypto")]),
         // Charts as inline SVG text: pure functions from numbers to markup, for reports and web pages.
         .target(name: "Charts"),
+        // 8-bit RGB images and a small PNG encoder: the report's thumbnails, the web face's /rendered.
+        .target(name: "Raster"),
         // The cohort report: one self-contained HTML page (charts, top candidates with key-image
         // thumbnails, ROC/PR against labels) from a cohort.
         .target(name: "CohortReport", dependencies: [
-            "Cohort", "Charts", "Analysis", "Records", "DICOM",
+            "Cohort", "Charts", "Analysis", "Records", "DICOM", "Raster",
             .product(name: "Mustache", package: "swift-mustache"),
         ]),
-        // The node's web face: health, Prometheus metrics, the JSON API, bearer tokens (Hummingbird 2).
+        // The node's web face: health, Prometheus metrics, the JSON API, DICOMweb (STOW, QIDO, WADO, rendered), bearer tokens (Hummingbird 2).
         // Its OpenAPI document is a resource (Sources/Web/openapi.yaml; docs/openapi.yaml links to it).
         .target(name: "Web", dependencies: [
-            "Records", "Store", "Analysis",
+            "Records", "Store", "Analysis", "DICOM", "Raster",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -96,11 +98,11 @@ let package = Package(
         .testTarget(name: "DICOMTests", dependencies: ["DICOM", "Records", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "MallocCounter"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "DICOM"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "WebTests", dependencies: ["Web"]),
+        .testTarget(name: "WebTests", dependencies: ["Web", "Raster"]),
         .testTarget(name: "CohortTests", dependencies: ["Cohort", "Records"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Records", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
-        .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "Cohort", "Charts", "Analysis", "Records", "DICOM", "TestSupport"]),
+        .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "Cohort", "Charts", "Analysis", "Records", "DICOM", "Raster", "TestSupport"]),
         .testTarget(name: "NodeTests", dependencies: [
             "Node", "Records", "Store", "DICOM", "Analysis", "Engine", "TestSupport",
             .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import DICOM
 import Foundation
+import Raster
 
 /// A key image (the node's RGB Secondary Capture) as a small PNG `data:` URI, so the page carries
 /// its images inside itself.

@@ -181,6 +181,31 @@ public struct InstanceIndex: Sendable {
         }
     }
 
+    /// The received instances matching `query` (purged series have none left), by study, series
+    /// number and instance number: what DICOMweb searches and retrieves.
+    public func objects(matching query: ObjectQuery) throws -> [StoredObject] {
+        try database.withConnection { c in
+            try c.execute("""
+                SELECT i.sop_instance_uid, i.sop_class_uid, i.series_instance_uid, i.study_instance_uid, i.transfer_syntax_uid,
+                       i.instance_number, i.path, s.patient_id, s.accession_number, s.study_date, s.modality,
+                       s.series_description, s.series_number
+                FROM instances i JOIN series s ON s.series_instance_uid = i.series_instance_uid
+                WHERE ($1::text IS NULL OR i.study_instance_uid = $1) AND ($2::text IS NULL OR i.series_instance_uid = $2)
+                  AND ($3::text IS NULL OR i.sop_instance_uid = $3) AND ($4::text IS NULL OR s.modality = $4)
+                  AND ($5::text IS NULL OR s.accession_number = $5) AND ($6::text IS NULL OR s.patient_id = $6)
+                ORDER BY i.study_instance_uid, s.series_number NULLS LAST, i.series_instance_uid,
+                         i.instance_number NULLS LAST, i.sop_instance_uid
+                """, [query.studyInstanceUID, query.seriesInstanceUID, query.sopInstanceUID, query.modality,
+                      query.accessionNumber, query.patientID]).rows.map {
+                StoredObject(origin: .received, studyInstanceUID: $0["study_instance_uid"]!, seriesInstanceUID: $0["series_instance_uid"]!,
+                             sopInstanceUID: $0["sop_instance_uid"]!, sopClassUID: $0["sop_class_uid"]!, path: $0["path"]!,
+                             transferSyntaxUID: $0["transfer_syntax_uid"], instanceNumber: $0.int("instance_number"),
+                             patientID: $0["patient_id"], accessionNumber: $0["accession_number"], studyDate: $0["study_date"],
+                             modality: $0["modality"], seriesDescription: $0["series_description"], seriesNumber: $0.int("series_number"))
+            }
+        }
+    }
+
     /// Ignored series completed before `cutoff` whose files are still on disk.
     public func ignoredSeriesToPurge(completedBefore cutoff: Date) throws -> [String] {
         try database.withConnection { c in

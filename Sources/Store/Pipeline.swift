@@ -151,6 +151,28 @@ public struct Pipeline: Sendable {
         }
     }
 
+    /// The SRs and key images the node made, in the study of the series each analysed, matching
+    /// `query` except its modality (a result's modality is in its file, not in a table); oldest first.
+    public func resultObjects(matching query: ObjectQuery) throws -> [StoredObject] {
+        try database.withConnection { c in
+            try c.execute("""
+                SELECT r.kind, r.sop_instance_uid, r.sop_class_uid, r.series_instance_uid, r.path, s.study_instance_uid,
+                       s.patient_id, s.accession_number, s.study_date
+                FROM results r JOIN analyses a ON a.id = r.analysis_id JOIN series s ON s.series_instance_uid = a.series_instance_uid
+                WHERE ($1::text IS NULL OR s.study_instance_uid = $1) AND ($2::text IS NULL OR r.series_instance_uid = $2)
+                  AND ($3::text IS NULL OR r.sop_instance_uid = $3)
+                  AND ($4::text IS NULL OR s.accession_number = $4) AND ($5::text IS NULL OR s.patient_id = $5)
+                ORDER BY r.id
+                """, [query.studyInstanceUID, query.seriesInstanceUID, query.sopInstanceUID, query.accessionNumber,
+                      query.patientID]).rows.map {
+                StoredObject(origin: .result(ResultKind(rawValue: $0["kind"] ?? "") ?? .sr), studyInstanceUID: $0["study_instance_uid"]!,
+                             seriesInstanceUID: $0["series_instance_uid"]!, sopInstanceUID: $0["sop_instance_uid"]!,
+                             sopClassUID: $0["sop_class_uid"]!, path: $0["path"]!, patientID: $0["patient_id"],
+                             accessionNumber: $0["accession_number"], studyDate: $0["study_date"])
+            }
+        }
+    }
+
     /// Due deliveries, marked sending. Grouped by the caller per destination.
     public func claimDeliveries(now: Date, limit: Int = 50) throws -> [OutboxItem] {
         try database.withConnection { c in

@@ -65,7 +65,7 @@ struct STOW {
 
     func responseObject(_ outcomes: [UploadOutcome], request: Request) -> [String: Any] {
         func ui(_ v: String?) -> [String: Any] { v.map { ["vr": "UI", "Value": [$0]] } ?? ["vr": "UI"] }
-        let base = request.head.authority.map { "http://\($0)" } ?? ""
+        let base = request.baseURL
         var o: [String: Any] = [:]
         let stored = outcomes.filter(\.stored), failed = outcomes.filter { !$0.stored }
         if !stored.isEmpty {

@@ -6,7 +6,8 @@ import ServiceLifecycle
 import Store
 
 /// The node's HTTP server (Hummingbird 2) on its own event loops, started and stopped by the node's
-/// threads: `/healthz`, `/readyz`, `/metrics` without a token; `/api/v1` with one.
+/// threads: `/healthz`, `/readyz`, `/metrics` without a token; `/api/v1` and `/dicomweb` (STOW, QIDO,
+/// WADO, rendered) with one.
 public final class WebServer: @unchecked Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -57,6 +58,11 @@ public final class WebServer: @unchecked Sendable {
         }
         API(pipeline: Pipeline(database: database), index: InstanceIndex(database: database)).add(to: router, tokens: configuration.tokens)
         STOW(receiver: receiver, maxBody: configuration.maxUploadBytes).add(to: router, tokens: configuration.tokens)
+        let dicomweb = router.group("dicomweb").add(middleware: Authenticator(tokens: configuration.tokens, minimum: .viewer))
+        let catalog = ObjectCatalog(index: InstanceIndex(database: database), pipeline: Pipeline(database: database))
+        QIDO(catalog: catalog).add(to: dicomweb)
+        WADO(catalog: catalog, logger: logger).add(to: dicomweb)
+        Rendered(catalog: catalog).add(to: dicomweb)
         return router
     }
 

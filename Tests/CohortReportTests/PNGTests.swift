@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import CohortReport
+@testable import Raster
 
 /// The PNG encoder checked against the format itself: chunk CRCs, the zlib checksum, the stored
 /// blocks' data. (The integration test decodes a thumbnail with OpenCV as well.)

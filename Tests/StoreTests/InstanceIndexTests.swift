@@ -42,6 +42,23 @@ final class InstanceIndexTests: XCTestCase {
         XCTAssertEqual(try index.indexedPaths().count, 6)
     }
 
+    /// What DICOMweb searches and retrieves: exact matching on each key, in series and instance order.
+    func testObjectsMatchEachKeyExactly() throws {
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        try index.index([record("1.2.3.2", at: t0), record("1.2.3.1", at: t0), record("1.2.9.1", series: "1.2.9", at: t0)])
+        XCTAssertEqual(try index.objects(matching: ObjectQuery()).map(\.sopInstanceUID), ["1.2.3.1", "1.2.3.2", "1.2.9.1"])
+        let one = try XCTUnwrap(try index.objects(matching: ObjectQuery(sopInstanceUID: "1.2.3.2")).first)
+        XCTAssertEqual(one, StoredObject(origin: .received, studyInstanceUID: "1.2", seriesInstanceUID: "1.2.3", sopInstanceUID: "1.2.3.2",
+                                         sopClassUID: "1.2.840.10008.5.1.4.1.1.4", path: "/spool/1.2/1.2.3/1.2.3.2.dcm",
+                                         transferSyntaxUID: "1.2.840.10008.1.2.1", instanceNumber: 2, patientID: "P1",
+                                         modality: "MR", seriesDescription: "T2_TSE_SAG"))
+        XCTAssertEqual(try index.objects(matching: ObjectQuery(seriesInstanceUID: "1.2.9")).count, 1)
+        XCTAssertEqual(try index.objects(matching: ObjectQuery(studyInstanceUID: "1.2", modality: "MR", patientID: "P1")).count, 3)
+        XCTAssertEqual(try index.objects(matching: ObjectQuery(modality: "CT")).count, 0)
+        XCTAssertEqual(try index.objects(matching: ObjectQuery(accessionNumber: "A%")).count, 0, "no pattern matching")
+        XCTAssertEqual(try index.objects(matching: ObjectQuery(patientID: "P1' OR '1'='1")).count, 0, "parameters, not SQL")
+    }
+
     func testQuietSeriesCompleteWithTheirRouteAndLateInstancesReopen() throws {
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
         try index.index([record("1.2.3.1", at: t0), record("1.2.9.1", series: "1.2.9", at: t0.addingTimeInterval(20))])

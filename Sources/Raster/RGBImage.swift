@@ -1,13 +1,29 @@
 /// An 8-bit RGB image: interleaved R, G, B bytes, row by row.
-struct RGBImage: Equatable {
-    var pixels: [UInt8]
-    var rows: Int
-    var columns: Int
+public struct RGBImage: Equatable, Sendable {
+    public var pixels: [UInt8]
+    public var rows: Int
+    public var columns: Int
+
+    public init(pixels: [UInt8], rows: Int, columns: Int) { self.pixels = pixels; self.rows = rows; self.columns = columns }
+
+    /// A monochrome frame (any range: stored values after rescale) as grey RGB, its minimum black
+    /// and its maximum white: a viewer without the modality's window still sees the whole range.
+    /// A flat frame is black rather than a division by zero.
+    public init(greyscale values: [Float], rows: Int, columns: Int) {
+        let low = values.min() ?? 0, high = values.max() ?? 0
+        let scale: Float = high > low ? 255 / (high - low) : 0
+        var pixels = [UInt8](repeating: 0, count: values.count * 3)
+        for (i, v) in values.enumerated() {
+            let g = UInt8(max(0, min(255, ((v - low) * scale).rounded())))
+            pixels[3 * i] = g; pixels[3 * i + 1] = g; pixels[3 * i + 2] = g
+        }
+        self.init(pixels: pixels, rows: rows, columns: columns)
+    }
 
     /// The image shrunk so its longer side is at most `maxSide`, each output pixel the mean of the
     /// source pixels under it (a box filter: text and thin lines on the key image stay visible as
     /// grey rather than vanishing between samples). Never enlarged.
-    func downscaled(toFit maxSide: Int) -> RGBImage {
+    public func downscaled(toFit maxSide: Int) -> RGBImage {
         let factor = Double(max(rows, columns)) / Double(max(1, maxSide))
         guard factor > 1 else { return self }
         let outRows = max(1, Int((Double(rows) / factor).rounded())), outColumns = max(1, Int((Double(columns) / factor).rounded()))

@@ -1,8 +1,8 @@
 /// A PNG encoder for 8-bit RGB images, small enough to read in one go: the image data go into zlib
 /// *stored* (uncompressed) deflate blocks. Thumbnails are a few tens of kilobytes either way, and
-/// this keeps the report free of any library beyond the toolchain.
-enum PNG {
-    static func encode(_ image: RGBImage) -> [UInt8] {
+/// this keeps the report (and the web face's `/rendered`) free of any library beyond the toolchain.
+public enum PNG {
+    public static func encode(_ image: RGBImage) -> [UInt8] {
         var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         var header: [UInt8] = []
         header += bigEndian(UInt32(image.columns)) + bigEndian(UInt32(image.rows))

@@ -1,0 +1,28 @@
+import DICOM
+import Foundation
+import Store
+
+/// Every object the node can serve over DICOMweb: the received instances the index knows and the
+/// SRs and key images the node made. A result's series attributes are read from its file's header
+/// (they come from the node's configuration when it was written, and no table repeats them).
+struct ObjectCatalog: Sendable {
+    let index: InstanceIndex
+    let pipeline: Pipeline
+
+    /// Received instances first (study, series and instance order), then results, oldest first.
+    /// A result whose file is gone or unreadable is left out: it cannot be retrieved either.
+    func objects(matching query: ObjectQuery) throws -> [StoredObject] {
+        var all = try index.objects(matching: query)
+        for var result in try pipeline.resultObjects(matching: query) {
+            guard let header = try? DicomDataset(path: result.path, headerOnly: true) else { continue }
+            result.modality = header.text(.modality)
+            result.seriesDescription = header.text(.seriesDescription)
+            result.seriesNumber = header.int(.seriesNumber)
+            result.instanceNumber = header.int(.instanceNumber)
+            result.transferSyntaxUID = header.text(.transferSyntaxUID)
+            if let modality = query.modality, result.modality != modality { continue }
+            all.append(result)
+        }
+        return all
+    }
+}
