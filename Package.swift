@@ -59,9 +59,11 @@ let package = Package(
             "Cohort", "Charts", "Analysis", "Records", "DICOM",
             .product(name: "Mustache", package: "swift-mustache"),
         ]),
-        // The node's web face: health, Prometheus metrics, the JSON API, bearer tokens (Hummingbird 2).
+        // The node's web face: health, Prometheus metrics, the JSON API, bearer tokens and sessions,
+        // STOW-RS, the dashboard's pages (Hummingbird 2, swift-mustache).
         .target(name: "Web", dependencies: [
-            "Records", "Store",
+            "Records", "Store", "Cohort", "CohortReport", "Analysis",
+            .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -95,7 +97,9 @@ let package = Package(
         .testTarget(name: "DICOMTests", dependencies: ["DICOM", "Records", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "MallocCounter"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "DICOM"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "WebTests", dependencies: ["Web"]),
+        .testTarget(name: "WebTests", dependencies: [
+            "Web", "Records", "Analysis", "Store", "Cohort", .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .testTarget(name: "CohortTests", dependencies: ["Cohort", "Records"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Records", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),

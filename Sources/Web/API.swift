@@ -9,13 +9,13 @@ struct API {
     let pipeline: Pipeline
     let index: InstanceIndex
 
-    func add(to router: Router<WebContext>, tokens: TokenStore) {
-        let api = router.group("api/v1").add(middleware: Authenticator(tokens: tokens, minimum: .viewer))
+    func add(to router: Router<WebContext>, tokens: TokenStore, sessions: SessionStore) {
+        let api = router.group("api/v1").add(middleware: Authenticator(tokens: tokens, sessions: sessions, minimum: .viewer))
         api.get("flags", use: flags)
         api.get("series", use: seriesList)
         api.get("series/{uid}", use: series)
         api.get("outbox", use: outbox)
-        api.group("outbox").add(middleware: Authenticator(tokens: tokens, minimum: .admin)).post("{id}/retry", use: retry)
+        api.group("outbox").add(middleware: Authenticator(tokens: tokens, sessions: sessions, minimum: .admin)).post("{id}/retry", use: retry)
     }
 
     struct Page {
