@@ -61,10 +61,12 @@ let package = Package(
             "Cohort", "Charts", "Analysis", "Records", "DICOM", "Raster",
             .product(name: "Mustache", package: "swift-mustache"),
         ]),
-        // The node's web face: health, Prometheus metrics, the JSON API, DICOMweb (STOW, QIDO, WADO, rendered), bearer tokens (Hummingbird 2).
-        // Its OpenAPI document is a resource (Sources/Web/openapi.yaml; docs/openapi.yaml links to it).
+        // The node's web face: health, Prometheus metrics, the JSON API, DICOMweb (STOW, QIDO, WADO, rendered),
+        // bearer tokens and sessions, the dashboard's pages (Hummingbird 2, swift-mustache). Its OpenAPI
+        // document is a resource (Sources/Web/openapi.yaml; docs/openapi.yaml links to it).
         .target(name: "Web", dependencies: [
-            "Records", "Store", "Analysis", "DICOM", "Raster",
+            "Records", "Store", "Analysis", "DICOM", "Raster", "Cohort", "CohortReport",
+            .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -98,7 +100,9 @@ let package = Package(
         .testTarget(name: "DICOMTests", dependencies: ["DICOM", "Records", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "MallocCounter"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "DICOM"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "WebTests", dependencies: ["Web", "Raster"]),
+        .testTarget(name: "WebTests", dependencies: [
+            "Web", "Raster", "Records", "Analysis", "Store", "Cohort", .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .testTarget(name: "CohortTests", dependencies: ["Cohort", "Records"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Records", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),

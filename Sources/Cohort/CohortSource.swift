@@ -22,10 +22,11 @@ public enum CohortSource {
         try load(database: Database(url: url), since: since)
     }
 
-    /// The stored flags (the `lstv_flags` view: each series' latest analysis), with key image paths.
-    public static func load(database: Database, since: Date?) throws -> [CohortCase] {
+    /// The stored flags (the `lstv_flags` view: each series' latest analysis), with key image paths;
+    /// only one series' when `seriesInstanceUID` is given.
+    public static func load(database: Database, since: Date?, seriesInstanceUID: String? = nil) throws -> [CohortCase] {
         let decoder = JSONDecoder()
-        return try Pipeline(database: database).cohort(since: since).map { row in
+        return try Pipeline(database: database).cohort(since: since, seriesInstanceUID: seriesInstanceUID).map { row in
             guard let json = row["result"], let result = try? decoder.decode(AnalysisResult.self, from: Data(json.utf8)) else {
                 throw CohortError("analysis \(row["analysis_id"] ?? "?"): its stored result does not decode")
             }

@@ -81,6 +81,6 @@ struct UploadIntake: InstanceReceiver {
     func receive(temporaryPath path: String, uploader: String) -> UploadOutcome {
         let (status, header, reason) = ingest.commit(path, expected: nil, callingAETitle: nil, log: ["stow_token": "\(uploader)"])
         return UploadOutcome(status: status.rawValue, sopClassUID: header?.sopClassUID, sopInstanceUID: header?.sopInstanceUID,
-                             studyInstanceUID: header?.studyInstanceUID, reason: reason)
+                             studyInstanceUID: header?.studyInstanceUID, seriesInstanceUID: header?.seriesInstanceUID, reason: reason)
     }
 }

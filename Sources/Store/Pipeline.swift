@@ -49,6 +49,14 @@ public struct OutboxItem: Sendable {
     public var lastError: String?
     public var sentAt: Date?
     public var seriesInstanceUID: String
+
+    public init(id: Int64, resultID: Int64, kind: ResultKind, path: String, sopInstanceUID: String, destination: DicomPeer,
+                state: OutboxState, attempts: Int, nextAttemptAt: Date, lastStatus: String?, lastError: String?, sentAt: Date?,
+                seriesInstanceUID: String) {
+        self.id = id; self.resultID = resultID; self.kind = kind; self.path = path; self.sopInstanceUID = sopInstanceUID
+        self.destination = destination; self.state = state; self.attempts = attempts; self.nextAttemptAt = nextAttemptAt
+        self.lastStatus = lastStatus; self.lastError = lastError; self.sentAt = sentAt; self.seriesInstanceUID = seriesInstanceUID
+    }
 }
 
 /// Analysis jobs, produced results and their delivery: every step a row, so a restart resumes.
@@ -233,16 +241,18 @@ public struct Pipeline: Sendable {
         }
     }
 
-    /// Rows of the `lstv_flags` view since a time, oldest first, each with its key image's path
-    /// (`key_image_path`, NULL when none was made): a cohort for calibration and reports.
-    public func cohort(since: Date?) throws -> [Row] {
+    /// Rows of the `lstv_flags` view since a time (of one series when `seriesInstanceUID` is
+    /// given), oldest first, each with its key image's path (`key_image_path`, NULL when none was
+    /// made): a cohort for calibration and reports, a series for its page.
+    public func cohort(since: Date?, seriesInstanceUID: String? = nil) throws -> [Row] {
         try database.withConnection { c in
             try c.execute("""
                 SELECT f.*, k.path AS key_image_path FROM lstv_flags f
                 LEFT JOIN results k ON k.analysis_id = f.analysis_id AND k.kind = '\(ResultKind.keyImage.rawValue)'
                 WHERE ($1::timestamptz IS NULL OR f.analysed_at >= $1::timestamptz)
+                  AND ($2::text IS NULL OR f.series_instance_uid = $2)
                 ORDER BY f.analysed_at, f.series_instance_uid
-                """, [since.map(Timestamp.format)]).rows
+                """, [since.map(Timestamp.format), seriesInstanceUID]).rows
         }
     }
 

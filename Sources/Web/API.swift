@@ -11,15 +11,15 @@ struct API {
     let pipeline: Pipeline
     let index: InstanceIndex
 
-    func add(to router: Router<WebContext>, tokens: TokenStore) {
+    func add(to router: Router<WebContext>, tokens: TokenStore, sessions: SessionStore) {
         OpenAPIDocument.add(to: router)
-        let api = router.group("api/v1").add(middleware: Authenticator(tokens: tokens, minimum: .viewer))
+        let api = router.group("api/v1").add(middleware: Authenticator(tokens: tokens, sessions: sessions, minimum: .viewer))
         api.get("flags", use: flags)
         api.get("series", use: seriesList)
         api.get("series/{uid}", use: series)
         api.get("series/{uid}/fhir", use: fhir)
         api.get("outbox", use: outbox)
-        api.group("outbox").add(middleware: Authenticator(tokens: tokens, minimum: .admin)).post("{id}/retry", use: retry)
+        api.group("outbox").add(middleware: Authenticator(tokens: tokens, sessions: sessions, minimum: .admin)).post("{id}/retry", use: retry)
     }
 
     struct Page {

@@ -5,10 +5,12 @@ public struct UploadOutcome: Sendable {
     public var sopClassUID: String?
     public var sopInstanceUID: String?
     public var studyInstanceUID: String?
+    public var seriesInstanceUID: String?
     public var reason: String?
-    public init(status: UInt16, sopClassUID: String?, sopInstanceUID: String?, studyInstanceUID: String?, reason: String?) {
+    public init(status: UInt16, sopClassUID: String?, sopInstanceUID: String?, studyInstanceUID: String?,
+                seriesInstanceUID: String? = nil, reason: String?) {
         self.status = status; self.sopClassUID = sopClassUID; self.sopInstanceUID = sopInstanceUID
-        self.studyInstanceUID = studyInstanceUID; self.reason = reason
+        self.studyInstanceUID = studyInstanceUID; self.seriesInstanceUID = seriesInstanceUID; self.reason = reason
     }
     public var stored: Bool { status == 0 }
 }

@@ -11,8 +11,8 @@ struct STOW {
     /// The largest body taken, in bytes (`http.max_upload_mb`).
     let maxBody: Int
 
-    func add(to router: Router<WebContext>, tokens: TokenStore) {
-        router.group("dicomweb").add(middleware: Authenticator(tokens: tokens, minimum: .viewer)).post("studies", use: store)
+    func add(to router: Router<WebContext>, tokens: TokenStore, sessions: SessionStore) {
+        router.group("dicomweb").add(middleware: Authenticator(tokens: tokens, sessions: sessions, minimum: .viewer)).post("studies", use: store)
     }
 
     enum Tag {
@@ -70,7 +70,11 @@ struct STOW {
         let stored = outcomes.filter(\.stored), failed = outcomes.filter { !$0.stored }
         if !stored.isEmpty {
             o[Tag.referencedSOPSequence] = ["vr": "SQ", "Value": stored.map { s -> [String: Any] in
-                [Tag.referencedSOPClassUID: ui(s.sopClassUID), Tag.referencedSOPInstanceUID: ui(s.sopInstanceUID)]
+                var item: [String: Any] = [Tag.referencedSOPClassUID: ui(s.sopClassUID), Tag.referencedSOPInstanceUID: ui(s.sopInstanceUID)]
+                if let study = s.studyInstanceUID, let series = s.seriesInstanceUID, let sop = s.sopInstanceUID {
+                    item[Tag.retrieveURL] = ["vr": "UR", "Value": ["\(base)/dicomweb/studies/\(study)/series/\(series)/instances/\(sop)"]]
+                }
+                return item
             }]
             if let study = stored.first?.studyInstanceUID, stored.allSatisfy({ $0.studyInstanceUID == study }) {
                 o[Tag.retrieveURL] = ["vr": "UR", "Value": ["\(base)/dicomweb/studies/\(study)"]]

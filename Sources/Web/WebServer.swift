@@ -6,8 +6,8 @@ import ServiceLifecycle
 import Store
 
 /// The node's HTTP server (Hummingbird 2) on its own event loops, started and stopped by the node's
-/// threads: `/healthz`, `/readyz`, `/metrics` without a token; `/api/v1` and `/dicomweb` (STOW, QIDO,
-/// WADO, rendered) with one.
+/// threads: `/healthz`, `/readyz`, `/metrics` without a token; `/api/v1`, `/dicomweb` (STOW, QIDO,
+/// WADO, rendered) and the dashboard's pages with a token or a signed-in session.
 public final class WebServer: @unchecked Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -26,6 +26,8 @@ public final class WebServer: @unchecked Sendable {
     let receiver: any InstanceReceiver
     let registry: PrometheusCollectorRegistry
     let logger: Logger
+    /// The dashboard's signed-in browsers (in memory: a restart signs them out).
+    let sessions = SessionStore()
     private var group: ServiceGroup?
     private var task: Task<Void, Never>?
     private let stopped = DispatchSemaphore(value: 0)
@@ -56,13 +58,15 @@ public final class WebServer: @unchecked Sendable {
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
-        API(pipeline: Pipeline(database: database), index: InstanceIndex(database: database)).add(to: router, tokens: configuration.tokens)
-        STOW(receiver: receiver, maxBody: configuration.maxUploadBytes).add(to: router, tokens: configuration.tokens)
-        let dicomweb = router.group("dicomweb").add(middleware: Authenticator(tokens: configuration.tokens, minimum: .viewer))
+        API(pipeline: Pipeline(database: database), index: InstanceIndex(database: database))
+            .add(to: router, tokens: configuration.tokens, sessions: sessions)
+        STOW(receiver: receiver, maxBody: configuration.maxUploadBytes).add(to: router, tokens: configuration.tokens, sessions: sessions)
+        let dicomweb = router.group("dicomweb").add(middleware: Authenticator(tokens: configuration.tokens, sessions: sessions, minimum: .viewer))
         let catalog = ObjectCatalog(index: InstanceIndex(database: database), pipeline: Pipeline(database: database))
         QIDO(catalog: catalog).add(to: dicomweb)
         WADO(catalog: catalog, logger: logger).add(to: dicomweb)
         Rendered(catalog: catalog).add(to: dicomweb)
+        Dashboard(database: database, tokens: configuration.tokens, sessions: sessions, logger: logger).add(to: router)
         return router
     }
 

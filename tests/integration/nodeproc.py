@@ -593,3 +593,13 @@ def series_uids(directory: Path) -> tuple[str, str]:
     uids = {read_uids(f)[:2] for f in dicom_files(directory)}
     assert len(uids) == 1, f"{directory} holds more than one series: {uids}"
     return uids.pop()
+
+
+def create_token(name: str, role: str) -> tuple[str, dict]:
+    """``lstv-node token create``: the token (shown once) and its ``http.tokens`` record."""
+    p = subprocess.run([node_binary(), "token", "create", "--name", name, "--role", role],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    secret = re.search(r"token \(shown once; give it to \S+\): (\S+)", p.stdout).group(1)
+    line = re.search(r"\{name: (\S+), role: (\w+), sha256: ([0-9a-f]{64})\}", p.stdout)
+    return secret, {"name": line.group(1), "role": line.group(2), "sha256": line.group(3)}

@@ -363,3 +363,15 @@ def results(db: nodeproc.TestDatabase) -> list[dict]:
                   "series_instance_uid, 'path', path, 'predecessor', predecessor_sop_instance_uid) ORDER BY id), '[]') "
                   "FROM results")
     return json.loads(out.strip() or "[]")
+
+
+def node_with_dead_destination(node_factory, tmp_path: Path):
+    """A node with a viewer and an admin token (``token create``) whose one destination never
+    listens, so its deliveries die after one attempt: (node, viewer token, admin token)."""
+    viewer, viewer_record = nodeproc.create_token("reading-room", "viewer")
+    admin, admin_record = nodeproc.create_token("pacs-admin", "admin")
+    dest = StoreSCP(tmp_path / "dest")  # never started
+    node = node_factory(quiet_seconds=1.0, config={
+        "http": {"tokens": [viewer_record, admin_record]},
+        "results": {"destinations": [dest.peer], "max_attempts": 1}})
+    return node, viewer, admin

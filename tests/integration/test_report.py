@@ -18,9 +18,7 @@ from __future__ import annotations
 import base64
 import csv
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -28,11 +26,10 @@ import pytest
 
 import nodeproc
 import pacs
+from browser import Browser, browser, decode_png, keep_artefact  # noqa: F401 (browser: a fixture)
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLED_MODEL = REPO / "models" / "lstv-localizer.safetensors"
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 
 #: The report's section ids, in page order (CohortReport's ReportSection).
 SECTIONS = ["risk-counts", "entropy-histograms", "confidence-box-plots", "l5s1-scatter", "suspicion-distribution",
@@ -58,102 +55,30 @@ def assert_no_network_reference(html: str) -> None:
     assert "@import" not in html
 
 
-class Browser:
-    """Headless Chromium through chromedriver, offline by construction: the page is a file: URL."""
+def check_report_page(browser: Browser) -> list[dict]:
+    """Every section present and visible, every chart drawn; returns the charts' measurements."""
+    from selenium.webdriver.common.by import By
 
-    def __init__(self):
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-
-        for exe in (CHROMIUM, CHROMEDRIVER):
-            if not os.access(exe, os.X_OK):
-                pytest.fail(f"{exe} missing: scripts/bootstrap.sh --test installs chromium and chromium-driver", pytrace=False)
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        # Root needs --no-sandbox; no GPU on test machines.
-        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000",
-                    "--no-first-run", "--disable-extensions", "--disable-background-networking"):
-            options.add_argument(arg)
-        self.driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-        self.driver.set_page_load_timeout(60)
-        self.driver.set_script_timeout(30)
-
-    def close(self) -> None:
-        self.driver.quit()
-
-    def open(self, path: Path) -> None:
-        self.driver.get(path.resolve().as_uri())
-        nodeproc.wait_until(lambda: self.driver.execute_script("return document.readyState") == "complete", 30, 0.1,
-                            "the report loaded")
-
-    def js(self, script: str, *args):
-        return self.driver.execute_script(script, *args)
-
-    def check_page(self) -> list[dict]:
-        """Every section present and visible, every chart drawn; returns the charts' measurements."""
-        from selenium.webdriver.common.by import By
-
-        for sid in SECTIONS:
-            elements = self.driver.find_elements(By.ID, sid)
-            assert len(elements) == 1, f"section #{sid}: {len(elements)} elements"
-            assert elements[0].is_displayed(), f"section #{sid} is not visible"
-            size = elements[0].size
-            assert size["width"] > 100 and size["height"] > 40, f"section #{sid} is {size}"
-        charts = self.js("""
-            return Array.from(document.querySelectorAll('svg.chart')).map(svg => {
-                const box = svg.getBBox(), rect = svg.getBoundingClientRect();
-                const data = Array.from(svg.querySelectorAll(arguments[0]));
-                let drawn = 0;
-                for (const el of data) { const b = el.getBBox(); if (b.width > 0 || b.height > 0) drawn++; }
-                return {title: svg.getAttribute('aria-label'), section: svg.closest('section').id,
-                        shapes: svg.querySelectorAll('rect, circle, path').length, data: data.length, drawn: drawn,
-                        bbox: [box.width, box.height], shown: [rect.width, rect.height]};
-            });""", DATA_ELEMENTS)
-        for c in charts:
-            assert c["shapes"] > 0 and c["data"] > 0 and c["drawn"] > 0, f"chart without drawn data: {c}"
-            assert min(c["bbox"]) > 0 and min(c["shown"]) > 0, f"chart with an empty box: {c}"
-        return charts
-
-    def network_requests(self) -> list[str]:
-        """Resources the page loaded other than data: URIs (Resource Timing lists every fetch)."""
-        entries = self.js("return performance.getEntriesByType('resource').map(e => e.name)")
-        return [e for e in entries if not e.startswith("data:")]
-
-    def screenshot(self, path: Path) -> Path:
-        """The whole page (beyond the window), through the DevTools protocol."""
-        metrics = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
-        size = metrics.get("cssContentSize") or metrics["contentSize"]
-        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
-        path.write_bytes(base64.b64decode(shot["data"]))
-        return path
-
-
-@pytest.fixture
-def browser():
-    b = Browser()
-    try:
-        yield b
-    finally:
-        b.close()
-
-
-def keep_artefact(path: Path) -> None:
-    """Copies a screenshot into $LSTV_TEST_ARTIFACTS (when set) for a person to look at."""
-    target = os.environ.get("LSTV_TEST_ARTIFACTS")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(target) / path.name)
-
-
-def decode_png(data: bytes):
-    import cv2
-    import numpy as np
-
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    assert image is not None, "not a PNG OpenCV can decode"
-    return image
+    for sid in SECTIONS:
+        elements = browser.driver.find_elements(By.ID, sid)
+        assert len(elements) == 1, f"section #{sid}: {len(elements)} elements"
+        assert elements[0].is_displayed(), f"section #{sid} is not visible"
+        size = elements[0].size
+        assert size["width"] > 100 and size["height"] > 40, f"section #{sid} is {size}"
+    charts = browser.js("""
+        return Array.from(document.querySelectorAll('svg.chart')).map(svg => {
+            const box = svg.getBBox(), rect = svg.getBoundingClientRect();
+            const data = Array.from(svg.querySelectorAll(arguments[0]));
+            let drawn = 0;
+            for (const el of data) { const b = el.getBBox(); if (b.width > 0 || b.height > 0) drawn++; }
+            return {title: svg.getAttribute('aria-label'), section: svg.closest('section').id,
+                    shapes: svg.querySelectorAll('rect, circle, path').length, data: data.length, drawn: drawn,
+                    bbox: [box.width, box.height], shown: [rect.width, rect.height]};
+        });""", DATA_ELEMENTS)
+    for c in charts:
+        assert c["shapes"] > 0 and c["data"] > 0 and c["drawn"] > 0, f"chart without drawn data: {c}"
+        assert min(c["bbox"]) > 0 and min(c["shown"]) > 0, f"chart with an empty box: {c}"
+    return charts
 
 
 def assert_screenshot_shows_a_page(path: Path) -> None:
@@ -197,7 +122,7 @@ def test_report_from_analyze_output_opens_offline_with_every_section(analysed, b
     assert "ROC AUC" in html and "Labels were not given" not in html
 
     browser.open(page)
-    charts = browser.check_page()
+    charts = check_report_page(browser)
     # Risk bars, 5 entropy histograms, the box plot, 2 scatters, suspicion histogram, lumbar counts, ROC, PR.
     assert len(charts) == 13, [c["title"] for c in charts]
     assert {c["section"] for c in charts} == set(SECTIONS) - {"top-candidates", "level-comparison"}
@@ -261,7 +186,7 @@ def test_report_from_the_database_embeds_the_key_image(node_factory, lumbar, bro
     assert float(image.std()) > 10, "thumbnail is blank"
 
     browser.open(page)
-    browser.check_page()
+    check_report_page(browser)
     shown = browser.js("const i = document.querySelector('#top-candidates img.thumbnail');"
                        "return [i.complete, i.naturalWidth, i.naturalHeight, i.getBoundingClientRect().width];")
     assert shown[0] and shown[1] == width and shown[2] == height and shown[3] > 0, shown

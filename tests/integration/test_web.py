@@ -4,8 +4,6 @@ tokens: the admin token made at first start, and `lstv-node token create`.
 """
 from __future__ import annotations
 
-import re
-import subprocess
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -96,22 +94,8 @@ def test_api_needs_a_token_and_shows_the_flags(node_factory, lumbar, database):
     assert listing["total"] == 1
 
 
-def token(name: str, role: str) -> tuple[str, dict]:
-    p = subprocess.run([nodeproc.node_binary(), "token", "create", "--name", name, "--role", role],
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    secret = re.search(r"token \(shown once; give it to \S+\): (\S+)", p.stdout).group(1)
-    line = re.search(r"\{name: (\S+), role: (\w+), sha256: ([0-9a-f]{64})\}", p.stdout)
-    return secret, {"name": line.group(1), "role": line.group(2), "sha256": line.group(3)}
-
-
 def test_roles_viewer_reads_admin_retries(node_factory, lumbar, database, tmp_path):
-    viewer, viewer_record = token("reading-room", "viewer")
-    admin, admin_record = token("pacs-admin", "admin")
-    dest = pacs.StoreSCP(tmp_path / "dest")  # never started: its deliveries die after one attempt
-    node = node_factory(quiet_seconds=1.0, config={
-        "http": {"tokens": [viewer_record, admin_record]},
-        "results": {"destinations": [dest.peer], "max_attempts": 1}})
+    node, viewer, admin = pacs.node_with_dead_destination(node_factory, tmp_path)
     assert "admin token (shown once" not in node.log_path.read_text(), "configured tokens: no first-start token"
 
     files = nodeproc.dicom_files(lumbar[0].sagittal)
