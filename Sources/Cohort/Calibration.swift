@@ -38,24 +38,30 @@ public struct Calibration: Sendable {
         }
     }
 
-    /// A threshold's confusion figures; nil where undefined (no positives called, say).
+    /// The confusion matrix of "LSTV when the score is above `threshold`" (the rule that makes a
+    /// series `high`) and its figures; a figure is nil where undefined (no positives called, say).
     public struct Figures: Sendable, Equatable {
-        public var sensitivity, specificity, ppv, npv, f1: Double?
+        public let threshold: Double
+        public private(set) var truePositives = 0, falsePositives = 0, trueNegatives = 0, falseNegatives = 0
 
-        init(scores: [Double], labels: [Bool], threshold: Double) {
-            var tp = 0, fp = 0, tn = 0, fn = 0
+        public init(scores: [Double], labels: [Bool], threshold: Double) {
+            self.threshold = threshold
             for (s, l) in zip(scores, labels) {
                 switch (s > threshold, l) {
-                case (true, true): tp += 1
-                case (true, false): fp += 1
-                case (false, false): tn += 1
-                case (false, true): fn += 1
+                case (true, true): truePositives += 1
+                case (true, false): falsePositives += 1
+                case (false, false): trueNegatives += 1
+                case (false, true): falseNegatives += 1
                 }
             }
-            func ratio(_ a: Int, _ b: Int) -> Double? { b > 0 ? Double(a) / Double(b) : nil }
-            sensitivity = ratio(tp, tp + fn); specificity = ratio(tn, tn + fp)
-            ppv = ratio(tp, tp + fp); npv = ratio(tn, tn + fn); f1 = ratio(2 * tp, 2 * tp + fp + fn)
         }
+
+        private func ratio(_ a: Int, _ b: Int) -> Double? { b > 0 ? Double(a) / Double(b) : nil }
+        public var sensitivity: Double? { ratio(truePositives, truePositives + falseNegatives) }
+        public var specificity: Double? { ratio(trueNegatives, trueNegatives + falsePositives) }
+        public var ppv: Double? { ratio(truePositives, truePositives + falsePositives) }
+        public var npv: Double? { ratio(trueNegatives, trueNegatives + falseNegatives) }
+        public var f1: Double? { ratio(2 * truePositives, 2 * truePositives + falsePositives + falseNegatives) }
     }
 
     /// One row of the threshold table: cases scoring above `threshold` are called LSTV.

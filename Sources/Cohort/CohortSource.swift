@@ -27,8 +27,11 @@ public enum CohortSource {
     public static func load(database: Database, since: Date?, seriesInstanceUID: String? = nil) throws -> [CohortCase] {
         let decoder = JSONDecoder()
         return try Pipeline(database: database).cohort(since: since, seriesInstanceUID: seriesInstanceUID).map { row in
-            guard let json = row["result"], let result = try? decoder.decode(AnalysisResult.self, from: Data(json.utf8)) else {
-                throw CohortError("analysis \(row["analysis_id"] ?? "?"): its stored result does not decode")
+            let id = row["analysis_id"] ?? "?"
+            guard let json = row["result"] else { throw CohortError("analysis \(id): no stored result") }
+            let result: AnalysisResult
+            do { result = try decoder.decode(AnalysisResult.self, from: Data(json.utf8)) } catch {
+                throw CohortError("analysis \(id): its stored result does not decode: \(error)")
             }
             return CohortCase(studyInstanceUID: row["study_instance_uid"] ?? "", seriesInstanceUID: row["series_instance_uid"] ?? "",
                               accessionNumber: row["accession_number"], patientID: row["patient_id"],

@@ -108,8 +108,8 @@ public struct CohortReport {
             problem: roc == nil ? "ROC needs labelled series of both kinds (LSTV and not): no curves drawn." : nil,
             rocAUC: roc.map { String(format: "%.3f", $0.auc) }, averagePrecision: pr.map { String(format: "%.3f", $0.averagePrecision) },
             operatingPoint: op.map {
-                "At the high threshold (lstv_suspicion > \(CohortFigures.format($0.threshold))): sensitivity \(pct($0.truePositiveRate)), "
-                    + "specificity \(pct($0.falsePositiveRate.map { 1 - $0 })), PPV \(pct($0.precision)) "
+                "At the high threshold (lstv_suspicion > \(CohortFigures.format($0.threshold))): sensitivity \(pct($0.sensitivity)), "
+                    + "specificity \(pct($0.specificity)), PPV \(pct($0.ppv)) "
                     + "(\($0.truePositives) TP, \($0.falsePositives) FP, \($0.falseNegatives) FN, \($0.trueNegatives) TN)."
             } ?? "No operating point: the source does not record the risk thresholds.",
             rocChart: roc.map { LabelFigures.roc($0.points, auc: $0.auc, at: op) },

@@ -17,31 +17,15 @@ struct PRPoint: Equatable {
     var recall: Double, precision: Double
 }
 
-/// The confusion matrix of "positive when the score is above the threshold" (the rule that makes
-/// a series `high`).
-struct OperatingPoint: Equatable {
-    var threshold: Double
-    var truePositives = 0, falsePositives = 0, falseNegatives = 0, trueNegatives = 0
+/// The report's operating point: Cohort's confusion figures at the high threshold.
+typealias OperatingPoint = Calibration.Figures
 
+extension Calibration.Figures {
     init(threshold: Double, samples: [LabelledScore]) {
-        self.threshold = threshold
-        for s in samples {
-            switch (s.score > threshold, s.positive) {
-            case (true, true): truePositives += 1
-            case (true, false): falsePositives += 1
-            case (false, true): falseNegatives += 1
-            case (false, false): trueNegatives += 1
-            }
-        }
+        self.init(scores: samples.map(\.score), labels: samples.map(\.positive), threshold: threshold)
     }
-
-    /// Sensitivity (recall); nil without positives.
-    var truePositiveRate: Double? { ratio(truePositives, truePositives + falseNegatives) }
-    var falsePositiveRate: Double? { ratio(falsePositives, falsePositives + trueNegatives) }
-    /// Positive predictive value; nil when nothing is called positive.
-    var precision: Double? { ratio(truePositives, truePositives + falsePositives) }
-
-    private func ratio(_ a: Int, _ b: Int) -> Double? { b == 0 ? nil : Double(a) / Double(b) }
+    /// 1 − specificity: the ROC chart's x.
+    var falsePositiveRate: Double? { specificity.map { 1 - $0 } }
 }
 
 /// The curves the report draws, from Cohort's ROC statistics (the ones `calibrate` prints).

@@ -6,7 +6,7 @@ enum LabelFigures {
         let curve = points.map { ChartPoint($0.falsePositiveRate, $0.truePositiveRate) }
         return chart(reference: LineChart.Curve("chance", points: [ChartPoint(0, 0), ChartPoint(1, 1)], colour: .grey, dashed: true),
                      curve: LineChart.Curve(String(format: "AUC %.3f", auc), points: curve),
-                     marker: op.flatMap { op in op.falsePositiveRate.flatMap { x in op.truePositiveRate.map { (ChartPoint(x, $0), op) } } },
+                     marker: op.flatMap { op in op.falsePositiveRate.flatMap { x in op.sensitivity.map { (ChartPoint(x, $0), op) } } },
                      legendCorner: .bottomRight,
                      layout: ChartLayout(title: "ROC of lstv_suspicion", xLabel: "false positive rate (1 − specificity)",
                                          yLabel: "true positive rate (sensitivity)"))
@@ -17,7 +17,7 @@ enum LabelFigures {
         let chance = [ChartPoint(0, prevalence), ChartPoint(1, prevalence)]
         return chart(reference: LineChart.Curve("prevalence", points: chance, colour: .grey, dashed: true),
                      curve: LineChart.Curve(String(format: "AP %.3f", averagePrecision), points: curve),
-                     marker: op.flatMap { op in op.truePositiveRate.flatMap { x in op.precision.map { (ChartPoint(x, $0), op) } } },
+                     marker: op.flatMap { op in op.sensitivity.flatMap { x in op.ppv.map { (ChartPoint(x, $0), op) } } },
                      legendCorner: .topRight,
                      layout: ChartLayout(title: "Precision–recall of lstv_suspicion", xLabel: "recall (sensitivity)",
                                          yLabel: "precision (PPV)"))

@@ -66,6 +66,7 @@ public final class LocalizerModel: @unchecked Sendable {
     /// The file's SHA-256 in lower-case hex, read in 1 MiB chunks (models are hundreds of MB).
     public static func sha256(ofFileAt url: URL) throws -> String {
         let handle = try FileHandle(forReadingFrom: url)
+        // Closing a file opened only for reading cannot lose data, and the digest is complete by then.
         defer { try? handle.close() }
         var hasher = SHA256()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }

@@ -18,9 +18,7 @@ struct Calibrate: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
     @Option(help: "Labels CSV.") var labels: String
-    @Option(help: "Analyze output (JSON or CSV) to calibrate on.") var results: String?
-    @Flag(help: "Calibrate on the node's stored flags instead of --results.") var fromDb = false
-    @Option(help: "With --from-db: only analyses finished at or after this time (ISO 8601).") var since: String?
+    @OptionGroup var input: CohortInput
     @Option(help: "Model file whose training subjects are refused (default: the configured model, else the bundled one).") var model: String?
     @Flag(help: "Keep cases the model was trained on (their figures are optimistic).") var allowTrainingCases = false
     @Option(help: "Threshold choice: max_f1, or sens_target (highest PPV reaching --sens-target).") var strategy: String = Calibration.Strategy.maxF1.rawValue
@@ -32,7 +30,6 @@ struct Calibrate: ParsableCommand {
     @Option(help: "Output format on stdout: table or json.") var format: Format = .table
 
     func validate() throws {
-        guard (results == nil) != !fromDb else { throw ValidationError("give either --results FILE or --from-db") }
         guard Calibration.Strategy(rawValue: strategy) != nil else {
             throw ValidationError("--strategy must be \(Calibration.Strategy.allCases.map(\.rawValue).joined(separator: " or "))")
         }
@@ -43,14 +40,8 @@ struct Calibrate: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        let cases: [CohortCase]
-        if let results {
-            let loaded = try CohortSource.load(file: results)
-            if loaded.failed > 0 { warn("\(loaded.failed) failed series in \(results) left out") }
-            cases = loaded.cases
-        } else {
-            cases = try CohortSource.load(databaseURL: config.effectiveDatabaseURL, since: try since.map(Self.date))
-        }
+        let (cases, failed, source) = try input.load(config)
+        if failed > 0 { warn("\(failed) failed series in \(source) left out") }
         let join = try Labels(file: labels).join(cases)
         if !join.unmatchedLabels.isEmpty {
             warn("\(join.unmatchedLabels.count) label(s) match no analysed series: " + join.unmatchedLabels.prefix(5).joined(separator: ", ")
@@ -98,11 +89,6 @@ struct Calibrate: ParsableCommand {
                 "training_cases": trained.count, "model_sha256": fileSHA256,
             ]))
         }
-    }
-
-    static func date(_ text: String) throws -> Date {
-        guard let d = ISO8601DateFormatter().date(from: text) else { throw ValidationError("--since must be ISO 8601: \(text)") }
-        return d
     }
 
     func warn(_ message: String) { FileHandle.standardError.write("lstv-node calibrate: \(message)\n".data(using: .utf8)!) }

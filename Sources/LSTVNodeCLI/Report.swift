@@ -13,28 +13,12 @@ struct Report: ParsableCommand {
             """)
 
     @OptionGroup var options: ConfigOptions
-    @Option(help: "analyze output (--format json or csv) to report on.") var results: String?
-    @Flag(help: "Report on the node's database (the lstv_flags view) instead of a results file.") var fromDB = false
-    @Option(help: "With --from-db: only analyses finished at or after this time (ISO 8601).") var since: String?
+    @OptionGroup var input: CohortInput
     @Option(help: "Reference labels (CSV) for ROC and precision-recall curves.") var labels: String?
     @Option(help: "The HTML file to write.") var output: String
 
-    func validate() throws {
-        guard (results == nil) != !fromDB else { throw ValidationError("give exactly one of --results FILE and --from-db") }
-        if since != nil, !fromDB { throw ValidationError("--since applies to --from-db only") }
-    }
-
     func run() throws {
-        let cases: [CohortCase], failed: Int, source: String
-        if let results {
-            (cases, failed) = try CohortSource.load(file: results)
-            source = results
-        } else {
-            let config = try options.load()
-            cases = try CohortSource.load(databaseURL: config.effectiveDatabaseURL, since: try parseSince(since))
-            failed = 0
-            source = "database \(config.redactedDatabaseURL)" + (since.map { " since \($0)" } ?? "")
-        }
+        let (cases, failed, source) = try input.load(try options.load())
         let report = CohortReport(cases: cases, failed: failed, source: source, labels: try labels.map(Labels.init(file:)))
         let (html, warnings) = try report.render()
         for w in warnings { FileHandle.standardError.write("lstv-node report: \(w)\n".data(using: .utf8)!) }

@@ -210,7 +210,8 @@ enum ConfigurationYAML {
     /// A string is written plain when YAML reads it back as that same string.
     static func plainReadsBack(_ s: String, flow: Bool) -> Bool {
         guard !s.isEmpty, !s.contains("#"), !(flow && s.contains(where: { ",[]{}".contains($0) })) else { return false }
-        return ((try? Yams.load(yaml: s)) as? String) == s
+        // A string YAML cannot parse on its own (e.g. "a: b: c") is simply written quoted.
+        do { return try Yams.load(yaml: s) as? String == s } catch { return false }
     }
 
     static func quoted(_ s: String) -> String {

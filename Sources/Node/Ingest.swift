@@ -87,8 +87,11 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
         } catch {
             return refused(.processingFailure, "\(error)")
         }
-        // A C-STORE was checked for these before its data set was read; an upload only now.
-        guard acceptedSOPClasses.contains(header.sopClassUID) else { return refused(.sopClassNotSupported, "SOP class not supported", header) }
+        // A C-STORE's SOP class was checked before its data set was read (and the header matched the
+        // command); an upload's is known only now.
+        if expected == nil, !acceptedSOPClasses.contains(header.sopClassUID) {
+            return refused(.sopClassNotSupported, "SOP class not supported", header)
+        }
         let bytes = fileSize(tmp)
         let meta = log.merging(metadata(header)) { $1 }
         do {

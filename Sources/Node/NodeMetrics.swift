@@ -15,10 +15,19 @@ enum NodeMetrics {
     /// A C-STORE answered: its status, the bytes received, and how long the node took once the data
     /// set was in (parse, checks, durable commit).
     static func instance(status: DIMSEStatus, bytes: Int64, handling: TimeInterval?) {
-        Counter(label: "lstv_instances_received_total", dimensions: [("status", status.description)]).increment()
-        if bytes > 0 { Counter(label: "lstv_received_bytes_total").increment(by: bytes) }
-        if let handling { Timer(label: "lstv_cstore_handling_seconds").recordSeconds(handling) }
+        // The stored case is every C-STORE: its handles are made once, not looked up per instance.
+        if status == .success { stored.increment() } else {
+            Counter(label: "lstv_instances_received_total", dimensions: [("status", status.description)]).increment()
+        }
+        if bytes > 0 { receivedBytes.increment(by: bytes) }
+        if let handling { storeHandling.recordSeconds(handling) }
     }
+
+    // Made on first use, after `serve` bootstrapped the metrics backend (NodeService.run does that
+    // before any thread that counts starts).
+    private static let stored = Counter(label: "lstv_instances_received_total", dimensions: [("status", DIMSEStatus.success.description)])
+    private static let receivedBytes = Counter(label: "lstv_received_bytes_total")
+    private static let storeHandling = Timer(label: "lstv_cstore_handling_seconds")
 
     enum AnalysisOutcome: String { case done, failed }
 

@@ -8,13 +8,20 @@ import Web
 
 /// The web face of a running node: its metrics backend, its tokens, its readiness.
 extension NodeService: NodeStatus {
-    /// Starts the HTTP server unless `http.port` is 0. Without configured tokens, the admin token
-    /// made on the first start is accepted (and printed that once).
-    func startWeb() throws {
-        let http = configuration.http
-        guard http.port != 0 else { return }
+    /// The metrics backend, when the web face serves `/metrics`: bootstrapped before any thread that
+    /// counts starts, so every handle (some are made once, on first use) reports to it.
+    func bootstrapMetrics() -> PrometheusCollectorRegistry? {
+        guard configuration.http.port != 0 else { return nil }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }
+
+    /// Starts the HTTP server unless `http.port` is 0. Without configured tokens, the admin token
+    /// made on the first start is accepted (and printed that once).
+    func startWeb(registry: PrometheusCollectorRegistry?) throws {
+        let http = configuration.http
+        guard let registry else { return }
         var records = http.tokens
         if records.isEmpty {
             let (admin, newToken) = try TokenStore.firstStartAdmin(dataDirectory: configuration.dataDirectory)

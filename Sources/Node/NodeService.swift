@@ -73,6 +73,7 @@ public final class NodeService: @unchecked Sendable {
 
     /// Runs until SIGTERM/SIGINT. Returns the process exit code.
     public func run() throws -> Int32 {
+        let registry = bootstrapMetrics()
         let applied = try Migrations.apply(to: database)
         if !applied.isEmpty { logger.info("database migrated", metadata: ["versions": "\(applied)"]) }
         try SpoolReconciler(spool: spool, index: index, logger: Logger(label: "reconcile")).reconcile()
@@ -98,7 +99,7 @@ public final class NodeService: @unchecked Sendable {
             dimseTimeoutSeconds: configuration.dimseTimeoutSeconds),
             delegate: ingest)
         self.scp = scp
-        try startWeb()
+        try startWeb(registry: registry)
         let listenerDone = DispatchSemaphore(value: 0)
         let grace = configuration.shutdownGraceSeconds
         let listener = Thread {

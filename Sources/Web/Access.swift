@@ -50,8 +50,16 @@ public struct TokenStore: Sendable {
     /// data directory; the token itself is returned once, to be printed, and never stored.
     public static func firstStartAdmin(dataDirectory: String) throws -> (record: TokenRecord, newToken: String?) {
         let path = (dataDirectory as NSString).appendingPathComponent("http-admin-token.sha256")
-        if let existing = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
-           existing.count == 64 {
+        // An existing file is never replaced: an unreadable or damaged one is an error to fix by
+        // hand, not a reason to mint a new admin token silently.
+        if FileManager.default.fileExists(atPath: path) {
+            let existing: String
+            do { existing = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) } catch {
+                throw WebError("cannot read the admin token hash \(path): \(error.localizedDescription)")
+            }
+            guard existing.count == 64, existing.allSatisfy(\.isHexDigit) else {
+                throw WebError("\(path) does not hold a SHA-256: remove it to have a new admin token made")
+            }
             return (TokenRecord(name: "admin", role: .admin, sha256: existing), nil)
         }
         let token = newToken()

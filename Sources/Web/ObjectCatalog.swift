@@ -1,5 +1,6 @@
 import DICOM
 import Foundation
+import Logging
 import Store
 
 /// Every object the node can serve over DICOMweb: the received instances the index knows and the
@@ -8,13 +9,19 @@ import Store
 struct ObjectCatalog: Sendable {
     let index: InstanceIndex
     let pipeline: Pipeline
+    let logger: Logger
 
     /// Received instances first (study, series and instance order), then results, oldest first.
-    /// A result whose file is gone or unreadable is left out: it cannot be retrieved either.
+    /// A result whose file is gone or unreadable is left out (it cannot be retrieved either), and logged.
     func objects(matching query: ObjectQuery) throws -> [StoredObject] {
         var all = try index.objects(matching: query)
         for var result in try pipeline.resultObjects(matching: query) {
-            guard let header = try? DicomDataset(path: result.path, headerOnly: true) else { continue }
+            let header: DicomDataset
+            do { header = try DicomDataset(path: result.path, headerOnly: true) } catch {
+                logger.warning("dicomweb: a result's file is not readable; left out",
+                               metadata: ["sop_instance_uid": "\(result.sopInstanceUID)", "error": "\(error)"])
+                continue
+            }
             result.modality = header.text(.modality)
             result.seriesDescription = header.text(.seriesDescription)
             result.seriesNumber = header.int(.seriesNumber)

@@ -7,21 +7,25 @@ import Hummingbird
 enum OpenAPIDocument {
     static let resourceFolder = "lstv-node_Web.resources"
 
-    /// The document's bytes, nil when the resource folder was not installed beside the binary.
-    static let bytes: [UInt8]? = {
+    /// The document's bytes, or why there are none (not installed beside the binary, unreadable).
+    static let bytes: Result<[UInt8], WebError> = {
         let candidates = [Bundle.main.bundleURL, Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent()]
         for base in candidates.compactMap({ $0 }) {
-            if let data = try? Data(contentsOf: base.appendingPathComponent(resourceFolder).appendingPathComponent("openapi.yaml")) {
-                return [UInt8](data)
+            let url = base.appendingPathComponent(resourceFolder).appendingPathComponent("openapi.yaml")
+            guard FileManager.default.fileExists(atPath: url.path) else { continue }
+            do { return .success([UInt8](try Data(contentsOf: url))) } catch {
+                return .failure(WebError("cannot read \(url.path): \(error.localizedDescription)"))
             }
         }
-        return nil
+        return .failure(WebError("openapi.yaml is not installed: copy \(resourceFolder) beside the lstv-node binary"))
     }()
 
     static func add(to router: Router<WebContext>) {
         router.get("api/v1/openapi.yaml") { _, _ -> Response in
-            guard let bytes else {
-                throw HTTPError(.internalServerError, message: "openapi.yaml is not installed: copy \(resourceFolder) beside the lstv-node binary")
+            let bytes: [UInt8]
+            switch Self.bytes {
+            case .success(let b): bytes = b
+            case .failure(let why): throw HTTPError(.internalServerError, message: why.description)
             }
             var headers = HTTPFields()
             headers[.contentType] = "application/yaml"

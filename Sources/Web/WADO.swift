@@ -33,9 +33,14 @@ struct WADO {
         let match = ObjectQuery(studyInstanceUID: try context.uid("study"), seriesInstanceUID: try context.uid("series"),
                                 sopInstanceUID: try context.uid("instance"))
         let parts = try catalog.objects(matching: match).compactMap { o -> Part? in
-            // A file gone since it was indexed (purged meanwhile) is not offered.
-            guard let size = (try? FileManager.default.attributesOfItem(atPath: o.path))?[.size] as? Int else {
-                logger.warning("wado: indexed file missing", metadata: ["sop_instance_uid": "\(o.sopInstanceUID)"])
+            // A file gone since it was indexed (purged meanwhile) is not offered; the log says why.
+            let size: Int
+            do {
+                guard let s = try FileManager.default.attributesOfItem(atPath: o.path)[.size] as? Int else { throw WebError("no size") }
+                size = s
+            } catch {
+                logger.warning("wado: indexed file not readable; left out",
+                               metadata: ["sop_instance_uid": "\(o.sopInstanceUID)", "error": "\(error)"])
                 return nil
             }
             return Part(path: o.path, bytes: size, transferSyntaxUID: o.transferSyntaxUID)
@@ -63,6 +68,7 @@ struct WADO {
     /// The file's bytes in chunks; exactly `part.bytes` of them, since the Content-Length promised so.
     static func stream(_ part: Part, to out: inout any ResponseBodyWriter) async throws {
         guard let handle = FileHandle(forReadingAtPath: part.path) else { throw WebError("cannot open an indexed file") }
+        // Closing a file opened only for reading cannot lose data; the bytes are all written by then.
         defer { try? handle.close() }
         var left = part.bytes
         while left > 0 {

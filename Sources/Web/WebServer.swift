@@ -62,7 +62,7 @@ public final class WebServer: @unchecked Sendable {
             .add(to: router, tokens: configuration.tokens, sessions: sessions)
         STOW(receiver: receiver, maxBody: configuration.maxUploadBytes).add(to: router, tokens: configuration.tokens, sessions: sessions)
         let dicomweb = router.group("dicomweb").add(middleware: Authenticator(tokens: configuration.tokens, sessions: sessions, minimum: .viewer))
-        let catalog = ObjectCatalog(index: InstanceIndex(database: database), pipeline: Pipeline(database: database))
+        let catalog = ObjectCatalog(index: InstanceIndex(database: database), pipeline: Pipeline(database: database), logger: logger)
         QIDO(catalog: catalog).add(to: dicomweb)
         WADO(catalog: catalog, logger: logger).add(to: dicomweb)
         Rendered(catalog: catalog).add(to: dicomweb)

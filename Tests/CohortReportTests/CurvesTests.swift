@@ -42,9 +42,9 @@ final class CurvesTests: XCTestCase {
         // Exactly at the threshold is medium, not high: not called positive.
         let op = OperatingPoint(threshold: 4.96, samples: samples([(6, true), (4.96, true), (5, false), (1, false), (.infinity, false)]))
         XCTAssertEqual([op.truePositives, op.falsePositives, op.falseNegatives, op.trueNegatives], [1, 2, 1, 1])
-        XCTAssertEqual(op.truePositiveRate, 0.5)
+        XCTAssertEqual(op.sensitivity, 0.5)
         XCTAssertEqual(try XCTUnwrap(op.falsePositiveRate), 2.0 / 3.0, accuracy: 1e-12)
-        XCTAssertEqual(try XCTUnwrap(op.precision), 1.0 / 3.0, accuracy: 1e-12)
-        XCTAssertNil(OperatingPoint(threshold: 1, samples: []).precision)
+        XCTAssertEqual(try XCTUnwrap(op.ppv), 1.0 / 3.0, accuracy: 1e-12)
+        XCTAssertNil(OperatingPoint(threshold: 1, samples: []).ppv)
     }
 }
