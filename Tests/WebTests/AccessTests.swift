@@ -36,4 +36,15 @@ final class AccessTests: XCTestCase {
         XCTAssertNil(none)
         XCTAssertEqual(again, record)
     }
+
+    /// A damaged hash file is an error naming it, never silently replaced by a new admin token.
+    func testDamagedAdminTokenFileIsAnError() throws {
+        let dir = NSTemporaryDirectory() + "/web-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "not a hash\n".write(toFile: dir + "/http-admin-token.sha256", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try TokenStore.firstStartAdmin(dataDirectory: dir)) { error in
+            XCTAssertTrue("\(error)".contains("http-admin-token.sha256"), "\(error)")
+        }
+        XCTAssertEqual(try String(contentsOfFile: dir + "/http-admin-token.sha256", encoding: .utf8), "not a hash\n")
+    }
 }
