@@ -13,6 +13,7 @@
 #include "cdicom.h"
 #include "util.h"
 #include "writer.h"
+#include "srdocument.h"
 
 #include <string>
 
@@ -188,16 +189,7 @@ void write(const cdicom_sr_report &r, const char *path) {
         addAlgorithmIdentification(tree, r);
     }
 
-    check(doc.createNewSeriesInStudy(str(r.instance.study_instance_uid)), "study");
-    check(doc.setSeriesNumber(std::to_string(r.instance.series_number)), "series number");
-    check(doc.setSeriesDescription(str(r.instance.series_description)), "series description");
-    check(doc.setInstanceNumber(std::to_string(r.instance.instance_number)), "instance number");
-    check(doc.setContentDate(str(r.instance.content_date)), "content date");
-    check(doc.setContentTime(str(r.instance.content_time)), "content time");
-    if (r.instance.timezone_offset && *r.instance.timezone_offset) check(doc.setTimezoneOffsetFromUTC(r.instance.timezone_offset), "timezone");
-    check(doc.setManufacturer(str(r.instance.manufacturer)), "manufacturer");
-    check(doc.setManufacturerModelName(str(r.instance.model_name)), "model name");
-    check(doc.setSoftwareVersions(str(r.instance.software_version)), "software version");
+    cdicom::describeDocument(doc, r.instance);
     check(doc.completeDocument(), "completion flag");
 
     for (size_t i = 0; i < r.evidence_count; ++i) {
@@ -224,10 +216,7 @@ void write(const cdicom_sr_report &r, const char *path) {
     DcmDataset &ds = *out.getDataset();
     check(doc.write(ds), "cannot encode the SR document");
     cdicom::copyPatientAndStudy(source, ds);
-    // The caller's UIDs (DCMTK generated its own series and instance UIDs).
-    check(ds.putAndInsertString(DCM_SeriesInstanceUID, str(r.instance.series_instance_uid).c_str()), "series UID");
-    check(ds.putAndInsertString(DCM_SOPInstanceUID, str(r.instance.sop_instance_uid).c_str()), "SOP instance UID");
-    check(ds.putAndInsertString(DCM_StudyInstanceUID, str(r.instance.study_instance_uid).c_str()), "study UID");
+    cdicom::restoreUIDs(ds, r.instance);
     addContributingEquipment(ds, r);
     cdicom::savePart10(out, path);
 }

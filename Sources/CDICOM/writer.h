@@ -1,4 +1,4 @@
-// Shared by the DICOM writers (SR, Secondary Capture): error handling and the modules copied from
+// Shared by the DICOM writers (SR, Secondary Capture, Key Object Selection): error handling and the modules copied from
 // a received instance so that a new object lands in the same patient and study. Not part of the C API.
 #ifndef CDICOM_WRITER_H
 #define CDICOM_WRITER_H

@@ -68,6 +68,10 @@ public enum Codes {
     /// ContributingEquipmentSequence purpose of reference for an application that processed the
     /// referenced images (CID 7005).
     public static let processingEquipment = SRCode("109102", "DCM", "Processing Equipment")
+    /// Key Object Selection title (CID 7010 Key Object Selection Document Title).
+    public static let ofInterest = SRCode("113000", "DCM", "Of Interest")
+    /// The TEXT item that says, in words, why the objects were selected (TID 2010).
+    public static let keyObjectDescription = SRCode("113012", "DCM", "Key Object Description")
 
     // MARK: finding sites (CID 7604 Intervertebral Disc, SNOMED CT)
 

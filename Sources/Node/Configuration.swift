@@ -183,6 +183,9 @@ public struct ResultsConfiguration: ConfigurationSection, Sendable, Equatable {
     public var srSeriesDescription = "LSTV localizer report"
     public var keyImageSeriesNumber = 9902
     public var keyImageSeriesDescription = "LSTV localizer key image"
+    public var keyObjectSelection = true
+    public var keyObjectSelectionSeriesNumber = 9903
+    public var keyObjectSelectionSeriesDescription = "LSTV localizer key objects"
     public var maxAttempts = 10
     public var initialBackoffSeconds = 5.0
     public var maxBackoffSeconds = 600.0
@@ -201,6 +204,11 @@ public struct ResultsConfiguration: ConfigurationSection, Sendable, Equatable {
         .init("sr_series_description", \.srSeriesDescription, ""),
         .init("key_image_series_number", \.keyImageSeriesNumber, "", check: { $0 >= 0 ? nil : "must not be negative" }),
         .init("key_image_series_description", \.keyImageSeriesDescription, ""),
+        .init("key_object_selection", \.keyObjectSelection,
+              "a Key Object Selection document marking the analysed slice and the key image \"Of Interest\""),
+        .init("key_object_selection_series_number", \.keyObjectSelectionSeriesNumber, "",
+              check: { $0 >= 0 ? nil : "must not be negative" }),
+        .init("key_object_selection_series_description", \.keyObjectSelectionSeriesDescription, ""),
         .init("max_attempts", \.maxAttempts, "then the delivery is dead (lstv-node outbox retry ID)",
               check: { $0 >= 1 ? nil : "must be at least 1" }),
         .init("initial_backoff_seconds", \.initialBackoffSeconds, "doubled each attempt, with jitter, up to max_backoff_seconds",

@@ -4,8 +4,9 @@ import Engine
 import Foundation
 import Store
 
-/// Turns one finished analysis into DICOM objects on disk: the TID 1500 structured report and the
-/// key image, in the analysed study, each in a new series. Files are written to a temporary name,
+/// Turns one finished analysis into DICOM objects on disk: the TID 1500 structured report, the key
+/// image and the Key Object Selection that marks it and the analysed slice, in the analysed study,
+/// each in a new series. Files are written to a temporary name,
 /// fsync'd and renamed, so a recorded result always has its file. UIDs derive from the job.
 struct ResultBuilder {
     let configuration: NodeConfiguration
@@ -98,6 +99,27 @@ struct ResultBuilder {
             records.append(ResultRecord(kind: .keyImage, sopClassUID: SOPClass.secondaryCaptureImageStorage, sopInstanceUID: kiUID,
                                         seriesInstanceUID: kiSeriesUID, path: kiPath, predecessorSOPInstanceUID: nil))
         }
+
+        // Key Object Selection: the analysed slice and the key image, for viewers that do not read SRs.
+        if configuration.results.keyObjectSelection {
+            let keyImages = records.filter { $0.kind == .keyImage }.map {
+                ReferencedInstance(sopClassUID: $0.sopClassUID, sopInstanceUID: $0.sopInstanceUID,
+                                   seriesInstanceUID: $0.seriesInstanceUID, studyInstanceUID: series.studyInstanceUID)
+            }
+            let kosUID = UIDGenerator.uid(for: "\(installation) analysis \(job.id) key objects")
+            let kosSeriesUID = UIDGenerator.uid(for: "\(installation) analysis \(job.id) key objects series")
+            let document = KeyObjectSelection(
+                sourceInstancePath: middlePath,
+                instance: Self.createdInstance(study: series.studyInstanceUID, series: kosSeriesUID, sop: kosUID,
+                                               number: configuration.results.keyObjectSelectionSeriesNumber,
+                                               description: configuration.results.keyObjectSelectionSeriesDescription),
+                description: Self.keyObjectDescription(result, model: model), references: [middle] + keyImages)
+            let kosPath = "\(jobDir)/key_objects.dcm"
+            try Spool.writeDurably(kosPath) { try KeyObjectSelectionWriter.write(document, to: $0) }
+            records.append(ResultRecord(kind: .keyObjectSelection, sopClassUID: SOPClass.keyObjectSelectionDocumentStorage,
+                                        sopInstanceUID: kosUID, seriesInstanceUID: kosSeriesUID, path: kosPath,
+                                        predecessorSOPInstanceUID: nil))
+        }
         return records
     }
 
@@ -131,6 +153,12 @@ struct ResultBuilder {
         var out = r.suspicion.reasons
         if let why = r.suspicion.lumbarCount.undeterminedBecause { out.append("Lumbar count undetermined: \(why).") }
         return out
+    }
+
+    /// The Key Object Description: what was selected and the result in one line (no patient data).
+    static func keyObjectDescription(_ r: AnalysisResult, model: LocalizerModel) -> String {
+        "Analysed middle slice (\(r.slice.index + 1) of \(r.slice.count)) and key image of \(model.name) \(model.version): "
+            + keyImageRiskLine(r) + "; " + keyImageDetailLine(r) + ". Not for diagnostic use; see the structured report."
     }
 
     /// The key image's risk line: the risk and the suspicion on its scale.

@@ -132,6 +132,11 @@ public enum Migrations {
         \(FlagsView.typedTableSQL)
         \(FlagsView.sql(create: "CREATE OR REPLACE VIEW", source: .typedColumns, suspicion: true))
         """),
+        Migration(version: 6, name: "results: key object selection", sql: """
+        -- Issue 14: a Key Object Selection document is a third kind of result.
+        ALTER TABLE results DROP CONSTRAINT results_kind_check;
+        ALTER TABLE results ADD CONSTRAINT results_kind_check CHECK (kind IN ('sr', 'key_image', 'kos'));
+        """),
     ]
 
     /// Applies what is missing. Safe to run concurrently (an advisory lock serialises runners).

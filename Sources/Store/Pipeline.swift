@@ -13,6 +13,7 @@ public struct AnalysisJob: Sendable {
 public enum ResultKind: String, Sendable, Codable, CaseIterable {
     case sr
     case keyImage = "key_image"
+    case keyObjectSelection = "kos"
 }
 
 /// Where a delivery stands (`outbox.state`; the table's CHECK constraint names the same four).

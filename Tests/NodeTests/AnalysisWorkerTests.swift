@@ -75,12 +75,12 @@ final class AnalysisWorkerTests: XCTestCase {
         XCTAssertEqual(try rows("SELECT state, attempts FROM analyses WHERE model_sha256 = $1", [other.sha256]).map { [$0["state"], $0["attempts"]] },
                        [["pending", "0"]])
         let results = try rows("SELECT kind, path, sop_instance_uid FROM results ORDER BY kind")
-        XCTAssertEqual(results.map { $0["kind"] }, ["key_image", "sr"])
+        XCTAssertEqual(results.map { $0["kind"] }, ResultKind.allCases.map(\.rawValue).sorted())
         for r in results {
             XCTAssertTrue(FileManager.default.fileExists(atPath: r["path"]!), "result file missing: \(r["path"]!)")
         }
         let deliveries = try pipeline.outbox()
-        XCTAssertEqual(deliveries.count, 4)
+        XCTAssertEqual(deliveries.count, 2 * results.count, "each result to each of the two destinations")
         XCTAssertEqual(Set(deliveries.map(\.destination)), [pacs, archive])
         XCTAssertEqual(Set(deliveries.map(\.sopInstanceUID)), Set(results.compactMap { $0["sop_instance_uid"] }))
         let flags = try XCTUnwrap(try pipeline.flags(since: nil, risk: nil).first)

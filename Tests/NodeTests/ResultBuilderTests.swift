@@ -56,17 +56,20 @@ final class ResultBuilderTests: XCTestCase {
     var resultsDirectory: String { configuration.dataDirectory + "/results" }
 
     /// Each object is a new series in the analysed study, for the same patient, as the record says.
-    func testReportAndKeyImageAreNewSeriesInTheAnalysedStudy() throws {
+    func testReportKeyImageAndKeyObjectsAreNewSeriesInTheAnalysedStudy() throws {
         let records = try build(job: 7)
-        XCTAssertEqual(records.map(\.kind), [.sr, .keyImage])
-        XCTAssertEqual(records.map(\.path), ["\(resultsDirectory)/7/sr.dcm", "\(resultsDirectory)/7/key_image.dcm"])
+        XCTAssertEqual(records.map(\.kind), [.sr, .keyImage, .keyObjectSelection])
+        XCTAssertEqual(records.map(\.path), ["\(resultsDirectory)/7/sr.dcm", "\(resultsDirectory)/7/key_image.dcm",
+                                             "\(resultsDirectory)/7/key_objects.dcm"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(resultsDirectory)/7").sorted(),
-                       ["key_image.dcm", "sr.dcm"], "a temporary file was left behind")
+                       ["key_image.dcm", "key_objects.dcm", "sr.dcm"], "a temporary file was left behind")
         let source = try DicomDataset(path: instances[0].path)
         let expected: [(sopClass: String, number: Int, description: String)] = [
             (SOPClass.comprehensive3DSRStorage, configuration.results.srSeriesNumber, configuration.results.srSeriesDescription),
             (SOPClass.secondaryCaptureImageStorage, configuration.results.keyImageSeriesNumber,
              configuration.results.keyImageSeriesDescription),
+            (SOPClass.keyObjectSelectionDocumentStorage, configuration.results.keyObjectSelectionSeriesNumber,
+             configuration.results.keyObjectSelectionSeriesDescription),
         ]
         for (r, e) in zip(records, expected) {
             let ds = try DicomDataset(path: r.path)
@@ -81,7 +84,7 @@ final class ResultBuilderTests: XCTestCase {
             XCTAssertTrue(UID.isValid(r.sopInstanceUID) && UID.isValid(r.seriesInstanceUID))
             XCTAssertNil(r.predecessorSOPInstanceUID)
         }
-        XCTAssertEqual(Set(records.map(\.seriesInstanceUID) + [series.seriesInstanceUID]).count, 3, "series UIDs not distinct")
+        XCTAssertEqual(Set(records.map(\.seriesInstanceUID) + [series.seriesInstanceUID]).count, 4, "series UIDs not distinct")
     }
 
     /// The same job writes the same instances again (a re-run after a crash is the same object to
@@ -95,9 +98,10 @@ final class ResultBuilderTests: XCTestCase {
         XCTAssertEqual(first[0], UIDGenerator.uid(for: "install-a analysis 7 sr"))
     }
 
-    /// key_image off: the report alone, in the configured SR document class.
+    /// key_image and key_object_selection off: the report alone, in the configured SR document class.
     func testKeyImageOffAndEnhancedSR() throws {
         configuration.results.keyImage = false
+        configuration.results.keyObjectSelection = false
         configuration.results.srDocument = .enhanced
         let records = try build()
         XCTAssertEqual(records.map(\.kind), [.sr])

@@ -29,6 +29,11 @@ import nodeproc
 COMPREHENSIVE_3D_SR = "1.2.840.10008.5.1.4.1.1.88.34"
 ENHANCED_SR = "1.2.840.10008.5.1.4.1.1.88.22"
 SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
+KEY_OBJECT_SELECTION = "1.2.840.10008.5.1.4.1.1.88.59"
+# What one analysis produces with the default configuration (results.kind), and so delivers to
+# each destination: the SR, the key image, the Key Object Selection.
+RESULT_KINDS = {"sr", "key_image", "kos"}
+PER_ANALYSIS = len(RESULT_KINDS)
 
 
 def _env_nodelay() -> dict:

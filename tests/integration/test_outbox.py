@@ -48,17 +48,17 @@ def test_destination_down_for_a_while_then_delivered_exactly_once(node_factory, 
                                                                    **FAST_RETRY}})
         send_sagittal(node, lumbar)
         # Analysis done, deliveries failing: pending, at least one attempt, the reason recorded.
-        everything = pacs.wait_outbox(node, lambda rows: len(rows) == 4 and all(
+        everything = pacs.wait_outbox(node, lambda rows: len(rows) == 2 * pacs.PER_ANALYSIS and all(
             r["state"] == "pending" and r["attempts"] >= 2 and r["last_error"] for r in to(rows, scp)), 60,
-            "two pending deliveries to DEST with >= 2 failed attempts")
+            "every delivery to DEST pending with >= 2 failed attempts")
         rows = to(everything, scp)
-        assert len(rows) == 2 and {r["kind"] for r in rows} == {"sr", "key_image"}, everything
-        assert len(to(everything, probe)) == 2, everything
+        assert len(rows) == pacs.PER_ANALYSIS and {r["kind"] for r in rows} == pacs.RESULT_KINDS, everything
+        assert len(to(everything, probe)) == pacs.PER_ANALYSIS, everything
         assert not scp.files()
 
         scp.start()
         started = time.monotonic()
-        scp.wait_files(2, 10)
+        scp.wait_files(pacs.PER_ANALYSIS, 10)
         # Backoff is capped at 2 s, so both arrive within a few seconds of the destination's return.
         assert time.monotonic() - started < 8, "delivery took longer than the backoff cap (2 s) allows"
         sent = to(pacs.wait_outbox(node, lambda rows: all(r["state"] == "sent" for r in to(rows, scp)), 10,
@@ -85,18 +85,18 @@ def test_kill9_between_analysis_and_sending_delivered_once_after_restart(node_fa
         node = node_factory(quiet_seconds=1.0, config={"results": {"destinations": [scp.peer, probe.peer],
                                                                    **FAST_RETRY}})
         series = send_sagittal(node, lumbar)
-        everything = pacs.wait_outbox(node, lambda rows: len(rows) == 4 and all(
-            r["state"] == "pending" and r["attempts"] >= 1 for r in rows), 60, "four pending deliveries")
+        everything = pacs.wait_outbox(node, lambda rows: len(rows) == 2 * pacs.PER_ANALYSIS and all(
+            r["state"] == "pending" and r["attempts"] >= 1 for r in rows), 60, "every delivery pending")
         pending = to(everything, scp)
-        assert len(pending) == 2, everything
+        assert len(pending) == pacs.PER_ANALYSIS, everything
         node.kill()
-        assert database.scalar("SELECT count(*) FROM outbox WHERE state <> 'sent'") == "4"
+        assert database.scalar("SELECT count(*) FROM outbox WHERE state <> 'sent'") == str(2 * pacs.PER_ANALYSIS)
 
         scp.start()
         node.start()
-        scp.wait_files(2, 30)
-        sent = to(pacs.wait_outbox(node, lambda rows: len(to(rows, scp)) == 2 and all(
-            r["state"] == "sent" for r in to(rows, scp)), 15, "both sent after the restart"), scp)
+        scp.wait_files(pacs.PER_ANALYSIS, 30)
+        sent = to(pacs.wait_outbox(node, lambda rows: len(to(rows, scp)) == pacs.PER_ANALYSIS and all(
+            r["state"] == "sent" for r in to(rows, scp)), 15, "all sent after the restart"), scp)
         # Two sender passes after the deliveries were recorded: no stray second delivery.
         pacs.sender_passes(node, to(everything, probe)[0]["id"])
         assert to(pacs.outbox(node), scp) == sent
@@ -105,7 +105,7 @@ def test_kill9_between_analysis_and_sending_delivered_once_after_restart(node_fa
         # The restart resumed the delivery; it did not analyse again nor produce new objects.
         an = pacs.analyses(database)
         assert [(a["series_instance_uid"], a["state"], a["attempts"]) for a in an] == [(series, "done", 1)], an
-        assert len(pacs.results(database)) == 2
+        assert len(pacs.results(database)) == pacs.PER_ANALYSIS
         assert node.log(current_run=True).count('msg="series analysed"') == 0
     finally:
         scp.stop()
@@ -120,11 +120,11 @@ def test_refused_is_dead_at_once_retry_revives_it_and_transient_failures_end_dea
             "destinations": [refusing.peer, down.peer], "max_attempts": 2,
             "initial_backoff_seconds": 0.5, "max_backoff_seconds": 1}})
         send_sagittal(node, lumbar)
-        rows = pacs.wait_outbox(node, lambda rows: len(rows) == 4 and all(r["state"] == "dead" for r in rows), 60,
-                                "all four deliveries dead")
+        rows = pacs.wait_outbox(node, lambda rows: len(rows) == 2 * pacs.PER_ANALYSIS and all(
+            r["state"] == "dead" for r in rows), 60, "every delivery dead")
         refused = [r for r in rows if r["destination"].startswith("REFUSER@")]
         transient = [r for r in rows if r["destination"].startswith("DOWN@")]
-        assert len(refused) == 2 and len(transient) == 2, rows
+        assert len(refused) == pacs.PER_ANALYSIS and len(transient) == pacs.PER_ANALYSIS, rows
         for r in refused:
             # Dead at once: one attempt, the rejection as the reason.
             assert r["attempts"] == 1, r
@@ -155,7 +155,7 @@ def test_refused_is_dead_at_once_retry_revives_it_and_transient_failures_end_dea
             assert now["state"] in ("pending", "sending", "sent"), now
             if now["state"] == "pending":
                 assert now["attempts"] == 0, now
-        refusing.wait_files(2, 15)
+        refusing.wait_files(pacs.PER_ANALYSIS, 15)
         after = pacs.wait_outbox(node, lambda rows: all(by_id(rows)[r["id"]]["state"] == "sent" for r in refused), 15,
                                  "retried deliveries sent")
         for r in refused:
@@ -185,10 +185,10 @@ def test_destination_without_the_sr_sop_class_still_gets_the_key_image(node_fact
     """A PACS that does not accept Comprehensive 3D SR (many older ones accept only Basic/Enhanced/
     Comprehensive SR) rejects that presentation context but accepts Secondary Capture.
 
-    Expected: the key image is delivered; the SR, refused for good (SOP class not supported, the
-    association-level twin of 0122), is dead at once with the reason, for `outbox retry` after the
-    PACS or `results.sr_document` is changed. Retrying it with backoff cannot help, and it must not
-    hold back the key image that travels in the same association."""
+    Expected: the key image is delivered; the SR and the Key Object Selection, refused for good (SOP
+    class not supported, the association-level twin of 0122), are dead at once with the reason, for
+    `outbox retry` after the PACS or `results.sr_document` is changed. Retrying them with backoff
+    cannot help, and they must not hold back the key image that travels in the same association."""
     scp = pacs.StoreSCP(tmp_path / "dest", ae_title="OLDPACS")
     try:
         scp.start(sop_classes=["SecondaryCaptureImageStorage"])
@@ -196,8 +196,8 @@ def test_destination_without_the_sr_sop_class_still_gets_the_key_image(node_fact
             "destinations": [scp.peer], "max_attempts": 3, "initial_backoff_seconds": 0.5,
             "max_backoff_seconds": 1}})
         send_sagittal(node, lumbar)
-        rows = pacs.wait_outbox(node, lambda rows: len(rows) == 2 and all(
-            r["state"] in ("sent", "dead") for r in rows), 60, "both deliveries settled (sent or dead)")
+        rows = pacs.wait_outbox(node, lambda rows: len(rows) == pacs.PER_ANALYSIS and all(
+            r["state"] in ("sent", "dead") for r in rows), 60, "every delivery settled (sent or dead)")
         kinds = {r["kind"]: r for r in rows}
         assert kinds["key_image"]["state"] == "sent", \
             f"the key image was not delivered because the SR's SOP class was refused: {kinds['key_image']}"
@@ -205,5 +205,8 @@ def test_destination_without_the_sr_sop_class_still_gets_the_key_image(node_fact
         sr = kinds["sr"]
         assert sr["state"] == "dead" and sr["attempts"] == 1, f"SOP class not accepted must be dead at once: {sr}"
         assert "1.2.840.10008.5.1.4.1.1.88.34" in (sr["last_error"] or ""), sr
+        kos = kinds["kos"]
+        assert kos["state"] == "dead" and kos["attempts"] == 1, kos
+        assert pacs.KEY_OBJECT_SELECTION in (kos["last_error"] or ""), kos
     finally:
         scp.stop()

@@ -141,7 +141,7 @@ def sr_assessment(sr) -> tuple[dict[str, float], list[str]]:
     return numbers, findings
 
 
-def test_orthanc_end_to_end_sr_and_key_image_in_the_same_study(node_factory, orthanc_factory, lumbar, tmp_path,
+def test_orthanc_end_to_end_sr_key_image_and_key_objects_in_the_same_study(node_factory, orthanc_factory, lumbar, tmp_path,
                                                                database):
     import highdicom as hd
     import pydicom
@@ -171,13 +171,13 @@ def test_orthanc_end_to_end_sr_and_key_image_in_the_same_study(node_factory, ort
         by_number = {}
         for s in orthanc.series_of_study(study_id):
             num = s["MainDicomTags"].get("SeriesNumber")
-            if num in ("9901", "9902") and s["Instances"]:
+            if num in ("9901", "9902", "9903") and s["Instances"]:
                 by_number[num] = s
-        return by_number if len(by_number) == 2 else None
+        return by_number if len(by_number) == 3 else None
 
-    got = nodeproc.wait_until(results_in_orthanc, 90, 0.3, "SR (9901) and key image (9902) in Orthanc")
+    got = nodeproc.wait_until(results_in_orthanc, 90, 0.3, "SR (9901), key image (9902), key objects (9903) in Orthanc")
     all_series = orthanc.series_of_study(study_id)
-    assert len(all_series) == 4, f"the study must hold the 2 sent series + SR + key image: {all_series}"
+    assert len(all_series) == 5, f"the study must hold the 2 sent series + SR + key image + key objects: {all_series}"
 
     def fetch(series: dict, name: str) -> tuple[Path, "pydicom.Dataset"]:
         assert len(series["Instances"]) == 1, f"{name}: one instance expected, got {series['Instances']}"
@@ -187,8 +187,9 @@ def test_orthanc_end_to_end_sr_and_key_image_in_the_same_study(node_factory, ort
 
     sr_path, sr = fetch(got["9901"], "sr")
     ki_path, ki = fetch(got["9902"], "key_image")
+    kos_path, kos = fetch(got["9903"], "kos")
     original_series = {sag_series, ax_series}
-    for name, ds in (("SR", sr), ("key image", ki)):
+    for name, ds in (("SR", sr), ("key image", ki), ("key objects", kos)):
         assert ds.StudyInstanceUID == study_uid, f"{name} is not in the analysed study"
         assert ds.SeriesInstanceUID not in original_series, f"{name} must be in a new series"
         assert ds.PatientID == "FCS-IVD-11"
@@ -213,6 +214,24 @@ def test_orthanc_end_to_end_sr_and_key_image_in_the_same_study(node_factory, ort
 
     errors = dciodvfy_errors(sr_path)
     assert not errors, "dciodvfy errors on the SR:\n" + "\n".join(errors)
+
+    # The Key Object Selection (IHE AI Results): "Of Interest", the analysed slice (the one the SR's
+    # points are on) and the key image, both in its evidence, so a viewer shows them without the SR.
+    assert kos.SOPClassUID == pacs.KEY_OBJECT_SELECTION and kos.Modality == "KO"
+    title = kos.ConceptNameCodeSequence[0]
+    assert (title.CodeValue, title.CodingSchemeDesignator) == ("113000", "DCM")
+    images = [i.ReferencedSOPSequence[0] for i in kos.ContentSequence if i.ValueType == "IMAGE"]
+    middle = str(ki.SourceImageSequence[0].ReferencedSOPInstanceUID)  # the slice the key image shows
+    assert middle in sag_sops
+    assert [str(i.ReferencedSOPInstanceUID) for i in images] == [middle, ki.SOPInstanceUID], images
+    assert [str(i.ReferencedSOPClassUID) for i in images][1] == pacs.SECONDARY_CAPTURE
+    kos_evidence = {str(i.ReferencedSOPInstanceUID) for st in kos.CurrentRequestedProcedureEvidenceSequence
+                    for se in st.ReferencedSeriesSequence for i in se.ReferencedSOPSequence}
+    assert kos_evidence == {str(i.ReferencedSOPInstanceUID) for i in images}
+    description = [i.TextValue for i in kos.ContentSequence if i.ValueType == "TEXT"]
+    assert len(description) == 1 and "NOT FOR DIAGNOSTIC USE" in description[0].upper(), description
+    errors = dciodvfy_errors(kos_path)
+    assert not errors, "dciodvfy errors on the key objects:\n" + "\n".join(errors)
 
     report = hd.sr.srread(sr_path)
     assert isinstance(report, hd.sr.Comprehensive3DSR)
@@ -264,8 +283,8 @@ def test_orthanc_end_to_end_sr_and_key_image_in_the_same_study(node_factory, ort
     rows = pacs.outbox(node)
     dest = f"ORTHANC@127.0.0.1:{orthanc.dicom_port}"
     assert sorted((r["kind"], r["destination"], r["state"]) for r in rows) == \
-        [("key_image", dest, "sent"), ("sr", dest, "sent")], rows
-    assert {r["sop_instance_uid"] for r in rows} == {sr.SOPInstanceUID, ki.SOPInstanceUID}
+        [(kind, dest, "sent") for kind in sorted(pacs.RESULT_KINDS)], rows
+    assert {r["sop_instance_uid"] for r in rows} == {sr.SOPInstanceUID, ki.SOPInstanceUID, kos.SOPInstanceUID}
 
 
 # --------------------------------------------------------------------------------------------
@@ -292,24 +311,24 @@ def test_late_instance_revises_the_report_and_unchanged_resend_produces_nothing(
     scp = pacs.StoreSCP(tmp_path / "dest").start()
     try:
         node, files, study_uid, series_uid = send_sagittal(node_factory, scp, lumbar[0])
-        scp.wait_files(2, 90)
-        pacs.wait_outbox(node, lambda rows: len(rows) == 2 and all(x["state"] == "sent" for x in rows), 30,
-                         "first report and key image sent")
+        scp.wait_files(pacs.PER_ANALYSIS, 90)
+        pacs.wait_outbox(node, lambda rows: len(rows) == pacs.PER_ANALYSIS and all(x["state"] == "sent" for x in rows),
+                         30, "first report, key image and key objects sent")
         first = {x["kind"]: x for x in pacs.results(database)}
-        assert set(first) == {"sr", "key_image"} and first["sr"]["predecessor"] is None
+        assert set(first) == pacs.RESULT_KINDS and first["sr"]["predecessor"] is None
 
         # One late instance of the same series → revision 1 → a second analysis and report.
         late = extra_instance(files[-1], tmp_path / "late.dcm", len(files) + 1)
         r = nodeproc.send_files(node.port, [late])
         assert r.acknowledged == [late], r
-        scp.wait_files(4, 90)
-        rows = pacs.wait_outbox(node, lambda rows: len(rows) == 4 and all(x["state"] == "sent" for x in rows), 30,
-                                "revised report and key image sent")
+        scp.wait_files(2 * pacs.PER_ANALYSIS, 90)
+        rows = pacs.wait_outbox(node, lambda rows: len(rows) == 2 * pacs.PER_ANALYSIS and all(
+            x["state"] == "sent" for x in rows), 30, "revised report, key image and key objects sent")
         an = pacs.analyses(database)
         assert [(a["series_revision"], a["state"]) for a in an] == [(0, "done"), (1, "done")], an
         res = pacs.results(database)
         second = {x["kind"]: x for x in res if x["analysis_id"] == an[1]["id"]}
-        assert set(second) == {"sr", "key_image"}, res
+        assert set(second) == pacs.RESULT_KINDS, res
         assert second["sr"]["sop_instance_uid"] != first["sr"]["sop_instance_uid"]
         assert second["sr"]["predecessor"] == first["sr"]["sop_instance_uid"]
 
@@ -344,8 +363,8 @@ def test_late_instance_revises_the_report_and_unchanged_resend_produces_nothing(
         listing = node.series_by_uid()[series_uid]
         assert listing["state"] == "complete" and listing["instances"] == len(files) + 1, listing
         assert database.scalar(f"SELECT revision FROM series WHERE series_instance_uid = '{series_uid}'") == "1"
-        assert len(pacs.outbox(node)) == 4
-        assert len(scp.files()) == 4
+        assert len(pacs.outbox(node)) == 2 * pacs.PER_ANALYSIS
+        assert len(scp.files()) == 2 * pacs.PER_ANALYSIS
         assert node.log().count('msg="series analysed"') == before_log
     finally:
         scp.stop()
@@ -357,7 +376,7 @@ def test_late_instance_revises_the_report_and_unchanged_resend_produces_nothing(
 
 def _received_reports(scp, studies: int) -> list[tuple] | None:
     """(SOP, series, study UID, patient ID, modality) of every object at `scp` once each of
-    `studies` studies has an SR and a key image there; None before (or while a file is still being
+    `studies` studies has an SR, a key image and a Key Object Selection there; None before (or while a file is still being
     written)."""
     import pydicom
 
@@ -372,7 +391,7 @@ def _received_reports(scp, studies: int) -> list[tuple] | None:
     kinds = {}
     for o in objects:
         kinds.setdefault(o[2], set()).add(o[4])
-    complete = [k for k, v in kinds.items() if {"SR", "OT"} <= v]
+    complete = [k for k, v in kinds.items() if {"SR", "OT", "KO"} <= v]
     return objects if len(complete) == studies else None
 
 
@@ -398,7 +417,7 @@ def test_reports_of_two_nodes_never_share_sop_instance_uids(node_factory, lumbar
         # longer than the 1 s quiet period completes a series early, and the late instances
         # reopen it (revision 2, its own SR and key image), so one node may deliver 4 objects
         # before the other delivers any.
-        what = ("the SR and key image of both studies at the PACS (storescp names files by SOP Instance UID: "
+        what = ("the SR, key image and key objects of both studies at the PACS (storescp names files by SOP Instance UID: "
                 "a UID shared across the two nodes overwrites the other's report)")
         nodeproc.wait_until(lambda: _received_reports(scp, studies=2), 120, 0.2, what)
         # And any revision still on its way: both nodes idle, every delivery sent and at the PACS.
@@ -408,7 +427,7 @@ def test_reports_of_two_nodes_never_share_sop_instance_uids(node_factory, lumbar
         assert len(objects) == sum(map(len, delivered)), (objects, delivered)
         sops = [o[0] for o in objects]
         series = [o[1] for o in objects]
-        assert {o[4] for o in objects} == {"SR", "OT"}, objects
+        assert {o[4] for o in objects} == {"SR", "OT", "KO"}, objects
         assert len(set(sops)) == len(sops), "two installations produced the same SOP Instance UID for different " \
                                             f"reports (different studies/patients): {sorted(objects)}"
         assert len(set(series)) == len(series), f"two reports share a Series Instance UID: {sorted(objects)}"
@@ -421,7 +440,8 @@ def test_reports_of_two_nodes_never_share_sop_instance_uids(node_factory, lumbar
 
 def test_enhanced_sr_without_key_image_as_configured(node_factory, lumbar, tmp_path, database):
     """`sr_document: enhanced`, `key_image: false`, series number/description configured: one
-    Enhanced SR arrives, valid for dciodvfy, readable by highdicom, no key image."""
+    Enhanced SR arrives, valid for dciodvfy, readable by highdicom, no key image (the Key Object
+    Selection then marks the analysed slice alone)."""
     import highdicom as hd
     import pydicom
 
@@ -430,12 +450,18 @@ def test_enhanced_sr_without_key_image_as_configured(node_factory, lumbar, tmp_p
         node, files, study_uid, _ = send_sagittal(node_factory, scp, lumbar[0], results={
             "sr_document": "enhanced", "key_image": False,
             "sr_series_number": 4242, "sr_series_description": "ITEST LSTV report"})
-        scp.wait_files(1, 90)
+        scp.wait_files(2, 90)
         # The node idle: every result of every analysis is in the outbox and delivered.
         rows = pacs.wait_settled(node, database, 30)
-        assert [x["kind"] for x in rows] == ["sr"], rows
-        assert rows[0]["state"] == "sent", rows
-        [path] = scp.files()
+        assert sorted(x["kind"] for x in rows) == ["kos", "sr"], rows
+        assert all(x["state"] == "sent" for x in rows), rows
+        by_class = {pydicom.dcmread(p, stop_before_pixels=True).SOPClassUID: p for p in scp.files()}
+        assert set(by_class) == {pacs.ENHANCED_SR, pacs.KEY_OBJECT_SELECTION}, by_class
+        kos = pydicom.dcmread(by_class[pacs.KEY_OBJECT_SELECTION])
+        sag_sops = {nodeproc.read_uids(f)[2] for f in files}
+        assert [i.ReferencedSOPSequence[0].ReferencedSOPInstanceUID for i in kos.ContentSequence
+                if i.ValueType == "IMAGE"] in ([s] for s in sag_sops), "the key objects: the analysed slice alone"
+        path = by_class[pacs.ENHANCED_SR]
         ds = pydicom.dcmread(path)
         assert ds.SOPClassUID == pacs.ENHANCED_SR
         assert ds.StudyInstanceUID == study_uid
@@ -463,10 +489,11 @@ def test_key_image_is_a_valid_secondary_capture_of_the_middle_slice(node_factory
     scp = pacs.StoreSCP(tmp_path / "dest").start()
     try:
         node, files, study_uid, series_uid = send_sagittal(node_factory, scp, lumbar[0])
-        scp.wait_files(2, 90)
+        scp.wait_files(pacs.PER_ANALYSIS, 90)
         # The node idle: whatever it produced is delivered; exactly one key image among it.
         rows = pacs.wait_settled(node, database, 30)
-        assert sorted(x["kind"] for x in rows) == ["key_image", "sr"] and len(scp.files()) == 2, (rows, scp.files())
+        assert {x["kind"] for x in rows} == pacs.RESULT_KINDS and len(scp.files()) == len(rows) == pacs.PER_ANALYSIS, \
+            (rows, scp.files())
         [ki_path] = [p for p in scp.files() if pydicom.dcmread(p, stop_before_pixels=True).SOPClassUID
                      == pacs.SECONDARY_CAPTURE]
         ki = pydicom.dcmread(ki_path)

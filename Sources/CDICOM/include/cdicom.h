@@ -233,6 +233,18 @@ typedef struct {
 /* Writes a Secondary Capture Image (RGB, explicit VR little endian). Returns 0 on success. */
 int cdicom_sc_write(const cdicom_sc_image *image, const char *path, char *err, size_t err_len);
 
+typedef struct {
+    const char *source_path;            /* Patient, General Study, Patient Study modules copied from it */
+    cdicom_new_instance instance;
+    cdicom_code title;                  /* CID 7010, e.g. (113000, DCM, "Of Interest") */
+    cdicom_code description_concept;    /* (113012, DCM, "Key Object Description") */
+    const char *description;            /* may be NULL: no description item */
+    const cdicom_instance_ref *references; size_t reference_count; /* the selected instances, in order */
+} cdicom_kos_document;
+
+/* Writes a Key Object Selection Document (TID 2010) as a Part 10 file. Returns 0 on success. */
+int cdicom_kos_write(const cdicom_kos_document *document, const char *path, char *err, size_t err_len);
+
 /* Storage SCU outcome. */
 enum {
     CDICOM_SCU_OK = 0,
