@@ -114,6 +114,10 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
             ? nil : "must be 1 to 16 ASCII characters without backslash: \(t)"
     }
 
+    static func readableFileProblem(_ path: String) -> String? {
+        FileManager.default.isReadableFile(atPath: path) ? nil : "cannot read \(path)"
+    }
+
     static func portProblem(_ p: Int) -> String? { (1...65535).contains(p) ? nil : "must be 1…65535: \(p)" }
 
     static func peersProblem(_ peers: [DicomPeer]) -> String? {
@@ -227,6 +231,7 @@ public struct HTTPConfiguration: ConfigurationSection, Sendable, Equatable {
     public var host = "0.0.0.0"
     public var tokens: [TokenRecord] = []
     public var maxUploadMB = 1024
+    public var tls = HTTPTLSConfiguration()
 
     public init() {}
 
@@ -241,5 +246,29 @@ public struct HTTPConfiguration: ConfigurationSection, Sendable, Equatable {
               }),
         .init("max_upload_mb", \.maxUploadMB, "the largest STOW-RS request taken (held in memory while it is split into instances)",
               check: { (1...65536).contains($0) ? nil : "must be 1…65536" }),
+        .init(section: "tls", \.tls, "HTTPS (swift-nio-ssl, TLS 1.2 or later) when both files are given; plain HTTP otherwise"),
     ]
+}
+
+/// HTTPS for the web face (`http.tls:`): a PEM certificate chain and its private key. Given, the
+/// port speaks HTTPS only; a file that cannot be read is a configuration error, and one that does
+/// not parse stops `serve` with the key named (a site that asked for HTTPS never runs plain HTTP).
+public struct HTTPTLSConfiguration: ConfigurationSection, Sendable, Equatable {
+    public var certificate: String?
+    public var privateKey: String?
+
+    public init() {}
+
+    public var enabled: Bool { certificate != nil && privateKey != nil }
+
+    public static let keys: [ConfigurationKey<HTTPTLSConfiguration>] = [
+        .init("certificate", \.certificate, "PEM: the server's certificate first, then its intermediates",
+              example: "/etc/lstv-node/https/cert.pem", check: NodeConfiguration.readableFileProblem),
+        .init("private_key", \.privateKey, "PEM: the certificate's private key (keep it readable by the node's user only)",
+              example: "/etc/lstv-node/https/key.pem", check: NodeConfiguration.readableFileProblem),
+    ]
+
+    public var crossKeyProblems: [String] {
+        (certificate == nil) == (privateKey == nil) ? [] : ["certificate, private_key: give both for HTTPS, or neither"]
+    }
 }

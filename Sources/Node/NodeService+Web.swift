@@ -27,7 +27,7 @@ extension NodeService: NodeStatus {
             let (admin, newToken) = try TokenStore.firstStartAdmin(dataDirectory: configuration.dataDirectory)
             records = [admin]
             if let newToken {
-                let address = "http://\(http.host == "0.0.0.0" ? "localhost" : http.host):\(http.port)/"
+                let address = "\(http.tls.enabled ? "https" : "http")://\(http.host == "0.0.0.0" ? "localhost" : http.host):\(http.port)/"
                 // Shown once, on the terminal that started the node; only its hash is kept.
                 // Written unbuffered: stdout may be a file (systemd's journal, a test's log).
                 FileHandle.standardOutput.write(Data("lstv-node: dashboard \(address)  admin token (shown once, keep it): \(newToken)\n".utf8))
@@ -35,7 +35,10 @@ extension NodeService: NodeStatus {
             }
         }
         let server = WebServer(configuration: .init(host: http.host, port: http.port, tokens: TokenStore(records: records),
-                                                    maxUploadBytes: http.maxUploadMB * 1_048_576),
+                                                    maxUploadBytes: http.maxUploadMB * 1_048_576,
+                                                    tls: http.tls.certificate.flatMap { cert in
+                                                        http.tls.privateKey.map { .init(certificate: cert, privateKey: $0) }
+                                                    }),
                                database: database, status: self, receiver: UploadIntake(ingest: ingest, spool: spool),
                                registry: registry, logger: Logger(label: "http"))
         try server.start()

@@ -34,7 +34,7 @@ struct Authenticator: RouterMiddleware {
         }
         guard let identity = context.identity, identity.role >= minimum else {
             let who = context.identity.map { "'\($0.name)' is a \($0.role.rawValue)" } ?? "unknown"
-            return try JSONBody.problem(.forbidden, "\(who); this needs \(minimum.rawValue)")
+            return try forbidden("\(who); this needs \(minimum.rawValue)", context: context)
         }
         if request.method == .post, audience == .pages {
             let body = try await request.body.collect(upTo: Self.maxForm)
@@ -44,10 +44,21 @@ struct Authenticator: RouterMiddleware {
         if request.method != .get, request.method != .head, let session = context.session {
             let presented = audience == .pages ? context.form[CSRF.field] : request.headers[HTTPFields.Element.Name(CSRF.header)!]
             guard CSRF.check(presented, session: session) else {
-                return try JSONBody.problem(.forbidden, "the request lacks this session's CSRF token")
+                return try forbidden("the request lacks this session's CSRF token", context: context)
             }
         }
         return try await next(request, context)
+    }
+
+    /// 403: a page for a browser, a problem document for a script.
+    func forbidden(_ message: String, context: WebContext) throws -> Response {
+        switch audience {
+        case .pages:
+            return PageLayout.response(ProblemPage.template, ProblemPage(message: message), title: "Not allowed",
+                                       viewer: context.viewer, status: .forbidden)
+        case .api:
+            return try JSONBody.problem(.forbidden, message)
+        }
     }
 
     func unauthenticated() throws -> Response {

@@ -18,11 +18,11 @@ enum SessionCookie {
         return out
     }
 
-    static func set(_ session: Session, maxAge: Int, secure: Bool = false) -> String {
+    static func set(_ session: Session, maxAge: Int, secure: Bool) -> String {
         attributes("\(name)=\(session.id)", maxAge: maxAge, secure: secure)
     }
 
-    static func clear(secure: Bool = false) -> String { attributes("\(name)=", maxAge: 0, secure: secure) }
+    static func clear(secure: Bool) -> String { attributes("\(name)=", maxAge: 0, secure: secure) }
 
     private static func attributes(_ pair: String, maxAge: Int, secure: Bool) -> String {
         "\(pair); Max-Age=\(maxAge); Path=/; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")

@@ -13,6 +13,8 @@ struct Dashboard {
     let tokens: TokenStore
     let sessions: SessionStore
     let logger: Logger
+    /// The session cookie is `Secure` when the node serves HTTPS.
+    var secureCookies = false
 
     var pipeline: Pipeline { Pipeline(database: database) }
 
@@ -70,12 +72,12 @@ struct Dashboard {
         let session = sessions.create(for: identity)
         logger.info("signed in", metadata: ["token": "\(identity.name)", "role": "\(identity.role.rawValue)"])
         return Response(status: .seeOther, headers: [.location: "/",
-                                                     .setCookie: SessionCookie.set(session, maxAge: Int(sessions.lifetime))])
+                                                     .setCookie: SessionCookie.set(session, maxAge: Int(sessions.lifetime), secure: secureCookies)])
     }
 
     @Sendable func logout(_ request: Request, _ context: WebContext) async throws -> Response {
         if let session = context.session { sessions.end(id: session.id) }
-        return Response(status: .seeOther, headers: [.location: "/login", .setCookie: SessionCookie.clear()])
+        return Response(status: .seeOther, headers: [.location: "/login", .setCookie: SessionCookie.clear(secure: secureCookies)])
     }
 
     @Sendable func worklist(_ request: Request, _ context: WebContext) async throws -> Response {

@@ -1,12 +1,15 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
+import NIOSSL
 import Prometheus
 import ServiceLifecycle
 import Store
 
-/// The node's HTTP server (Hummingbird 2) on its own event loops, started and stopped by the node's
-/// threads: `/healthz`, `/readyz`, `/metrics` without a token; `/api/v1`, `/dicomweb` (STOW, QIDO,
+/// The node's HTTP server (Hummingbird 2; HTTPS through swift-nio-ssl when given a certificate) on
+/// its own event loops, started and stopped by the node's threads: `/healthz`, `/readyz`, `/metrics` without a token; `/api/v1`, `/dicomweb` (STOW, QIDO,
 /// WADO, rendered) and the dashboard's pages with a token or a signed-in session.
 public final class WebServer: @unchecked Sendable {
     public struct Configuration: Sendable {
@@ -15,8 +18,38 @@ public final class WebServer: @unchecked Sendable {
         public var tokens: TokenStore
         /// The largest STOW-RS body taken, in bytes.
         public var maxUploadBytes: Int
-        public init(host: String, port: Int, tokens: TokenStore, maxUploadBytes: Int) {
-            self.host = host; self.port = port; self.tokens = tokens; self.maxUploadBytes = maxUploadBytes
+        /// HTTPS: PEM files; nil serves plain HTTP.
+        public var tls: TLSFiles?
+        public init(host: String, port: Int, tokens: TokenStore, maxUploadBytes: Int, tls: TLSFiles? = nil) {
+            self.host = host; self.port = port; self.tokens = tokens; self.maxUploadBytes = maxUploadBytes; self.tls = tls
+        }
+    }
+
+    /// A certificate chain and its private key, PEM, as `http.tls` names them.
+    public struct TLSFiles: Sendable {
+        public var certificate: String
+        public var privateKey: String
+        public init(certificate: String, privateKey: String) { self.certificate = certificate; self.privateKey = privateKey }
+
+        /// TLS 1.2 or later (BCP 195), the certificate checked against its key before the port is
+        /// bound, so a wrong pair stops the start instead of failing every handshake.
+        func serverConfiguration() throws -> TLSConfiguration {
+            let chain: [NIOSSLCertificate]
+            do { chain = try NIOSSLCertificate.fromPEMFile(certificate) } catch {
+                throw WebError("http.tls.certificate: cannot load \(certificate): \(error)")
+            }
+            guard !chain.isEmpty else { throw WebError("http.tls.certificate: \(certificate) holds no certificate") }
+            let key: NIOSSLPrivateKey
+            do { key = try NIOSSLPrivateKey(file: privateKey, format: .pem) } catch {
+                throw WebError("http.tls.private_key: cannot load \(privateKey): \(error)")
+            }
+            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            tls.minimumTLSVersion = .tlsv12
+            // BoringSSL refuses a key that does not match the leaf certificate when the context is made.
+            do { _ = try NIOSSLContext(configuration: tls) } catch {
+                throw WebError("http.tls: the key in \(privateKey) does not serve the certificate in \(certificate): \(error)")
+            }
+            return tls
         }
     }
 
@@ -66,17 +99,21 @@ public final class WebServer: @unchecked Sendable {
         QIDO(catalog: catalog).add(to: dicomweb)
         WADO(catalog: catalog, logger: logger).add(to: dicomweb)
         Rendered(catalog: catalog).add(to: dicomweb)
-        Dashboard(database: database, tokens: configuration.tokens, sessions: sessions, logger: logger).add(to: router)
+        Dashboard(database: database, tokens: configuration.tokens, sessions: sessions, logger: logger,
+                  secureCookies: configuration.tls != nil).add(to: router)
         return router
     }
 
     /// Binds and serves in the background; returns once the port is bound (or throws why not).
     public func start() throws {
         let bound = DispatchSemaphore(value: 0)
-        let app = Application(router: router(),
+        let server: HTTPServerBuilder = try configuration.tls.map { try .tls(.http1(), tlsConfiguration: $0.serverConfiguration()) } ?? .http1()
+        let scheme = configuration.tls == nil ? "http" : "https"
+        let app = Application(router: router(), server: server,
                               configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lstv-node"),
                               onServerRunning: { [logger] channel in
-                                  logger.info("http listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+                                  logger.info("http listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")",
+                                                                           "scheme": "\(scheme)"])
                                   bound.signal()
                               },
                               logger: logger)

@@ -30,10 +30,10 @@ final class SessionTests: XCTestCase {
 
     func testSessionCookieAttributes() {
         let s = SessionStore().create(for: ward)
-        let cookie = SessionCookie.set(s, maxAge: 43200)
+        let cookie = SessionCookie.set(s, maxAge: 43200, secure: false)
         XCTAssertEqual(cookie, "lstv_session=\(s.id); Max-Age=43200; Path=/; HttpOnly; SameSite=Strict")
         XCTAssertTrue(SessionCookie.set(s, maxAge: 1, secure: true).hasSuffix("; Secure"))
-        XCTAssertEqual(SessionCookie.clear(), "lstv_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict")
+        XCTAssertEqual(SessionCookie.clear(secure: false), "lstv_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict")
     }
 
     func testCSRFTokenMustMatchTheSession() {

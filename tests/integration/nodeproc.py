@@ -209,7 +209,8 @@ class Node:
 
     @property
     def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
+        scheme = "https" if self.config.get("http", {}).get("tls") else "http"
+        return f"{scheme}://127.0.0.1:{self.http_port}"
 
     def admin_token(self) -> str:
         """The admin token the node printed on its first start (tests configure no tokens)."""

@@ -108,6 +108,11 @@ def test_roles_viewer_reads_admin_retries(node_factory, lumbar, database, tmp_pa
     target = rows[0]["id"]
     forbidden = requests.post(f"{node.http_url}/api/v1/outbox/{target}/retry", headers={"Authorization": f"Bearer {viewer}"}, timeout=30)
     assert forbidden.status_code == 403, forbidden.text
+    assert forbidden.headers["Content-Type"].startswith("application/json") and forbidden.json()["status"] == 403
+    # The dashboard's resend answers a viewer with a page, not a JSON document.
+    page = requests.post(f"{node.http_url}/deliveries/{target}/retry", headers={"Authorization": f"Bearer {viewer}"}, timeout=30)
+    assert page.status_code == 403 and page.headers["Content-Type"].startswith("text/html"), (page.status_code, page.headers)
+    assert "this needs admin" in page.text and "<html" in page.text.lower()
     retried = requests.post(f"{node.http_url}/api/v1/outbox/{target}/retry", headers={"Authorization": f"Bearer {admin}"}, timeout=30)
     assert retried.status_code == 200, retried.text
     assert retried.json() == {"id": target, "state": "pending"}
