@@ -145,23 +145,27 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
     public static func load(path: String?) throws -> NodeConfiguration {
         guard let path else { return NodeConfiguration() }
         let (text, included) = try ConfigurationInclude.merged(path: path)
+        let file = ([path] + included).joined(separator: " with ")
         var config: NodeConfiguration
         do {
             // An empty file (or one of comments only) is the defaults.
             config = try Yams.load(yaml: text) == nil ? NodeConfiguration() : try YAMLDecoder().decode(NodeConfiguration.self, from: text)
         } catch DecodingError.dataCorrupted(let context) where context.underlyingError is ConfigurationError {
             // Yams reports what a key's decoder threw as corrupt YAML; the key's own message is the one to show.
-            throw ConfigurationError("invalid configuration file \(path): \(context.underlyingError!)")
+            throw ConfigurationError("invalid configuration file \(file): \(context.underlyingError!)")
         } catch {
-            throw ConfigurationError("invalid configuration file \(path): \(error)")
+            throw ConfigurationError("invalid configuration file \(file): \(error)")
         }
         config.include = included
-        try config.validate()
+        do { try config.validate() } catch { throw ConfigurationError("invalid configuration file \(file): \(error)") }
         return config
     }
 
+    /// Every invalid key at once, each named, so one round of editing fixes the file.
     public func validate() throws {
-        if let first = problems().first { throw ConfigurationError(first) }
+        let all = problems()
+        guard !all.isEmpty else { return }
+        throw ConfigurationError(all.joined(separator: "; "))
     }
 
     /// The configuration as a file the node reads back to the same values (`check-config`), or, as
@@ -172,8 +176,19 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
 }
 
 public struct ConfigurationError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+    /// Where the problem is: the key's path from the top of the file (`results.max_attempts`); none
+    /// for problems of the whole file.
+    public let key: [String]
+    public let reason: String
+
+    public init(_ description: String) { key = []; reason = description }
+    public init(key: String, _ reason: String) { self.key = [key]; self.reason = reason }
+    private init(key: [String], reason: String) { self.key = key; self.reason = reason }
+
+    /// The same problem seen from the section `name` that holds the key.
+    func within(_ name: String) -> ConfigurationError { ConfigurationError(key: [name] + key, reason: reason) }
+
+    public var description: String { key.isEmpty ? reason : "\(key.joined(separator: ".")): \(reason)" }
 }
 
 /// What the node sends back, where, and how hard it tries (`results:`).

@@ -17,15 +17,18 @@ public struct ConfigurationKey<Root> {
     /// The comment the shipped file gives the key (one line beside a value, lines above a block).
     public let doc: String
     let decode: (KeyedDecodingContainer<ConfigurationKeyName>, inout Root) throws -> Void
-    /// Why the value is invalid, or nil.
-    let problem: (Root) -> String?
+    /// Why the value is invalid, each as `key: why` (a section's keys as `section.key: why`).
+    let problems: (Root) -> [String]
     /// The key and its value as YAML lines (`template`: an unset optional shows its example).
     let render: (Root, _ template: Bool) throws -> [String]
 
     private init(name: String, doc: String, decode: @escaping (KeyedDecodingContainer<ConfigurationKeyName>, inout Root) throws -> Void,
-                 problem: @escaping (Root) -> String?, render: @escaping (Root, Bool) throws -> [String]) {
-        self.name = name; self.doc = doc; self.decode = decode; self.problem = problem; self.render = render
+                 problems: @escaping (Root) -> [String], render: @escaping (Root, Bool) throws -> [String]) {
+        self.name = name; self.doc = doc; self.decode = decode; self.problems = problems; self.render = render
     }
+
+    /// A plain key's check as its problem list.
+    private static func named(_ name: String, _ why: String?) -> [String] { why.map { ["\(name): \($0)"] } ?? [] }
 
     /// Reads the key, when present, into the root.
     private static func reading<Value: Decodable>(_ name: String, _ assign: @escaping (inout Root, Value) -> Void)
@@ -39,7 +42,7 @@ public struct ConfigurationKey<Root> {
     init<Value: Codable>(_ name: String, _ path: WritableKeyPath<Root, Value>, _ doc: String,
                          check: @escaping (Value) -> String? = { _ in nil }) {
         self.init(name: name, doc: doc, decode: Self.reading(name) { $0[keyPath: path] = $1 },
-                  problem: { check($0[keyPath: path]) },
+                  problems: { Self.named(name, check($0[keyPath: path])) },
                   render: { root, _ in [ConfigurationYAML.line(name, try ConfigurationYAML.flow(root[keyPath: path]), doc)] })
     }
 
@@ -47,7 +50,7 @@ public struct ConfigurationKey<Root> {
     init<Value: Codable>(_ name: String, _ path: WritableKeyPath<Root, Value?>, _ doc: String, example: String,
                          check: @escaping (Value) -> String? = { _ in nil }) {
         self.init(name: name, doc: doc, decode: Self.reading(name) { (root, v: Value) in root[keyPath: path] = v },
-                  problem: { $0[keyPath: path].flatMap(check) },
+                  problems: { Self.named(name, $0[keyPath: path].flatMap(check)) },
                   render: { root, template in
                       if let v = root[keyPath: path] { return [ConfigurationYAML.line(name, try ConfigurationYAML.flow(v), doc)] }
                       return [ConfigurationYAML.line("# \(name)", template ? example : "(not set)", doc)]
@@ -58,7 +61,7 @@ public struct ConfigurationKey<Root> {
     init<Value: Codable>(block name: String, _ path: WritableKeyPath<Root, Value>, _ doc: String,
                          check: @escaping (Value) -> String? = { _ in nil }) {
         self.init(name: name, doc: doc, decode: Self.reading(name) { $0[keyPath: path] = $1 },
-                  problem: { check($0[keyPath: path]) },
+                  problems: { Self.named(name, check($0[keyPath: path])) },
                   render: { root, _ in
                       ["\(name):"] + ConfigurationYAML.comments(doc, indent: "  ")
                           + (try ConfigurationYAML.block(root[keyPath: path])).map { "  " + $0 }
@@ -68,7 +71,7 @@ public struct ConfigurationKey<Root> {
     /// A nested section (`results:`), its keys indented under it.
     init<Section: ConfigurationSection>(section name: String, _ path: WritableKeyPath<Root, Section>, _ doc: String) {
         self.init(name: name, doc: doc, decode: Self.reading(name) { $0[keyPath: path] = $1 },
-                  problem: { $0[keyPath: path].problems().first },
+                  problems: { $0[keyPath: path].problems().map { "\(name).\($0)" } },
                   render: { root, template in
                       [ConfigurationYAML.line(name, nil, doc)] + (try root[keyPath: path].yaml(template: template)).map { "  " + $0 }
                   })
@@ -95,24 +98,23 @@ extension ConfigurationSection {
         let c = try decoder.container(keyedBy: ConfigurationKeyName.self)
         let known = Self.keys.map(\.name)
         for key in c.allKeys where !known.contains(key.stringValue) {
-            throw ConfigurationError("unknown key '\(key.stringValue)' (known here: \(known.joined(separator: ", ")))")
+            let guess = ConfigurationSpelling.nearest(key.stringValue, in: known).map { "; did you mean '\($0)'?" } ?? ""
+            throw ConfigurationError(key: key.stringValue, "unknown key\(guess) (known here: \(known.joined(separator: ", ")))")
         }
         for key in Self.keys {
             do { try key.decode(c, &self) } catch let error as ConfigurationError {
-                throw ConfigurationError("\(key.name): \(error.description)")
-            } catch DecodingError.typeMismatch(let type, let context) {
-                throw ConfigurationError("\(key.name): expected \(type) (\(context.debugDescription))")
-            } catch DecodingError.dataCorrupted(let context) {
-                throw ConfigurationError("\(key.name): \(context.debugDescription)")
+                throw error.within(key.name)
+            } catch let error as DecodingError {
+                throw ConfigurationError(key: key.name, ConfigurationSpelling.describe(error))
             } catch {
-                throw ConfigurationError("\(key.name): \(error)")
+                throw ConfigurationError(key: key.name, "\(error)")
             }
         }
     }
 
-    /// Each invalid key, named (`key: why`).
+    /// Each invalid key, named (`key: why`, `section.key: why`), then the problems between keys.
     public func problems() -> [String] {
-        Self.keys.compactMap { k in k.problem(self).map { "\(k.name): \($0)" } } + crossKeyProblems
+        Self.keys.flatMap { $0.problems(self) } + crossKeyProblems
     }
 
     /// The section as YAML lines, headings and docs included.

@@ -53,14 +53,34 @@ final class ConfigurationTests: XCTestCase {
     }
 
     /// A misspelt key is an error that names it, at the top level and in a section.
-    func testUnknownKeysAreRejected() throws {
-        for (yaml, key) in [("ae_titel: X\n", "ae_titel"), ("results: {max_atempts: 3}\n", "max_atempts")] {
+    /// Each mistake is an error that names the file and the key by its path, in an operator's words:
+    /// a misspelt key with the key it probably meant, a wrong type with what was found, every
+    /// out-of-range value at once.
+    func testMistakesNameTheFileAndTheKey() throws {
+        let cases: [(yaml: String, expected: [String])] = [
+            ("max_assocations: 8\n", ["max_assocations: unknown key; did you mean 'max_associations'?"]),
+            ("results: {max_atempts: 3}\n", ["results.max_atempts: unknown key; did you mean 'max_attempts'?"]),
+            ("tls: {port: 2762}\n", ["tls: unknown key (known here: include, ae_title"]),
+            ("max_associations: lots\n", ["max_associations: expected a whole number, found \"lots\""]),
+            ("peers: 5\n", ["peers: expected a list"]),
+            ("max_associations: 0\nresults: {max_attempts: 0}\nhttp: {port: 99999}\n",
+             ["max_associations: must be at least 1", "results.max_attempts: must be at least 1", "http.port: must be 0…65535"]),
+        ]
+        for c in cases {
             let path = NSTemporaryDirectory() + "/cfg-\(UUID().uuidString).yaml"
-            try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+            try c.yaml.write(toFile: path, atomically: true, encoding: .utf8)
             XCTAssertThrowsError(try NodeConfiguration.load(path: path)) { error in
-                XCTAssertTrue("\(error)".contains("unknown key '\(key)'"), "\(error)")
+                XCTAssertTrue("\(error)".hasPrefix("invalid configuration file \(path): "), "\(error)")
+                for part in c.expected { XCTAssertTrue("\(error)".contains(part), "\(part) not in: \(error)") }
             }
         }
+    }
+
+    func testNearestKeyIsWithinTwoEdits() {
+        XCTAssertEqual(ConfigurationSpelling.distance("max_assocations", "max_associations"), 1)
+        XCTAssertEqual(ConfigurationSpelling.distance("", "abc"), 3)
+        XCTAssertEqual(ConfigurationSpelling.nearest("prot", in: ["port", "peers"]), "port")
+        XCTAssertNil(ConfigurationSpelling.nearest("tls", in: ["port", "peers", "http"]))
     }
 
     /// Every declared key is documented in the shipped file.

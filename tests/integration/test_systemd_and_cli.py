@@ -56,17 +56,28 @@ def test_check_config_rejects_invalid_files(tmp_path):
         {"name": "sag-t2", "route": "localizer", "modality": ["MR"], "plane": "sagittal", "series_text": "(?i)t2"}]}}))
     p = subprocess.run([binary, "check-config", "--config", str(good)], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
-    for name, cfg in {
-        "port": {"port": 70000},
-        "quiet": {"quiet_seconds": 0},
-        "regex": {"routing": {"rules": [{"name": "x", "route": "localizer", "series_text": "(unclosed"}]}},
-        "yaml": "port: [unterminated",
+    for name, (cfg, key) in {
+        "port": ({"port": 70000}, "port"),
+        "quiet": ({"quiet_seconds": 0}, "quiet_seconds"),
+        "regex": ({"routing": {"rules": [{"name": "x", "route": "localizer", "series_text": "(unclosed"}]}}, "routing"),
+        "yaml": ("port: [unterminated", None),
+        "misspelt": ({"max_assocations": 8}, "max_assocations"),
+        "type": ({"max_associations": "lots"}, "max_associations"),
+        "nested": ({"results": {"max_attempts": 0}}, "results.max_attempts"),
     }.items():
         f = tmp_path / f"bad-{name}.yaml"
         f.write_text(cfg if isinstance(cfg, str) else json.dumps(cfg))
         p = subprocess.run([binary, "check-config", "--config", str(f)], capture_output=True, text=True, timeout=60)
         assert p.returncode == 2, f"check-config on an invalid {name}: exit {p.returncode}, expected 2"
-        assert p.stderr.strip(), f"check-config on an invalid {name} printed no message"
+        assert str(f) in p.stderr, f"check-config on an invalid {name} does not name the file: {p.stderr}"
+        if key:
+            assert f"{key}:" in p.stderr, f"check-config on an invalid {name} does not name {key}: {p.stderr}"
+
+    # serve refuses to start on a misspelt key, with the same message, before it listens.
+    p = subprocess.run([binary, "serve", "--config", str(tmp_path / "bad-misspelt.yaml"), "--data-dir", str(tmp_path / "d")],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0 and "max_assocations: unknown key; did you mean 'max_associations'?" in p.stderr, p
+    assert "listening" not in p.stdout + p.stderr
 
 
 def test_db_migrate_is_idempotent(database):
