@@ -47,6 +47,9 @@ let package = Package(
         // The records the node's modules hand each other (series descriptors, routes, model identity,
         // DICOM peers): plain values, no behaviour beyond parsing, so policy and storage share them.
         .target(name: "Records"),
+        // The audit trail: DICOM audit messages (PS3.15 A.5, IHE ATNA) as RFC 5424 records in a file
+        // of their own and, when configured, to a syslog collector. Knows nothing of the node.
+        .target(name: "Audit", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // PostgreSQL: connections, migrations, typed queries. The only module that writes SQL.
         .target(name: "Store", dependencies: ["CLibPQ", "Records"]),
         // Analysed series as a cohort: loaded from analyze output or the database, for calibration,
@@ -66,7 +69,7 @@ let package = Package(
         // bearer tokens and sessions, the dashboard's pages (Hummingbird 2, swift-mustache). Its OpenAPI
         // document is a resource (Sources/Web/openapi.yaml; docs/openapi.yaml links to it).
         .target(name: "Web", dependencies: [
-            "Records", "Store", "Analysis", "DICOM", "Raster", "Cohort", "CohortReport",
+            "Audit", "Records", "Store", "Analysis", "DICOM", "Raster", "Cohort", "CohortReport",
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -79,7 +82,7 @@ let package = Package(
         ], resources: [.copy("openapi.yaml")]),
         // The node: ingest, series assembly, routing, scheduling, outbox, daemon plumbing.
         .target(name: "Node", dependencies: [
-            "DICOM", "Records", "Store", "Analysis", "Engine", "Web",
+            "Audit", "DICOM", "Records", "Store", "Analysis", "Engine", "Web",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -109,6 +112,7 @@ let package = Package(
         .testTarget(name: "CohortTests", dependencies: ["Cohort", "Records"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Records", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "Cohort", "Charts", "Analysis", "Records", "DICOM", "Raster", "TestSupport"]),
         .testTarget(name: "NodeTests", dependencies: [
             "Node", "Records", "Store", "DICOM", "Analysis", "Engine", "TestSupport",

@@ -168,6 +168,15 @@ void serveAssociation(cdicom_scp *scp, T_ASC_Association *assoc) {
         return;
     }
     log(scp, 0, "association " + std::to_string(info.association_id) + " accepted");
+    // However the association ends (release, abort, timeout, a broken connection), its owner hears
+    // of it once, after its last C-STORE (the audit trail's per-association message).
+    struct EndNotice {
+        cdicom_scp *scp;
+        const cdicom_association_info *info;
+        ~EndNotice() {
+            if (scp->callbacks.association_ended) scp->callbacks.association_ended(scp->callbacks.context, info);
+        }
+    } endNotice{scp, &info};
 
     for (;;) {
         T_ASC_PresentationContextID presID = 0;

@@ -40,6 +40,8 @@ public protocol StoreSCPDelegate: AnyObject, Sendable {
     /// The data set is complete in `temporaryPath` (not yet fsync'd); the delegate owns the file now.
     /// Return success only once the instance is durable.
     func storeDidEnd(_ request: StoreRequest, temporaryPath: String) -> DIMSEStatus
+    /// The association is over (released, aborted, timed out or broken off); no call for it follows.
+    func associationDidEnd(_ association: AssociationInfo)
     func log(level: Int, _ message: String)
 }
 
@@ -96,6 +98,10 @@ public final class StoreSCP: @unchecked Sendable {
         callbacks.store_end = { ctx, req, tmp in
             let d = Unmanaged<DelegateBox>.fromOpaque(ctx!).takeUnretainedValue().delegate
             return d.storeDidEnd(StoreRequest(req!.pointee), temporaryPath: String(cString: tmp!)).rawValue
+        }
+        callbacks.association_ended = { ctx, info in
+            let d = Unmanaged<DelegateBox>.fromOpaque(ctx!).takeUnretainedValue().delegate
+            d.associationDidEnd(AssociationInfo(info!.pointee))
         }
         callbacks.log = { ctx, level, message in
             let d = Unmanaged<DelegateBox>.fromOpaque(ctx!).takeUnretainedValue().delegate

@@ -1,4 +1,5 @@
 import Analysis
+import Audit
 import DICOM
 import Foundation
 import Logging
@@ -36,7 +37,10 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
     public var results = ResultsConfiguration()
     public var routing = RoutingConfiguration.default
     public var http = HTTPConfiguration()
+    public var audit = AuditConfiguration()
     public var include: [String] = []
+    /// The file it was read from (not a key; for the audit trail).
+    public var sourcePath: String?
 
     public init() {}
 
@@ -82,6 +86,7 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
         .init("peers", \.peers, "known AEs, e.g. [{ae_title: PACS01, host: 10.1.2.3, port: 104}]", check: peersProblem),
         .init(section: "results", \.results, ""),
         .init(section: "http", \.http, ""),
+        .init(section: "audit", \.audit, ""),
         .init(block: "routing", \.routing, """
             Rules are tried in order; the first whose every condition holds decides the route
             (localizer or ignored). Series no rule matches are ignored, with the reasons each rule gave.
@@ -98,7 +103,8 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
 
     public static let headings = [
         "include": "Other files", "ae_title": "DICOM listener", "data_dir": "State", "quiet_seconds": "Series assembly and routing",
-        "model": "Analysis", "peers": "Results back to the PACS", "http": "Web: health, metrics, API", "routing": "Routing rules",
+        "model": "Analysis", "peers": "Results back to the PACS", "http": "Web: health, metrics, API", "audit": "Audit trail (IHE ATNA)",
+        "routing": "Routing rules",
     ]
 
     /// The shipped file's opening lines.
@@ -157,6 +163,7 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
             throw ConfigurationError("invalid configuration file \(file): \(error)")
         }
         config.include = included
+        config.sourcePath = path
         do { try config.validate() } catch { throw ConfigurationError("invalid configuration file \(file): \(error)") }
         return config
     }
@@ -286,4 +293,25 @@ public struct HTTPTLSConfiguration: ConfigurationSection, Sendable, Equatable {
     public var crossKeyProblems: [String] {
         (certificate == nil) == (privateKey == nil) ? [] : ["certificate, private_key: give both for HTTPS, or neither"]
     }
+}
+
+/// The audit trail (`audit:`): DICOM audit messages in a file of their own and, optionally, to a
+/// syslog collector. Always on: a hospital must be able to tell who sent and received what.
+public struct AuditConfiguration: ConfigurationSection, Sendable, Equatable {
+    public var file: String?
+    public var syslog: String?
+
+    public init() {}
+
+    public static let keys: [ConfigurationKey<AuditConfiguration>] = [
+        .init("file", \.file, "RFC 5424 records, one per line; default: <data_dir>/audit.log (mode 0640: it holds patient IDs)",
+              example: "/var/log/lstv-node/audit.log"),
+        .init("syslog", \.syslog, "HOST:PORT of a syslog collector (UDP, RFC 5426) that gets each record too",
+              example: "127.0.0.1:514", check: { SyslogDestination($0) == nil ? "must be HOST:PORT" : nil }),
+    ]
+}
+
+extension NodeConfiguration {
+    /// Where the audit trail is written.
+    public var auditFile: String { audit.file ?? (dataDirectory as NSString).appendingPathComponent("audit.log") }
 }

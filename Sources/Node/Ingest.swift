@@ -1,3 +1,4 @@
+import Audit
 import DICOM
 import Foundation
 import Logging
@@ -11,12 +12,17 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
     let spool: Spool
     let indexer: Indexer
     let logger: Logger
+    let audit: NodeAudit
     private let acceptedSOPClasses: Set<String>
+    /// What each open association stored, by study, for its audit message at its end.
+    private var tallies: [UInt64: StudyTally] = [:]
+    private let talliesLock = NSLock()
 
-    public init(configuration: NodeConfiguration, spool: Spool, indexer: Indexer, logger: Logger) {
+    init(configuration: NodeConfiguration, spool: Spool, indexer: Indexer, audit: NodeAudit, logger: Logger) {
         self.configuration = configuration
         self.spool = spool
         self.indexer = indexer
+        self.audit = audit
         self.logger = logger
         acceptedSOPClasses = Set(SOPClass.acceptedStorage)
     }
@@ -41,6 +47,7 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
             meta["decision"] = "\(decision)"
             logger.warning("association rejected", metadata: meta)
             NodeMetrics.association(accepted: false, reason: "\(decision)")
+            audit.associationRefused(a, reason: "\(decision)")
         }
         return decision
     }
@@ -63,9 +70,27 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
     }
 
     public func storeDidEnd(_ r: StoreRequest, temporaryPath tmp: String) -> DIMSEStatus {
-        commit(tmp, expected: (r.affectedSOPClassUID, r.affectedSOPInstanceUID), callingAETitle: r.association.callingAETitle,
-               log: ["association": "\(r.association.id)", "calling_ae": "\(r.association.callingAETitle)",
-                     "sop_instance_uid": "\(UID.isValid(r.affectedSOPInstanceUID) ? r.affectedSOPInstanceUID : "<invalid>")"]).status
+        let (status, header, _) = commit(tmp, expected: (r.affectedSOPClassUID, r.affectedSOPInstanceUID),
+                                         callingAETitle: r.association.callingAETitle,
+                                         log: ["association": "\(r.association.id)", "calling_ae": "\(r.association.callingAETitle)",
+                                               "sop_instance_uid": "\(UID.isValid(r.affectedSOPInstanceUID) ? r.affectedSOPInstanceUID : "<invalid>")"])
+        if status.isSuccess, let h = header {
+            talliesLock.lock()
+            tallies[r.association.id, default: StudyTally()].add(study: h.studyInstanceUID, patientID: h.descriptors.patientID,
+                                                                  accessionNumber: h.descriptors.accessionNumber, sopClass: h.sopClassUID)
+            talliesLock.unlock()
+        }
+        return status
+    }
+
+    /// The association is over (released, aborted or broken off): what it stored goes into the
+    /// audit trail, one message per study.
+    public func associationDidEnd(_ a: AssociationInfo) {
+        talliesLock.lock()
+        let tally = tallies.removeValue(forKey: a.id)
+        talliesLock.unlock()
+        guard let tally else { return }
+        audit.received(tally, from: .applicationEntity(a.callingAETitle, host: Ingest.host(of: a.peerHost), role: .source, requestor: true))
     }
 
     /// A received data set in `tmp` made durable under its UIDs and queued for the index, or

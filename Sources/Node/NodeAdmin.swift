@@ -1,4 +1,6 @@
+import Audit
 import Foundation
+import Logging
 import Store
 
 /// What the administrative CLI commands do, kept here so the CLI stays a thin shell.
@@ -120,7 +122,16 @@ extension NodeAdmin {
         return lines.joined(separator: "\n")
     }
 
+    /// Resends a delivery; the audit trail records who did (the OS user running the command).
     public func retryOutbox(id: Int64) throws -> Bool {
-        try Pipeline(database: database).retry(outboxID: id, now: Date())
+        let retried = try Pipeline(database: database).retry(outboxID: id, now: Date())
+        if retried {
+            let audit = try NodeAudit(configuration: configuration, logger: Logger(label: "audit"))
+            audit.trail.record(.securityAlert(.useOfRestrictedFunction, node: audit.node,
+                                              by: ActiveParticipant(userID: NSUserName(), isRequestor: true, roles: []),
+                                              outcome: .success, description: "delivery \(id) retried (command line)",
+                                              resource: "outbox/\(id)"))
+        }
+        return retried
     }
 }

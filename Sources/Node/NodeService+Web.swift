@@ -1,3 +1,4 @@
+import Audit
 import DICOM
 import Foundation
 import Logging
@@ -40,7 +41,7 @@ extension NodeService: NodeStatus {
                                                         http.tls.privateKey.map { .init(certificate: cert, privateKey: $0) }
                                                     }),
                                database: database, status: self, receiver: UploadIntake(ingest: ingest, spool: spool),
-                               registry: registry, logger: Logger(label: "http"))
+                               registry: registry, audit: WebAudit(trail: audit.trail, node: audit.node), logger: Logger(label: "http"))
         try server.start()
         web = server
     }
@@ -91,6 +92,16 @@ struct UploadIntake: InstanceReceiver {
     func receive(temporaryPath path: String, uploader: String) -> UploadOutcome {
         let (status, header, reason) = ingest.commit(path, expected: nil, callingAETitle: nil, log: ["stow_token": "\(uploader)"])
         return UploadOutcome(status: status.rawValue, sopClassUID: header?.sopClassUID, sopInstanceUID: header?.sopInstanceUID,
-                             studyInstanceUID: header?.studyInstanceUID, seriesInstanceUID: header?.seriesInstanceUID, reason: reason)
+                             studyInstanceUID: header?.studyInstanceUID, seriesInstanceUID: header?.seriesInstanceUID, reason: reason,
+                             patientID: header?.descriptors.patientID, accessionNumber: header?.descriptors.accessionNumber)
+    }
+
+    func uploadFinished(_ outcomes: [UploadOutcome], uploader: String) {
+        var tally = StudyTally()
+        for o in outcomes where o.stored {
+            guard let study = o.studyInstanceUID, let sopClass = o.sopClassUID else { continue }
+            tally.add(study: study, patientID: o.patientID, accessionNumber: o.accessionNumber, sopClass: sopClass)
+        }
+        ingest.audit.received(tally, from: ActiveParticipant(userID: uploader, isRequestor: true, roles: [.source]))
     }
 }

@@ -28,6 +28,7 @@ public final class NodeService: @unchecked Sendable {
     let model: LocalizerModel
     let worker: AnalysisWorker
     let sender: OutboxSender
+    let audit: NodeAudit
     /// C-STORE's delegate, and where STOW-RS uploads go too.
     let ingest: Ingest
     let notifier = SystemdNotifier()
@@ -62,13 +63,14 @@ public final class NodeService: @unchecked Sendable {
         let locatorModel = try ModelLocator.loadLocatorModel(configuration.thoracolumbarLocator)
         worker = AnalysisWorker(pipeline: pipeline, index: index, model: model, locatorModel: locatorModel, configuration: configuration,
                                 builder: try ResultBuilder(configuration: configuration), logger: Logger(label: "analysis"))
+        audit = try NodeAudit(configuration: configuration, logger: Logger(label: "audit"))
         sender = OutboxSender(pipeline: pipeline, results: configuration.results,
                               callingAETitle: configuration.results.callingAETitle ?? configuration.aeTitle,
-                              logger: Logger(label: "outbox"))
+                              audit: audit, logger: Logger(label: "outbox"))
         assembler.model = ModelIdentity(model)
         assembler.onComplete = { [worker] s in if s.route == .localizer { worker.nudge() } }
         worker.onFinished = { [sender] in sender.nudge() }
-        ingest = Ingest(configuration: configuration, spool: spool, indexer: indexer, logger: Logger(label: "ingest"))
+        ingest = Ingest(configuration: configuration, spool: spool, indexer: indexer, audit: audit, logger: Logger(label: "ingest"))
     }
 
     /// Runs until SIGTERM/SIGINT. Returns the process exit code.
@@ -114,6 +116,8 @@ public final class NodeService: @unchecked Sendable {
         loops.start()
 
         signalSources = installSignalHandlers()
+        audit.applicationActivity(.applicationStart)
+        audit.configurationLoaded(configuration)
         logger.info("listening", metadata: ["ae_title": "\(configuration.aeTitle)", "port": "\(configuration.port)",
                                            "spool": "\(spool.root)", "quiet_seconds": "\(configuration.quietSeconds)"])
         notifier.ready()
@@ -131,6 +135,7 @@ public final class NodeService: @unchecked Sendable {
         indexer.stop(timeout: 10)
         worker.stop(timeout: 60)
         sender.stop()
+        audit.applicationActivity(.applicationStop)
         logger.info("stopped")
         return 0
     }

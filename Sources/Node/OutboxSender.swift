@@ -21,6 +21,7 @@ public final class OutboxSender: @unchecked Sendable {
     let pipeline: Pipeline
     let results: ResultsConfiguration
     let callingAETitle: String
+    let audit: NodeAudit
     let logger: Logger
     private let wake = NSCondition()
     private var woken = false
@@ -38,10 +39,11 @@ public final class OutboxSender: @unchecked Sendable {
         let write: (Pipeline) throws -> Void
     }
 
-    public init(pipeline: Pipeline, results: ResultsConfiguration, callingAETitle: String, logger: Logger) {
+    init(pipeline: Pipeline, results: ResultsConfiguration, callingAETitle: String, audit: NodeAudit, logger: Logger) {
         self.pipeline = pipeline
         self.results = results
         self.callingAETitle = callingAETitle
+        self.audit = audit
         self.logger = logger
     }
 
@@ -97,6 +99,13 @@ public final class OutboxSender: @unchecked Sendable {
         do {
             let statuses = try StoreSCU.send(files: items.map(\.path), to: d, callingAETitle: callingAETitle)
             for (item, status) in zip(items, statuses) { record(item, status: status) }
+            let sent = zip(items, statuses).filter { $0.1.isSuccess || $0.1.isWarning }.map(\.0)
+            audit.sent(audit.tally(files: sent.map(\.path)), to: d, outcome: .success, why: nil)
+            let refused = zip(items, statuses).filter { !($0.1.isSuccess || $0.1.isWarning) }
+            if !refused.isEmpty {
+                audit.sent(audit.tally(files: refused.map(\.0.path)), to: d, outcome: .minorFailure,
+                           why: "refused by the destination: " + refused.map { "\($0.1)" }.joined(separator: ", "))
+            }
         } catch StoreSCUError.noPresentationContext(let why) {
             // The destination does not take one of the SOP classes: that will not change by
             // retrying, but it must not hold back the objects it does take.
@@ -107,14 +116,17 @@ public final class OutboxSender: @unchecked Sendable {
                 if persist(Outcome(item: item, what: .dead) { try $0.markDead(item.id, status: nil, error: error) }) {
                     logger.error("delivery refused (SOP class not accepted); dead", metadata: meta)
                 }
+                audit.sent(audit.tally(files: [item.path]), to: d, outcome: .minorFailure, why: error)
             }
         } catch StoreSCUError.associationRejected(let permanent, let reason) where permanent {
+            audit.sent(audit.tally(files: items.map(\.path)), to: d, outcome: .minorFailure, why: "association rejected: \(reason)")
             logger.error("destination rejected the association permanently; deliveries dead", metadata: meta.merging(["reason": "\(reason)"]) { $1 })
             for item in items {
                 persist(Outcome(item: item, what: .dead) { try $0.markDead(item.id, status: nil, error: "association rejected: \(reason)") })
             }
         } catch {
             logger.warning("delivery failed; will retry", metadata: meta.merging(["error": "\(error)"]) { $1 })
+            audit.sent(audit.tally(files: items.map(\.path)), to: d, outcome: .minorFailure, why: "\(error)")
             for item in items { retryOrDie(item, status: nil, error: "\(error)") }
         }
     }

@@ -10,6 +10,7 @@ import Store
 struct API {
     let pipeline: Pipeline
     let index: InstanceIndex
+    let audit: WebAudit
 
     func add(to router: Router<WebContext>, tokens: TokenStore, sessions: SessionStore) {
         OpenAPIDocument.add(to: router)
@@ -96,6 +97,7 @@ struct API {
         guard try pipeline.retry(outboxID: id, now: Date()) else {
             throw HTTPError(.conflict, message: "delivery \(id) is sending or sent; only dead or waiting deliveries are retried")
         }
+        audit.retried(delivery: id, by: context.identity, via: "API")
         return try JSONBody.response(["id": id, "state": OutboxState.pending.rawValue])
     }
 

@@ -13,6 +13,7 @@ struct Dashboard {
     let tokens: TokenStore
     let sessions: SessionStore
     let logger: Logger
+    let audit: WebAudit
     /// The session cookie is `Secure` when the node serves HTTPS.
     var secureCookies = false
 
@@ -66,10 +67,12 @@ struct Dashboard {
         let form = FormBody.parse(String(buffer: try await request.body.collect(upTo: Authenticator.maxForm)))
         guard let token = form["token"]?.trimmingCharacters(in: .whitespaces), !token.isEmpty,
               let identity = tokens.identity(bearer: token) else {
+            audit.signInRefused()
             return PageLayout.response(LoginPage.template, LoginPage(problem: "This token is not known."), title: "Sign in",
                                        viewer: nil, status: .unauthorized)
         }
         let session = sessions.create(for: identity)
+        audit.signedIn(identity)
         logger.info("signed in", metadata: ["token": "\(identity.name)", "role": "\(identity.role.rawValue)"])
         return Response(status: .seeOther, headers: [.location: "/",
                                                      .setCookie: SessionCookie.set(session, maxAge: Int(sessions.lifetime), secure: secureCookies)])
@@ -77,6 +80,7 @@ struct Dashboard {
 
     @Sendable func logout(_ request: Request, _ context: WebContext) async throws -> Response {
         if let session = context.session { sessions.end(id: session.id) }
+        audit.signedOut(context.identity)
         return Response(status: .seeOther, headers: [.location: "/login", .setCookie: SessionCookie.clear(secure: secureCookies)])
     }
 
@@ -116,6 +120,7 @@ struct Dashboard {
         guard try pipeline.retry(outboxID: id, now: Date()) else {
             throw PageError.conflict("Delivery \(id) is sending or sent; only dead or waiting deliveries are retried.")
         }
+        audit.retried(delivery: id, by: context.identity, via: "dashboard")
         logger.info("delivery retried from the dashboard", metadata: ["outbox_id": "\(id)", "token": "\(context.identity?.name ?? "?")"])
         return Response(status: .seeOther, headers: [.location: Self.returnPath(context.form["return"])])
     }

@@ -7,10 +7,14 @@ public struct UploadOutcome: Sendable {
     public var studyInstanceUID: String?
     public var seriesInstanceUID: String?
     public var reason: String?
+    /// For the audit trail only (never in the response): whose study it is.
+    public var patientID: String?
+    public var accessionNumber: String?
     public init(status: UInt16, sopClassUID: String?, sopInstanceUID: String?, studyInstanceUID: String?,
-                seriesInstanceUID: String? = nil, reason: String?) {
+                seriesInstanceUID: String? = nil, reason: String?, patientID: String? = nil, accessionNumber: String? = nil) {
         self.status = status; self.sopClassUID = sopClassUID; self.sopInstanceUID = sopInstanceUID
         self.studyInstanceUID = studyInstanceUID; self.seriesInstanceUID = seriesInstanceUID; self.reason = reason
+        self.patientID = patientID; self.accessionNumber = accessionNumber
     }
     public var stored: Bool { status == 0 }
 }
@@ -24,4 +28,6 @@ public protocol InstanceReceiver: Sendable {
     /// Takes the part written to `path` (Part 10 with its meta header): stored durably and queued,
     /// or refused; `path` is gone either way.
     func receive(temporaryPath path: String, uploader: String) -> UploadOutcome
+    /// One upload request is done: its stored instances go into the audit trail, study by study.
+    func uploadFinished(_ outcomes: [UploadOutcome], uploader: String)
 }

@@ -58,6 +58,7 @@ struct STOW {
             }
             outcomes.append(receiver.receive(temporaryPath: path, uploader: uploader))
         }
+        receiver.uploadFinished(outcomes, uploader: uploader)
         return try JSONBody.response(responseObject(outcomes, request: request),
                                      status: outcomes.allSatisfy(\.stored) ? .ok : outcomes.contains(where: \.stored) ? .accepted : .conflict,
                                      contentType: "application/dicom+json")

@@ -58,6 +58,7 @@ public final class WebServer: @unchecked Sendable {
     let status: any NodeStatus
     let receiver: any InstanceReceiver
     let registry: PrometheusCollectorRegistry
+    let audit: WebAudit
     let logger: Logger
     /// The dashboard's signed-in browsers (in memory: a restart signs them out).
     let sessions = SessionStore()
@@ -66,12 +67,13 @@ public final class WebServer: @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
 
     public init(configuration: Configuration, database: Database, status: any NodeStatus, receiver: any InstanceReceiver,
-                registry: PrometheusCollectorRegistry, logger: Logger) {
+                registry: PrometheusCollectorRegistry, audit: WebAudit, logger: Logger) {
         self.configuration = configuration
         self.database = database
         self.status = status
         self.receiver = receiver
         self.registry = registry
+        self.audit = audit
         self.logger = logger
     }
 
@@ -91,7 +93,7 @@ public final class WebServer: @unchecked Sendable {
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
-        API(pipeline: Pipeline(database: database), index: InstanceIndex(database: database))
+        API(pipeline: Pipeline(database: database), index: InstanceIndex(database: database), audit: audit)
             .add(to: router, tokens: configuration.tokens, sessions: sessions)
         STOW(receiver: receiver, maxBody: configuration.maxUploadBytes).add(to: router, tokens: configuration.tokens, sessions: sessions)
         let dicomweb = router.group("dicomweb").add(middleware: Authenticator(tokens: configuration.tokens, sessions: sessions, minimum: .viewer))
@@ -99,7 +101,7 @@ public final class WebServer: @unchecked Sendable {
         QIDO(catalog: catalog).add(to: dicomweb)
         WADO(catalog: catalog, logger: logger).add(to: dicomweb)
         Rendered(catalog: catalog).add(to: dicomweb)
-        Dashboard(database: database, tokens: configuration.tokens, sessions: sessions, logger: logger,
+        Dashboard(database: database, tokens: configuration.tokens, sessions: sessions, logger: logger, audit: audit,
                   secureCookies: configuration.tls != nil).add(to: router)
         return router
     }

@@ -191,6 +191,7 @@ final class StoreSCUTests: XCTestCase {
             func shouldAccept(_ association: AssociationInfo) -> AssociationDecision { .accept }
             func storeWillBegin(_ request: StoreRequest) -> StoreBeginDecision { .refuse(.outOfResources) }
             func storeDidEnd(_ request: StoreRequest, temporaryPath: String) -> DIMSEStatus { .processingFailure }
+            func associationDidEnd(_ association: AssociationInfo) {}
             func log(level: Int, _ message: String) {}
         }
         let port = try freePort()

@@ -12,6 +12,7 @@ final class IngestTests: XCTestCase {
     var spool: Spool!
     var index: InstanceIndex!
     var indexer: Indexer!
+    var audit: NodeAudit!
     let log = LogRecorder()
     var files: [String] = []
 
@@ -21,10 +22,11 @@ final class IngestTests: XCTestCase {
         index = InstanceIndex(database: try TestDatabase.migrated())
         // Not started unless a test starts it: its queue is then exactly what Ingest handed over.
         indexer = Indexer(index: index, logger: log.logger("indexer"))
+        audit = try NodeAudit(configuration: configuration, logger: log.logger("audit"))
         files = try TestData.files(of: TestData.sagittalSeries)
     }
 
-    var ingest: Ingest { Ingest(configuration: configuration, spool: spool, indexer: indexer, logger: log.logger("ingest")) }
+    var ingest: Ingest { Ingest(configuration: configuration, spool: spool, indexer: indexer, audit: audit, logger: log.logger("ingest")) }
 
     func association(calling: String = "PACS", called: String = "LSTVNODE", peer: String = "10.1.2.3") -> AssociationInfo {
         AssociationInfo(callingAETitle: calling, calledAETitle: called, peerHost: peer, id: 1)
@@ -50,6 +52,39 @@ final class IngestTests: XCTestCase {
     }
 
     func incoming() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: spool.incoming) }
+
+    /// What an association stored reaches the audit trail once, when it ends: one DICOM Instances
+    /// Transferred per study, from the calling AE, with the count per SOP class and the patient; a
+    /// refused association is a Security Alert naming the peer.
+    func testAnAssociationIsAuditedWhenItEnds() throws {
+        let ingest = self.ingest
+        func auditLines() throws -> [String] {
+            try String(contentsOfFile: configuration.auditFile, encoding: .utf8).split(separator: "\n").map(String.init)
+        }
+        for f in files.prefix(3) {
+            let r = try request(f)
+            guard case let .receive(tmp) = ingest.storeWillBegin(r) else { return XCTFail("refused") }
+            try FileManager.default.copyItem(atPath: f, toPath: tmp)
+            XCTAssertEqual(ingest.storeDidEnd(r, temporaryPath: tmp), .success)
+        }
+        XCTAssertEqual(try auditLines(), [], "nothing before the association ends")
+        ingest.associationDidEnd(association())
+        ingest.associationDidEnd(association())
+        let lines = try auditLines()
+        XCTAssertEqual(lines.count, 1, "one study, reported once")
+        let patient = try XCTUnwrap(try DicomDataset(path: files[0]).text(.patientID))
+        let sopClass = try XCTUnwrap(try DicomDataset(path: files[0]).text(.sopClassUID))
+        for part in ["csd-code=\"110104\"", "EventActionCode=\"C\"", "UserID=\"PACS\"", "NetworkAccessPointID=\"10.1.2.3\"",
+                     "<SOPClass NumberOfInstances=\"3\" UID=\"\(sopClass)\"/>", "ParticipantObjectID=\"\(patient)\""] {
+            XCTAssertTrue(lines[0].contains(part), "\(part) not in \(lines[0])")
+        }
+        XCTAssertFalse(log.entries.contains { "\($0)".contains(patient) }, "the operational log names no patient")
+
+        XCTAssertEqual(ingest.shouldAccept(association(called: "OTHER")), .rejectCalledAETitle)
+        let alert = try XCTUnwrap(try auditLines().last)
+        XCTAssertTrue(alert.contains("csd-code=\"110113\"") && alert.contains("csd-code=\"110126\"")
+                      && alert.contains("EventOutcomeIndicator=\"4\""), alert)
+    }
 
     func testAssociationPolicyByCalledAndCallingAETitleAndHost() {
         XCTAssertEqual(ingest.shouldAccept(association()), .accept, "no lists: anyone calling our AE title")

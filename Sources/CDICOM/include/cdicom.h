@@ -97,6 +97,9 @@ typedef struct {
     uint16_t (*store_end)(void *context, const cdicom_store_request *request, const char *tmp_path);
     /* Association events for the log: level 0 debug, 1 info, 2 warning, 3 error. No patient data. */
     void (*log)(void *context, int level, const char *message);
+    /* Called once when an accepted association is over (released, aborted, timed out, broken off),
+     * after its last store_end; may be NULL. */
+    void (*association_ended)(void *context, const cdicom_association_info *info);
 } cdicom_scp_callbacks;
 
 typedef struct {
