@@ -21,6 +21,8 @@ public final class OutboxSender: @unchecked Sendable {
     let pipeline: Pipeline
     let results: ResultsConfiguration
     let callingAETitle: String
+    /// The configured peers and destinations: a destination's TLS settings, by address.
+    let knownPeers: [DicomPeer]
     let logger: Logger
     private let wake = NSCondition()
     private var woken = false
@@ -38,10 +40,12 @@ public final class OutboxSender: @unchecked Sendable {
         let write: (Pipeline) throws -> Void
     }
 
-    public init(pipeline: Pipeline, results: ResultsConfiguration, callingAETitle: String, logger: Logger) {
+    public init(pipeline: Pipeline, results: ResultsConfiguration, callingAETitle: String, knownPeers: [DicomPeer] = [],
+                logger: Logger) {
         self.pipeline = pipeline
         self.results = results
         self.callingAETitle = callingAETitle
+        self.knownPeers = knownPeers
         self.logger = logger
     }
 
@@ -95,7 +99,10 @@ public final class OutboxSender: @unchecked Sendable {
     private func deliver(_ items: [OutboxItem], to d: DicomPeer) {
         let meta: Logger.Metadata = ["destination": "\(d)", "objects": "\(items.count)"]
         do {
-            let statuses = try StoreSCU.send(files: items.map(\.path), to: d, callingAETitle: callingAETitle)
+            // The outbox row holds the address; DICOM TLS, when the destination has it, comes from the configuration.
+            var peer = d
+            peer.tls = knownPeers.first(where: { $0.sameAddress(d) })?.tls
+            let statuses = try StoreSCU.send(files: items.map(\.path), to: peer, callingAETitle: callingAETitle)
             for (item, status) in zip(items, statuses) { record(item, status: status) }
         } catch StoreSCUError.noPresentationContext(let why) {
             // The destination does not take one of the SOP classes: that will not change by
