@@ -140,8 +140,10 @@ void runConnection(cdicom_scp *scp, const cdicom_listener &listener, int fd, con
                        ASC_REASON_SU_APPCONTEXTNAMENOTSUPPORTED);
         return;
     }
-    if (slot == Slot::refusal) {
-        cdicom::log(scp, 2, "association request from " + host + " rejected: " + bound +
+    // A request read after the stop gets no new association either (its slot is released as held).
+    const bool stopping = slot == Slot::association && scp->stopping.load();
+    if (slot == Slot::refusal || stopping) {
+        cdicom::log(scp, 2, "association request from " + host + " rejected: " + (stopping ? "the node is stopping" : bound) +
                                 " (answered A-ASSOCIATE-RJ, transient, local limit exceeded)");
         cdicom::reject(*assoc, ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
                        ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
@@ -225,7 +227,9 @@ void acceptOne(cdicom_scp *scp, const cdicom_listener &listener, int listenFd) {
         std::lock_guard<std::mutex> lock(scp->mutex);
         auto peer = scp->perPeer.find(host);
         int fromPeer = peer == scp->perPeer.end() ? 0 : peer->second;
-        if (scp->active >= scp->config.max_associations)
+        if (scp->stopping.load())
+            bound = "the node is stopping";
+        else if (scp->active >= scp->config.max_associations)
             bound = "all " + std::to_string(scp->config.max_associations) + " association slots busy";
         else if (fromPeer >= scp->config.max_associations_per_peer)
             bound = std::to_string(fromPeer) + " associations from this host already (max_associations_per_peer)";
