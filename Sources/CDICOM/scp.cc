@@ -100,8 +100,9 @@ bool firstBytesArrive(int fd, int timeoutSeconds, std::string &why) {
 // is too large, a PDU cut off by a half-close or a stall). Returns what the peer got, for the log.
 std::string answerFailedRequest(T_ASC_Association *assoc, const OFCondition &c) {
     PRIVATE_ASSOCIATIONKEY *key = dulKey(assoc);
-    if (key == nullptr || key->connection == nullptr)
-        return c == DUL_PEERABORTEDASSOCIATION ? "peer sent A-ABORT" : "connection closed, no PDU can be sent";
+    if (key != nullptr && key->nextPDUType == DUL_TYPEABORT)
+        return "the peer sent A-ABORT; PS3.8 answers nothing";
+    if (key == nullptr || key->connection == nullptr) return "connection closed, no PDU can be sent";
     if (key->protocolState == kAwaitingTransportClose)
         return c == DUL_UNSUPPORTEDPEERPROTOCOL ? "answered A-ASSOCIATE-RJ" : "answered A-ABORT";
     unsigned char reason = kInvalidPDUParameterValue;
@@ -138,6 +139,14 @@ void runConnection(cdicom_scp *scp, const cdicom_listener &listener, int fd, con
                                 " not supported (answered A-ASSOCIATE-RJ)");
         cdicom::reject(*assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
                        ASC_REASON_SU_APPCONTEXTNAMENOTSUPPORTED);
+        return;
+    }
+    // DCMTK skips items it does not know; a request left without any presentation context cannot
+    // be acknowledged (PS3.8 9.3.2 requires one or more).
+    if (ASC_countPresentationContexts((*assoc)->params) == 0) {
+        cdicom::log(scp, 2, "association request from " + host +
+                                " rejected: no presentation context proposed (answered A-ASSOCIATE-RJ)");
+        cdicom::reject(*assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER, ASC_REASON_SU_NOREASON);
         return;
     }
     // A request read after the stop gets no new association either (its slot is released as held).

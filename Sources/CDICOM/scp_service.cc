@@ -125,7 +125,9 @@ void cdicom::serveAssociation(cdicom_scp *scp, T_ASC_Association *assoc) {
                                                             ts.data(), (int)ts.size());
     if (c.good()) c = ASC_acknowledgeAssociation(assoc);
     if (c.bad()) {
-        log(scp, 2, std::string("association negotiation failed: ") + c.text());
+        // Nothing was sent: the request still gets its answer.
+        log(scp, 2, std::string("association negotiation failed: ") + c.text() + " (answered A-ASSOCIATE-RJ)");
+        cdicom::reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER, ASC_REASON_SU_NOREASON);
         return;
     }
     log(scp, 0, "association " + std::to_string(info.association_id) + " accepted");

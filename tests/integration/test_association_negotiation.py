@@ -160,6 +160,7 @@ def test_malformed_association_requests_are_answered(node_factory):
         # well-formed but unacceptable
         "protocol version 2 only": (association_rq(version=2), True),
         "unknown application context": (association_rq(context="1.2.3.4"), True),
+        "unknown item instead of the presentation context": (rq.replace(b"\x20\x00\x00\x2e", b"\x74\x00\x00\x2e"), True),
     }
     wrong = {}
     for name, (data, half_close) in cases.items():
