@@ -11,7 +11,7 @@
 //
 // Bounds: a connection holds an association slot from accept to close; at most max_associations
 // slots, at most max_associations_per_peer per remote host. A connection over a bound still gets a
-// thread of its own, from a second pool of max_associations refusal slots, that reads its
+// thread of its own, from a second pool of max_associations (at least 8) refusal slots, that reads its
 // A-ASSOCIATE-RQ and answers A-ASSOCIATE-RJ (transient, local limit exceeded) as PS3.8 says; only when
 // that pool is full too is a connection closed unanswered (and logged).
 #include "dcmtk/config/osconfig.h"
@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -45,6 +46,10 @@ namespace {
 // response to a well-formed request; in Sta13 DCMTK has already sent an A-ABORT or A-ASSOCIATE-RJ.
 constexpr int kAwaitingLocalResponse = 3;
 constexpr int kAwaitingTransportClose = 13;
+
+// Connections over a bound answered at the same time: max_associations, but never so few that a
+// small (or zero, a test's) max_associations leaves refusals unanswered.
+constexpr int kMinimumRefusals = 8;
 
 // A-ABORT PDU (PS3.8 9.3.8): source 2 = DICOM UL service-provider; reasons from table 9-26.
 constexpr unsigned char kAbortPDUType = 0x07;
@@ -245,7 +250,7 @@ void acceptOne(cdicom_scp *scp, const cdicom_listener &listener, int listenFd) {
         if (bound.empty()) {
             scp->active++;
             scp->perPeer[host]++;
-        } else if (scp->refusing < scp->config.max_associations) {
+        } else if (scp->refusing < std::max(scp->config.max_associations, kMinimumRefusals)) {
             scp->refusing++;
             slot = Slot::refusal;
         } else {
@@ -255,7 +260,8 @@ void acceptOne(cdicom_scp *scp, const cdicom_listener &listener, int listenFd) {
     }
     if (unanswered) {
         cdicom::log(scp, 2, "connection from " + host + " closed unanswered: " + bound + " and " +
-                                std::to_string(scp->config.max_associations) + " refusals in progress");
+                                std::to_string(std::max(scp->config.max_associations, kMinimumRefusals)) +
+                                " refusals in progress");
         close(fd);
         return;
     }
