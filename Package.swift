@@ -4,8 +4,8 @@
 import PackageDescription
 
 let dcmtkLibraries = [
-    "cmr", "dcmnet", "dcmsr", "dcmjpls", "dcmjpeg", "dcmimage", "dcmimgle", "dcmdata",
-    "oflog", "ofstd", "ijg8", "ijg12", "ijg16", "dcmtkcharls",
+    "cmr", "dcmtls", "dcmnet", "dcmsr", "dcmjpls", "dcmjpeg", "dcmimage", "dcmimgle", "dcmdata",
+    "oflog", "ofstd", "ijg8", "ijg12", "ijg16", "dcmtkcharls", "ssl", "crypto",
 ].map { LinkerSetting.linkedLibrary($0) }
 
 let package = Package(

@@ -5,9 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libdcmtk-dev dcmtk libopenblas-dev libpq-dev postgresql)
+# libdcmtk-dev holds dcmtls (DICOM TLS); libssl-dev the OpenSSL it links (the node links it too).
+packages=(libdcmtk-dev libssl-dev dcmtk libopenblas-dev libpq-dev postgresql)
 if [[ ${1:-} == --test ]]; then
-  packages+=(orthanc dicom3tools python3-venv chromium chromium-driver)
+  packages+=(orthanc dicom3tools python3-venv chromium chromium-driver openssl)  # openssl: the TLS tests' certificates
 fi
 
 missing=()

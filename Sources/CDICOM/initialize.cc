@@ -28,5 +28,8 @@ void cdicom_initialize(int dcmtk_log_level) {
             OFLogger::WARN_LOG_LEVEL, OFLogger::ERROR_LOG_LEVEL, OFLogger::FATAL_LOG_LEVEL};
         int i = dcmtk_log_level < 0 ? 0 : (dcmtk_log_level > 5 ? 5 : dcmtk_log_level);
         OFLog::configure(levels[i]);
+        // The network layer's failures reach the node through return values, and the SCP logs one
+        // line per failed association request; DCMTK's own line would be a second one.
+        OFLog::getLogger("dcmtk.dcmnet").setLogLevel(OFLogger::FATAL_LOG_LEVEL);
     });
 }

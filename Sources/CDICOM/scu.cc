@@ -10,6 +10,7 @@
 #include "dcmtk/dcmnet/dulstruc.h"
 #include "dcmtk/dcmnet/dcmtrans.h"
 #include "cdicom.h"
+#include "tls.h"
 #include "util.h"
 
 #include <netinet/in.h>
@@ -88,7 +89,16 @@ Outcome store(const cdicom_scu_config &cfg, const char *const *files, size_t cou
         if (net) ASC_dropNetwork(&net);
     };
 
+    if (cfg.tls != nullptr) {
+        int failure = CDICOM_TLS_OK;
+        std::string message;
+        DcmTransportLayer *layer = cdicom::makeTLSLayer(*cfg.tls, NET_REQUESTOR, &failure, message);
+        if (layer == nullptr) { cleanup(); return {CDICOM_SCU_CONNECTION_FAILED, "TLS: " + message}; }
+        c = ASC_setTransportLayer(net, layer, 1);
+        if (c.bad()) { delete layer; cleanup(); return {CDICOM_SCU_CONNECTION_FAILED, std::string("TLS: ") + c.text()}; }
+    }
     c = ASC_createAssociationParameters(&params, cfg.max_pdu ? cfg.max_pdu : ASC_DEFAULTMAXPDU);
+    if (c.good()) c = ASC_setTransportLayerType(params, cfg.tls != nullptr ? OFTrue : OFFalse);
     if (c.bad()) { cleanup(); return {CDICOM_SCU_CONNECTION_FAILED, c.text()}; }
     ASC_setAPTitles(params, cfg.calling_ae_title, cfg.called_ae_title, nullptr);
     const std::string peer = std::string(cfg.host ? cfg.host : "") + ":" + std::to_string(cfg.port);

@@ -13,7 +13,19 @@ func withOptionalPointer<T, R>(_ value: inout T?, _ body: (UnsafePointer<T>?) ->
 /// C strings that live as long as the arena (the duration of one call into CDICOM).
 final class CStringArena {
     private var pointers: [UnsafeMutablePointer<CChar>] = []
-    deinit { pointers.forEach { free($0) } }
+    private var arrays: [UnsafeMutablePointer<UnsafePointer<CChar>?>] = []
+    deinit {
+        pointers.forEach { free($0) }
+        arrays.forEach { $0.deallocate() }
+    }
+
+    /// A C array of C strings that lives as long as the arena (for pointers kept inside a C struct).
+    func cArray(_ strings: [String]) -> UnsafePointer<UnsafePointer<CChar>?> {
+        let p = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: max(1, strings.count))
+        for (i, s) in strings.enumerated() { (p + i).initialize(to: c(s)) }
+        arrays.append(p)
+        return UnsafePointer(p)
+    }
 
     func c(_ s: String?) -> UnsafePointer<CChar>? {
         guard let s else { return nil }

@@ -1,5 +1,6 @@
 import CDICOM
 import Foundation
+import Records
 
 /// Who is asking for an association.
 public struct AssociationInfo: Sendable {
@@ -42,24 +43,32 @@ public protocol StoreSCPDelegate: AnyObject, Sendable {
     func storeDidEnd(_ request: StoreRequest, temporaryPath: String) -> DIMSEStatus
     /// The association is over (released, aborted, timed out or broken off); no call for it follows.
     func associationDidEnd(_ association: AssociationInfo)
+    /// A connection refused before any association: a failed TLS handshake or a malformed request.
+    func connectionRefused(peerHost: String, reason: String)
     func log(level: Int, _ message: String)
 }
 
 public struct StoreSCPConfiguration: Sendable {
     public var aeTitle: String
     public var port: UInt16
+    /// The TLS listener's port and settings; nil: no TLS listener. `port` 0: TLS only.
+    public var tls: (port: UInt16, settings: TLSSettings)?
     public var maxAssociations: Int
+    /// Associations at once from one remote host; more get A-ASSOCIATE-RJ (transient).
+    public var maxAssociationsPerPeer: Int
     public var acseTimeoutSeconds: Int
     public var dimseTimeoutSeconds: Int
     public var maxPDU: UInt32
     public var sopClasses: [String]
     public var transferSyntaxes: [String]
 
-    public init(aeTitle: String, port: UInt16, maxAssociations: Int = 32, acseTimeoutSeconds: Int = 30,
+    public init(aeTitle: String, port: UInt16, maxAssociations: Int = 32, maxAssociationsPerPeer: Int = 16,
+                acseTimeoutSeconds: Int = 30,
                 dimseTimeoutSeconds: Int = 60, maxPDU: UInt32 = 65536,
                 sopClasses: [String] = SOPClass.acceptedStorage,
                 transferSyntaxes: [String] = TransferSyntax.accepted) {
-        self.aeTitle = aeTitle; self.port = port; self.maxAssociations = maxAssociations
+        self.aeTitle = aeTitle; self.port = port; self.tls = nil; self.maxAssociations = maxAssociations
+        self.maxAssociationsPerPeer = maxAssociationsPerPeer
         self.acseTimeoutSeconds = acseTimeoutSeconds; self.dimseTimeoutSeconds = dimseTimeoutSeconds
         self.maxPDU = maxPDU; self.sopClasses = sopClasses; self.transferSyntaxes = transferSyntaxes
     }
@@ -103,6 +112,10 @@ public final class StoreSCP: @unchecked Sendable {
             let d = Unmanaged<DelegateBox>.fromOpaque(ctx!).takeUnretainedValue().delegate
             d.associationDidEnd(AssociationInfo(info!.pointee))
         }
+        callbacks.connection_refused = { ctx, host, reason in
+            let d = Unmanaged<DelegateBox>.fromOpaque(ctx!).takeUnretainedValue().delegate
+            d.connectionRefused(peerHost: String(cString: host!), reason: String(cString: reason!))
+        }
         callbacks.log = { ctx, level, message in
             let d = Unmanaged<DelegateBox>.fromOpaque(ctx!).takeUnretainedValue().delegate
             d.log(level: Int(level), String(cString: message!))
@@ -113,14 +126,19 @@ public final class StoreSCP: @unchecked Sendable {
         let syntaxes = arena.array(configuration.transferSyntaxes)
         let created: OpaquePointer? = classes.withUnsafeBufferPointer { classes in
             syntaxes.withUnsafeBufferPointer { syntaxes in
-                var config = cdicom_scp_config(
-                    ae_title: arena.c(configuration.aeTitle), port: configuration.port,
-                    max_associations: Int32(configuration.maxAssociations),
-                    acse_timeout_seconds: Int32(configuration.acseTimeoutSeconds),
-                    dimse_timeout_seconds: Int32(configuration.dimseTimeoutSeconds), max_pdu: configuration.maxPDU,
-                    sop_classes: classes.baseAddress, sop_class_count: classes.count,
-                    transfer_syntaxes: syntaxes.baseAddress, transfer_syntax_count: syntaxes.count)
-                return cdicom_scp_create(&config, &callbacks, &err, err.count)
+                var tls = configuration.tls.map { arena.tls($0.settings) }
+                return withOptionalPointer(&tls) { tlsPointer in
+                    var config = cdicom_scp_config(
+                        ae_title: arena.c(configuration.aeTitle), port: configuration.port,
+                        tls_port: configuration.tls?.port ?? 0, tls: tlsPointer,
+                        max_associations: Int32(configuration.maxAssociations),
+                        max_associations_per_peer: Int32(configuration.maxAssociationsPerPeer),
+                        acse_timeout_seconds: Int32(configuration.acseTimeoutSeconds),
+                        dimse_timeout_seconds: Int32(configuration.dimseTimeoutSeconds), max_pdu: configuration.maxPDU,
+                        sop_classes: classes.baseAddress, sop_class_count: classes.count,
+                        transfer_syntaxes: syntaxes.baseAddress, transfer_syntax_count: syntaxes.count)
+                    return cdicom_scp_create(&config, &callbacks, &err, err.count)
+                }
             }
         }
         // On failure deinit still runs (the object is fully initialised) and releases the box.

@@ -24,7 +24,7 @@ public enum StoreSCUError: Error, CustomStringConvertible, Equatable {
 
 /// C-STORE service class user on DCMTK, TCP_NODELAY on the association's socket.
 public enum StoreSCU {
-    /// One association; returns one status per file (in order). Proposes each file's SOP class with
+    /// One association (DICOM TLS when `peer.tls` is set); returns one status per file (in order). Proposes each file's SOP class with
     /// its own transfer syntax (plus explicit/implicit VR little endian). A file that cannot be read
     /// throws `DICOMError` before anything is sent.
     public static func send(files: [String], to peer: DicomPeer, callingAETitle: String,
@@ -43,9 +43,13 @@ public enum StoreSCU {
         let paths = files.map { arena.c($0) }
         var statuses = [UInt16](repeating: 0, count: files.count)
         var err = [CChar](repeating: 0, count: 1024)
-        let rc = paths.withUnsafeBufferPointer { p in
-            statuses.withUnsafeMutableBufferPointer { s in
-                cdicom_scu_store(&config, p.baseAddress, p.count, s.baseAddress, &err, err.count)
+        var tls = peer.tls.map { arena.tls($0) }
+        let rc = withOptionalPointer(&tls) { tlsPointer in
+            config.tls = tlsPointer
+            return paths.withUnsafeBufferPointer { p in
+                statuses.withUnsafeMutableBufferPointer { s in
+                    cdicom_scu_store(&config, p.baseAddress, p.count, s.baseAddress, &err, err.count)
+                }
             }
         }
         let message = String(cString: err)

@@ -14,6 +14,7 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
     public var aeTitle = "LSTVNODE"
     public var port = 11112
     public var maxAssociations = 32
+    public var maxAssociationsPerPeer = 16
     public var acseTimeoutSeconds = 30
     public var dimseTimeoutSeconds = 60
     public var allowedCallingAETitles: [String] = []
@@ -37,6 +38,7 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
     public var results = ResultsConfiguration()
     public var routing = RoutingConfiguration.default
     public var http = HTTPConfiguration()
+    public var tls = TLSListenerConfiguration()
     public var audit = AuditConfiguration()
     public var include: [String] = []
     /// The file it was read from (not a key; for the audit trail).
@@ -47,8 +49,11 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
     public static let keys: [ConfigurationKey<NodeConfiguration>] = [
         includeKey,
         .init("ae_title", \.aeTitle, "the called AE title the node answers to (others are rejected)", check: aeTitleProblem),
-        .init("port", \.port, "TCP port of the DICOM listener", check: portProblem),
+        .init("port", \.port, "TCP port of the DICOM listener; 0: none (TLS only, tls.port)",
+              check: { $0 == 0 ? nil : portProblem($0) }),
         .init("max_associations", \.maxAssociations, "concurrent associations; a PACS sending series in parallel needs several",
+              check: { $0 >= 1 ? nil : "must be at least 1" }),
+        .init("max_associations_per_peer", \.maxAssociationsPerPeer, "of those, from one host; more get A-ASSOCIATE-RJ (transient)",
               check: { $0 >= 1 ? nil : "must be at least 1" }),
         .init("acse_timeout_seconds", \.acseTimeoutSeconds, "association negotiation must finish within this",
               check: { $0 >= 1 ? nil : "must be at least 1" }),
@@ -84,6 +89,7 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
         .init("analysis_workers", \.analysisWorkers, "analyses at the same time (each with analysis_threads threads)",
               check: { (1...16).contains($0) ? nil : "must be 1…16" }),
         .init("peers", \.peers, "known AEs, e.g. [{ae_title: PACS01, host: 10.1.2.3, port: 104}]", check: peersProblem),
+        .init(section: "tls", \.tls, ""),
         .init(section: "results", \.results, ""),
         .init(section: "http", \.http, ""),
         .init(section: "audit", \.audit, ""),
@@ -103,8 +109,8 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
 
     public static let headings = [
         "include": "Other files", "ae_title": "DICOM listener", "data_dir": "State", "quiet_seconds": "Series assembly and routing",
-        "model": "Analysis", "peers": "Results back to the PACS", "http": "Web: health, metrics, API", "audit": "Audit trail (IHE ATNA)",
-        "routing": "Routing rules",
+        "model": "Analysis", "tls": "DICOM TLS listener (BCP 195)", "peers": "Results back to the PACS", "http": "Web: health, metrics, API",
+        "audit": "Audit trail (IHE ATNA)", "routing": "Routing rules",
     ]
 
     /// The shipped file's opening lines.
@@ -129,8 +135,19 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
     static func peersProblem(_ peers: [DicomPeer]) -> String? {
         peers.lazy.compactMap { p in
             aeTitleProblem(p.aeTitle).map { "\(p): AE title \($0)" } ?? portProblem(p.port).map { "\(p): port \($0)" }
+                ?? p.tls.flatMap { DICOMTLS.problem($0, role: .sender) }.map { "\(p): tls: \($0)" }
         }.first
     }
+
+    public var crossKeyProblems: [String] {
+        if port == 0 && tls.port == 0 { return ["port: 0 needs a TLS listener (tls.port), or nothing listens"] }
+        if port != 0 && port == tls.port { return ["tls: port: \(port) is the plain listener's port too"] }
+        return []
+    }
+
+    /// Where results go besides the sender, and every known peer: the TLS settings of an outbox
+    /// destination are looked up here by its address.
+    public var knownPeers: [DicomPeer] { results.destinations + peers }
 
     /// The perturbations the analysis runs for the ladder's stability check.
     public var ladderPerturbations: [SlicePerturbation] { ladderStability ? SlicePerturbation.standard : [] }
@@ -198,6 +215,33 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     public var description: String { key.isEmpty ? reason : "\(key.joined(separator: ".")): \(reason)" }
 }
 
+/// The DICOM TLS listener (`tls:`): a port beside the plain one (or, with `port: 0`, instead of it),
+/// the BCP 195 profile. Its certificate and key are loaded when the configuration is checked, so a bad
+/// file stops `check-config` (exit 2) and `serve` with the key named.
+public struct TLSListenerConfiguration: ConfigurationSection, Sendable, Equatable {
+    public var port = 0
+    public var settings = TLSSettings()
+
+    public init() {}
+
+    public static let keys: [ConfigurationKey<TLSListenerConfiguration>] = [
+        .init("port", \.port, "TCP port of the DICOM TLS listener; 0: none", check: { (0...65535).contains($0) ? nil : "must be 0…65535" }),
+        .init(TLSSettings.CodingKeys.certificate.rawValue, \.settings.certificate, "PEM: the node's certificate",
+              example: "/etc/lstv-node/tls/node.pem"),
+        .init(TLSSettings.CodingKeys.privateKey.rawValue, \.settings.privateKey, "PEM: its private key, unencrypted",
+              example: "/etc/lstv-node/tls/node.key"),
+        .init(TLSSettings.CodingKeys.trustedCertificates.rawValue, \.settings.trustedCertificates,
+              "CAs of the senders' certificates: PEM files or c_rehash'd directories"),
+        .init(TLSSettings.CodingKeys.requirePeerCertificate.rawValue, \.settings.requirePeerCertificate,
+              "senders must present a certificate a trusted CA signed"),
+    ]
+
+    public var crossKeyProblems: [String] {
+        guard port != 0 else { return [] }
+        return DICOMTLS.problem(settings, role: .listener).map { [$0] } ?? []
+    }
+}
+
 /// What the node sends back, where, and how hard it tries (`results:`).
 public struct ResultsConfiguration: ConfigurationSection, Sendable, Equatable {
     public var sendToSender = true
@@ -220,7 +264,7 @@ public struct ResultsConfiguration: ConfigurationSection, Sendable, Equatable {
 
     public static let keys: [ConfigurationKey<ResultsConfiguration>] = [
         .init("send_to_sender", \.sendToSender, "to the AE that sent the series (its calling AE title looked up in peers)"),
-        .init("destinations", \.destinations, "fixed destinations too, same form as peers; `serve --destination AE@HOST:PORT`",
+        .init("destinations", \.destinations, "fixed destinations too, same form as peers (+ tls: {certificate, private_key, trusted_certificates, require_peer_certificate}); `serve --destination AE@HOST:PORT`",
               check: NodeConfiguration.peersProblem),
         .init("calling_ae_title", \.callingAETitle, "the AE title the node calls with; default: ae_title", example: "LSTVNODE",
               check: NodeConfiguration.aeTitleProblem),

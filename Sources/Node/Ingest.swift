@@ -83,6 +83,11 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
         return status
     }
 
+    /// A connection refused before any association (TLS, a malformed request): a security alert.
+    public func connectionRefused(peerHost: String, reason: String) {
+        audit.connectionRefused(host: Ingest.host(of: peerHost), reason: reason)
+    }
+
     /// The association is over (released, aborted or broken off): what it stored goes into the
     /// audit trail, one message per study.
     public func associationDidEnd(_ a: AssociationInfo) {

@@ -55,6 +55,13 @@ final class NodeAudit: Sendable {
                                     resource: "dicom://\(a.calledAETitle)"))
     }
 
+    /// A connection refused before an association existed (a bad TLS peer, a malformed request).
+    func connectionRefused(host: String, reason: String) {
+        let peer = ActiveParticipant(userID: host, isRequestor: true, roles: [.source], networkAccessPoint: host)
+        trail.record(.securityAlert(.nodeAuthentication, node: node, by: peer, outcome: .minorFailure,
+                                    description: "connection refused: \(reason)", resource: "dicom://\(node.userID)"))
+    }
+
     /// Instances received, one message per study: from the calling AE (or the web user who
     /// uploaded them) to the node.
     func received(_ tally: StudyTally, from source: ActiveParticipant) {

@@ -66,7 +66,7 @@ public final class NodeService: @unchecked Sendable {
         audit = try NodeAudit(configuration: configuration, logger: Logger(label: "audit"))
         sender = OutboxSender(pipeline: pipeline, results: configuration.results,
                               callingAETitle: configuration.results.callingAETitle ?? configuration.aeTitle,
-                              audit: audit, logger: Logger(label: "outbox"))
+                              knownPeers: configuration.knownPeers, audit: audit, logger: Logger(label: "outbox"))
         assembler.model = ModelIdentity(model)
         assembler.onComplete = { [worker] s in if s.route == .localizer { worker.nudge() } }
         worker.onFinished = { [sender] in sender.nudge() }
@@ -95,11 +95,13 @@ public final class NodeService: @unchecked Sendable {
         try worker.start()
         sender.start()
 
-        let scp = try StoreSCP(configuration: StoreSCPConfiguration(
+        var scpConfiguration = StoreSCPConfiguration(
             aeTitle: configuration.aeTitle, port: UInt16(configuration.port),
-            maxAssociations: configuration.maxAssociations, acseTimeoutSeconds: configuration.acseTimeoutSeconds,
-            dimseTimeoutSeconds: configuration.dimseTimeoutSeconds),
-            delegate: ingest)
+            maxAssociations: configuration.maxAssociations,
+            maxAssociationsPerPeer: configuration.maxAssociationsPerPeer, acseTimeoutSeconds: configuration.acseTimeoutSeconds,
+            dimseTimeoutSeconds: configuration.dimseTimeoutSeconds)
+        if configuration.tls.port != 0 { scpConfiguration.tls = (UInt16(configuration.tls.port), configuration.tls.settings) }
+        let scp = try StoreSCP(configuration: scpConfiguration, delegate: ingest)
         self.scp = scp
         try startWeb(registry: registry)
         let listenerDone = DispatchSemaphore(value: 0)
@@ -119,6 +121,7 @@ public final class NodeService: @unchecked Sendable {
         audit.applicationActivity(.applicationStart)
         audit.configurationLoaded(configuration)
         logger.info("listening", metadata: ["ae_title": "\(configuration.aeTitle)", "port": "\(configuration.port)",
+                                           "tls_port": "\(configuration.tls.port)",
                                            "spool": "\(spool.root)", "quiet_seconds": "\(configuration.quietSeconds)"])
         notifier.ready()
         startWatchdog()

@@ -21,6 +21,8 @@ public final class OutboxSender: @unchecked Sendable {
     let pipeline: Pipeline
     let results: ResultsConfiguration
     let callingAETitle: String
+    /// The configured peers and destinations: a destination's TLS settings, by address.
+    let knownPeers: [DicomPeer]
     let audit: NodeAudit
     let logger: Logger
     private let wake = NSCondition()
@@ -39,10 +41,12 @@ public final class OutboxSender: @unchecked Sendable {
         let write: (Pipeline) throws -> Void
     }
 
-    init(pipeline: Pipeline, results: ResultsConfiguration, callingAETitle: String, audit: NodeAudit, logger: Logger) {
+    init(pipeline: Pipeline, results: ResultsConfiguration, callingAETitle: String, knownPeers: [DicomPeer] = [],
+         audit: NodeAudit, logger: Logger) {
         self.pipeline = pipeline
         self.results = results
         self.callingAETitle = callingAETitle
+        self.knownPeers = knownPeers
         self.audit = audit
         self.logger = logger
     }
@@ -97,7 +101,10 @@ public final class OutboxSender: @unchecked Sendable {
     private func deliver(_ items: [OutboxItem], to d: DicomPeer) {
         let meta: Logger.Metadata = ["destination": "\(d)", "objects": "\(items.count)"]
         do {
-            let statuses = try StoreSCU.send(files: items.map(\.path), to: d, callingAETitle: callingAETitle)
+            // The outbox row holds the address; DICOM TLS, when the destination has it, comes from the configuration.
+            var peer = d
+            peer.tls = knownPeers.first(where: { $0.sameAddress(d) })?.tls
+            let statuses = try StoreSCU.send(files: items.map(\.path), to: peer, callingAETitle: callingAETitle)
             for (item, status) in zip(items, statuses) { record(item, status: status) }
             let sent = zip(items, statuses).filter { $0.1.isSuccess || $0.1.isWarning }.map(\.0)
             audit.sent(audit.tally(files: sent.map(\.path)), to: d, outcome: .success, why: nil)

@@ -3,8 +3,18 @@ public struct DicomPeer: Codable, Sendable, Equatable, Hashable, CustomStringCon
     public var aeTitle: String
     public var host: String
     public var port: Int
-    public init(aeTitle: String, host: String, port: Int) { self.aeTitle = aeTitle; self.host = host; self.port = port }
-    enum CodingKeys: String, CodingKey { case aeTitle = "ae_title", host, port }
+    /// DICOM TLS to this peer; nil: plain TCP. Configuration only: the outbox stores the address,
+    /// and the sender looks the settings up by it (`sameAddress`).
+    public var tls: TLSSettings?
+    public init(aeTitle: String, host: String, port: Int, tls: TLSSettings? = nil) {
+        self.aeTitle = aeTitle; self.host = host; self.port = port; self.tls = tls
+    }
+    enum CodingKeys: String, CodingKey { case aeTitle = "ae_title", host, port, tls }
+
+    /// Same AE title, host and port (TLS settings aside).
+    public func sameAddress(_ other: DicomPeer) -> Bool {
+        aeTitle == other.aeTitle && host == other.host && port == other.port
+    }
 
     /// `AE@HOST:PORT`, as `serve --destination` takes it: an AE title of 1 to 16 characters, a
     /// host, a port 1…65535.

@@ -192,6 +192,7 @@ final class StoreSCUTests: XCTestCase {
             func storeWillBegin(_ request: StoreRequest) -> StoreBeginDecision { .refuse(.outOfResources) }
             func storeDidEnd(_ request: StoreRequest, temporaryPath: String) -> DIMSEStatus { .processingFailure }
             func associationDidEnd(_ association: AssociationInfo) {}
+            func connectionRefused(peerHost: String, reason: String) {}
             func log(level: Int, _ message: String) {}
         }
         let port = try freePort()

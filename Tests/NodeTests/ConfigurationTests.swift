@@ -34,6 +34,22 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(try NodeConfiguration.load(path: path), c)
     }
 
+    /// The listener's ports: 0 turns the plain one off only beside a TLS port, and the two differ.
+    /// A destination's TLS settings are loaded at check time and the key at fault is named.
+    func testListenerPortsAndTLSSettingsAreChecked() {
+        var c = NodeConfiguration()
+        c.port = 0
+        XCTAssertEqual(c.problems(), ["port: 0 needs a TLS listener (tls.port), or nothing listens"])
+        c.port = 2762
+        c.tls.port = 2762
+        XCTAssertTrue(c.problems().contains { $0.hasPrefix("tls: port: 2762") }, "\(c.problems())")
+        c = NodeConfiguration()
+        c.results.destinations = [DicomPeer(aeTitle: "PACS1", host: "10.0.0.5", port: 2762,
+                                            tls: TLSSettings(trustedCertificates: ["/nonexistent/ca.pem"]))]
+        XCTAssertTrue(c.problems().contains { $0.hasPrefix("results: destinations: PACS1@10.0.0.5:2762: tls: trusted_certificates: ") },
+                      "\(c.problems())")
+    }
+
     /// `include:` applies other files first; the including file's own keys win; one level only.
     func testIncludeAppliesFilesFirstAndOwnKeysOverride() throws {
         let dir = NSTemporaryDirectory() + "/cfg-\(UUID().uuidString)"

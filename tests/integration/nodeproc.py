@@ -396,11 +396,12 @@ def _ae(calling_ae: str = SENDER_AE):
     return ae
 
 
-def echo(port: int, called_ae: str = NODE_AE, calling_ae: str = SENDER_AE) -> int | None:
-    """C-ECHO; the status, or None when no association could be established."""
+def echo(port: int, called_ae: str = NODE_AE, calling_ae: str = SENDER_AE, tls_args=None) -> int | None:
+    """C-ECHO (over TLS with ``tls_args``: pynetdicom's (ssl.SSLContext, server hostname)); the status,
+    or None when no association could be established."""
     ae = _ae(calling_ae)
     ae.add_requested_context(VERIFICATION)
-    assoc = ae.associate("127.0.0.1", port, ae_title=called_ae)
+    assoc = ae.associate("127.0.0.1", port, ae_title=called_ae, tls_args=tls_args)
     if not assoc.is_established:
         return None
     try:

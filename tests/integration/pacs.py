@@ -94,14 +94,16 @@ class StoreSCP(PeerProcess):
         return {"ae_title": self.ae_title, "host": "127.0.0.1", "port": self.port}
 
     def start(self, ae_title: str | None = None, *, refuse: bool = False, sop_classes: Sequence[str] | None = None,
-              timeout: float = 20) -> "StoreSCP":
+              tls: tuple[Path, Path, Path] | None = None, timeout: float = 20) -> "StoreSCP":
         """Starts storescp and waits until it answers (a C-ECHO, or, with ``refuse``, an A-ASSOCIATE-RJ).
 
         Note: storescp 3.6.7 does not check the called AE title (it accepts any), so a refusing
         destination is made with ``--refuse`` (every association rejected permanently).
         ``sop_classes``: accept only these storage SOP classes (DCMTK dictionary names, e.g.
         ``SecondaryCaptureImageStorage``; Verification is always accepted), through a
-        ``-xf`` association profile: the others' presentation contexts are rejected."""
+        ``-xf`` association profile: the others' presentation contexts are rejected.
+        ``tls``: (private key, certificate, trusted CA) PEM files: DICOM TLS only (BCP 195 profile),
+        a client certificate the CA signed required."""
         assert not self.running, "storescp already running"
         if ae_title:
             self.ae_title = ae_title
@@ -117,6 +119,9 @@ class StoreSCP(PeerProcess):
                            f"[[PresentationContexts]]\n[Limited]\n{contexts}\n\n"
                            "[[Profiles]]\n[Limited]\nPresentationContexts = Limited\n")
             cmd += ["-xf", str(cfg), "Limited"]
+        if tls:
+            key, cert, ca = tls
+            cmd += ["+tls", str(key), str(cert), "+cf", str(ca), "+px", "--require-peer-cert"]
         if refuse:
             cmd.append("--refuse")  # A-ASSOCIATE-RJ, rejected-permanent (service user, no reason given)
         self.proc = subprocess.Popen(cmd + [str(self.port)],
@@ -126,15 +131,16 @@ class StoreSCP(PeerProcess):
         def answers() -> bool:
             if self.proc.poll() is not None:
                 pytest.fail(f"storescp exited with {self.proc.returncode}:\n{self.log_tail()}")
-            return self._answers(refuse)
+            return self._answers(refuse or tls is not None)
 
         nodeproc.wait_until(answers, timeout, 0.1,
                             f"storescp answering {'a connection' if refuse else 'C-ECHO'} on port {self.port}",
                             lambda: f"storescp log:\n{self.log_tail()}")
         return self
 
-    def _answers(self, refuse: bool) -> bool:
-        if not refuse:
+    def _answers(self, listening_only: bool) -> bool:
+        """A C-ECHO succeeds; or (refusing, or TLS, which the probe does not speak) the port accepts."""
+        if not listening_only:
             return nodeproc.echo(self.port, self.ae_title, "PROBE") == nodeproc.SUCCESS
         import socket
         try:

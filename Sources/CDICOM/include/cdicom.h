@@ -54,6 +54,35 @@ int cdicom_dataset_decode_rgb8(cdicom_dataset *ds, uint32_t frame, uint8_t *out,
                                char *err, size_t err_len);
 
 /* ------------------------------------------------------------------------------------------ */
+/* DICOM TLS (issue 15): the BCP 195 profile (PS3.15 B.9) on DCMTK's dcmtls, for the listener   */
+/* (a TLS port) and the sender (per destination).                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct {
+    const char *certificate;  /* PEM file: this end's certificate; required for the listener, and for
+                                 a sender whose destination asks for a client certificate */
+    const char *private_key;  /* PEM file: the certificate's private key, unencrypted */
+    const char *const *trusted_certificates; size_t trusted_certificate_count;
+                              /* PEM files, or directories of hashed PEM files (c_rehash), of the CAs
+                                 whose certificates the peer may present */
+    int require_peer_certificate; /* 1: a peer without a certificate a trusted CA signed is refused;
+                                     0: one the peer presents is still verified, but none is needed */
+} cdicom_tls_config;
+
+/* What cdicom_tls_check (and creating a TLS listener or sender) found wrong. */
+enum {
+    CDICOM_TLS_OK = 0,
+    CDICOM_TLS_BAD_CERTIFICATE = 1,          /* missing, unreadable or not a PEM certificate */
+    CDICOM_TLS_BAD_PRIVATE_KEY = 2,          /* missing, unreadable, encrypted, or not the certificate's key */
+    CDICOM_TLS_BAD_TRUSTED_CERTIFICATES = 3, /* a CA file or directory that does not load; none while one is required */
+    CDICOM_TLS_UNAVAILABLE = 4,              /* the TLS library or the BCP 195 profile could not be set up */
+};
+
+/* Loads everything a listener (server != 0) or a sender would, without connecting. Returns a
+ * CDICOM_TLS_* code and a message in err when not OK. */
+int cdicom_tls_check(const cdicom_tls_config *config, int server, char *err, size_t err_len);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Storage SCP                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -100,12 +129,21 @@ typedef struct {
     /* Called once when an accepted association is over (released, aborted, timed out, broken off),
      * after its last store_end; may be NULL. */
     void (*association_ended)(void *context, const cdicom_association_info *info);
+    /* Called when a connection is refused before an association exists: a failed TLS handshake (an
+     * untrusted, expired or missing peer certificate, plain TCP on the TLS port) or a malformed
+     * request; for the audit trail. May be NULL. */
+    void (*connection_refused)(void *context, const char *peer_host, const char *reason);
 } cdicom_scp_callbacks;
 
 typedef struct {
     const char *ae_title;
-    uint16_t port;
-    int max_associations;     /* concurrent associations; one more is rejected (transient, local limit) */
+    uint16_t port;            /* plain TCP listener; 0: none (TLS only) */
+    uint16_t tls_port;        /* TLS listener when tls is not NULL */
+    const cdicom_tls_config *tls;
+    int max_associations;     /* concurrent connections (negotiating or associated); one more is rejected
+                                 with A-ASSOCIATE-RJ (transient, local limit exceeded) */
+    int max_associations_per_peer; /* of those, from one remote host (address); the same rejection.
+                                 Below 1: max_associations */
     int acse_timeout_seconds; /* association negotiation and release */
     int dimse_timeout_seconds;/* idle time between messages before the association is aborted */
     uint32_t max_pdu;         /* maximum PDU we receive */
@@ -113,7 +151,12 @@ typedef struct {
     const char *const *transfer_syntaxes; size_t transfer_syntax_count; /* in order of preference */
 } cdicom_scp_config;
 
-/* Binds the port. Returns NULL and a message in err on failure. */
+/* Binds the port. Returns NULL and a message in err on failure.
+ *
+ * Threads: run() only accepts TCP connections; each connection gets a thread of its own that reads
+ * the A-ASSOCIATE-RQ (within acse_timeout_seconds), so a connection that sends nothing delays no one
+ * else. A malformed request is answered with A-ABORT (or A-ASSOCIATE-RJ) where the connection can
+ * still carry a PDU, and reported once through the log callback (level 2, no patient data). */
 cdicom_scp *cdicom_scp_create(const cdicom_scp_config *config, const cdicom_scp_callbacks *callbacks,
                               char *err, size_t err_len);
 /* Accepts associations until cdicom_scp_stop; then waits up to grace_seconds for the associations in
@@ -266,6 +309,8 @@ typedef struct {
     uint16_t port;
     int timeout_seconds;                /* connect, ACSE and DIMSE */
     uint32_t max_pdu;                   /* maximum PDU we receive; 0 = 16384 */
+    const cdicom_tls_config *tls;       /* NULL: plain TCP; else DICOM TLS (a failed handshake:
+                                           CDICOM_SCU_CONNECTION_FAILED) */
 } cdicom_scu_config;
 
 /* One association: proposes, for each file's SOP class, its own transfer syntax and explicit/implicit
