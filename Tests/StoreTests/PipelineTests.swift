@@ -25,6 +25,7 @@ final class PipelineTests: XCTestCase {
             2: "6cbb9ebca763a02b095c0cab2bb6860defd02925d84379b45b38971eb852654a",
             3: "ddba6039d7d64737699b284ef5756587fbddb314d0ab28c8b98bc49f4e1291d7",
             4: "87d654b354ec74eceb73fbd94c97b65fe5f7f16095273ab5c6de85c9823b1266",
+            6: "03d98e340557d0f0370335e886c5f781e45f3ceacedb55ead1003f4ae70e1895",
         ]
         for m in Migrations.all where released[m.version] != nil {
             let digest = SHA256.hash(data: Array(m.sql.utf8)).map { String(format: "%02x", $0) }.joined()
@@ -85,6 +86,33 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(types?["j"], "text")
     }
 
+    /// An analysed series' received files may go only once its analysis is finished and every
+    /// delivery of its results is sent or dead.
+    func testAnalysedSeriesIsPurgeableOnlyOnceDelivered() throws {
+        try Migrations.apply(to: database)
+        let late = t0.addingTimeInterval(3600)
+        func purgeable() throws -> [String] {
+            try index.seriesToPurge(ignoredCompletedBefore: late, receivedBefore: late).map(\.seriesInstanceUID)
+        }
+        let job = try completedJob()
+        XCTAssertEqual(try purgeable(), [], "analysis running")
+        let peers = [DicomPeer(aeTitle: "PACS", host: "127.0.0.1", port: 104), DicomPeer(aeTitle: "ARCHIVE", host: "127.0.0.1", port: 105)]
+        try pipeline.finish(job: job, resultJSON: "{}", flags: flags(), results: [
+            ResultRecord(kind: .sr, sopClassUID: "1.2.840.10008.5.1.4.1.1.88.34", sopInstanceUID: "2.25.9",
+                         seriesInstanceUID: "2.25.8", path: "/results/1/sr.dcm", predecessorSOPInstanceUID: nil),
+        ], destinations: peers, now: t0.addingTimeInterval(12))
+        XCTAssertEqual(try purgeable(), [], "deliveries pending")
+        let deliveries = try pipeline.claimDeliveries(now: late)
+        XCTAssertEqual(deliveries.count, 2)
+        XCTAssertEqual(try purgeable(), [], "deliveries being sent")
+        try pipeline.markSent(deliveries[0].id, status: "0000", now: late)
+        XCTAssertEqual(try purgeable(), [], "one delivery still being sent")
+        try pipeline.markDead(deliveries[1].id, status: "A700", error: "refused")
+        XCTAssertEqual(try purgeable(), ["1.2.3"])
+        XCTAssertEqual(try index.purge(seriesInstanceUID: "1.2.3", reason: .receivedRetention, at: late) { _ in }, 1)
+        XCTAssertEqual(try pipeline.outbox().map(\.state), [.sent, .dead], "results and their deliveries stay")
+    }
+
     /// An undetermined count and a non-finite figure are NULL, as the result JSON has them.
     func testAbsentAndNonFiniteValuesAreNull() throws {
         try Migrations.apply(to: database)
@@ -108,7 +136,7 @@ final class PipelineTests: XCTestCase {
                           [String(job.id), json])
         }
         let before = try view()
-        XCTAssertEqual(try Migrations.apply(to: database), [5])
+        XCTAssertEqual(try Migrations.apply(to: database, upTo: 5), [5])
         let after = try view()
         for column in FlagsView.columns.map(\.name) {
             XCTAssertEqual(after[column], before[column], column)
