@@ -60,7 +60,7 @@ def test_delivered_series_purged_by_age_undelivered_kept_resent_is_new(node_fact
         study_b, b = send(node, lumbar[1].sagittal, down.ae_title)
 
         purged = wait_state(node, a, "purged", 120)
-        assert purged["route"] == "localizer"
+        assert purged["route"] == "localizer" and purged["purge_reason"] == "received_retention", purged
         assert not (node.instances_dir / study_a / a).exists(), "purged series' files still in the spool"
         kept = result_paths(database, a)
         assert len(kept) == 2 and all(p.is_file() for p in kept), kept
