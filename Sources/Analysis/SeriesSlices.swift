@@ -1,3 +1,5 @@
+import Foundation
+
 // A series is analysed from the instances that can be: one odd instance (no pixel data, another
 // size, a file DCMTK cannot read) must not cost the whole series its report. Such instances are
 // left out and named, with the reason, in the result.
@@ -27,6 +29,8 @@ public enum SliceExclusion {
         case pixelCount(actual: Int, rows: Int, columns: Int)
         /// Its size is not the series' (the size most of its readable slices have).
         case size(rows: Int, columns: Int, seriesRows: Int, seriesColumns: Int)
+        /// Its ImageOrientationPatient is not the one most of the series' slices of its size have.
+        case orientation(ImageOrientation, series: ImageOrientation)
         case unreadable(String)
 
         public var description: String {
@@ -35,8 +39,14 @@ public enum SliceExclusion {
             case let .multiFrame(frames): return "multi-frame image (\(frames) frames); single-frame slices are analysed"
             case let .pixelCount(actual, rows, columns): return "pixel data holds \(actual) values for \(rows)x\(columns)"
             case let .size(r, c, sr, sc): return "rows/columns \(r)x\(c) differ from the series' \(sr)x\(sc)"
+        case let .orientation(o, series):
+            return "image orientation \(Self.text(o)) differs from the series' \(Self.text(series))"
             case let .unreadable(error): return "cannot be read: \(error)"
             }
+        }
+
+        static func text(_ o: ImageOrientation) -> String {
+            [o.row.x, o.row.y, o.row.z, o.column.x, o.column.y, o.column.z].map { String(format: "%g", $0) }.joined(separator: "\\")
         }
     }
 }
@@ -69,8 +79,8 @@ public enum SeriesSlicesError: Error, Equatable, CustomStringConvertible {
 /// The usable slices of a series as a `SliceStack`, and the instances left out.
 public struct SeriesSlices: Sendable {
     public let stack: SliceStack
-    /// The unreadable files first, then the slices left out by their pixels or size, each in the
-    /// order given.
+    /// The unreadable files first, then the slices left out by their pixels, size or orientation,
+    /// each in the order given.
     public let excluded: [ExcludedInstance]
 
     /// At least half of a series' instances (rounded up), and at least one, must be usable: a
@@ -89,9 +99,10 @@ public struct SeriesSlices: Sendable {
         return try select(loaded, alreadyExcluded: unreadable, instances: files.count)
     }
 
-    /// Leaves out the slices whose pixel count is not their rows × columns and those whose size
-    /// is not the series' — the size most slices have (ties: the larger image, then more rows,
-    /// so the choice never depends on the order of the files) — and stacks the rest.
+    /// Leaves out the slices whose pixel count is not their rows × columns, those whose size is
+    /// not the series' — the size most slices have (ties: the larger image, then more rows, so
+    /// the choice never depends on the order of the files) — and those whose orientation is not
+    /// the one most of the rest have, and stacks the rest.
     public static func select(_ slices: [SourceSlice], alreadyExcluded: [ExcludedInstance] = [],
                               instances: Int? = nil) throws -> SeriesSlices {
         let total = instances ?? slices.count + alreadyExcluded.count
@@ -117,6 +128,7 @@ public struct SeriesSlices: Sendable {
                 usable.append(s)
             }
         }
+        usable = majorityOrientation(usable, excluded: &excluded)
         let needed = minimumUsable(instances: total)
         guard usable.count >= needed else {
             throw SeriesSlicesError.tooFewUsable(usable: usable.count, instances: total, needed: needed, excluded: excluded)
@@ -125,4 +137,27 @@ public struct SeriesSlices: Sendable {
     }
 
     private struct Size: Hashable { let rows: Int, columns: Int }
+
+    /// Leaves out the slices whose orientation (beyond `SliceStack.orientationTolerance`) is not
+    /// the one most slices have. Without a strict majority the slices are kept as they are, and
+    /// `SliceStack` refuses them as more than one stack; slices without an orientation are kept.
+    static func majorityOrientation(_ slices: [SourceSlice], excluded: inout [ExcludedInstance]) -> [SourceSlice] {
+        var groups: [(orientation: ImageOrientation, count: Int)] = []
+        for o in slices.compactMap(\.imageOrientationPatient) {
+            if let i = groups.firstIndex(where: { SliceStack.sameOrientation($0.orientation, o) }) {
+                groups[i].count += 1
+            } else {
+                groups.append((o, 1))
+            }
+        }
+        let counts = groups.map(\.count).sorted(by: >)
+        guard counts.count > 1, counts[0] > counts[1], let series = groups.first(where: { $0.count == counts[0] })?.orientation else {
+            return slices
+        }
+        return slices.filter { s in
+            guard let o = s.imageOrientationPatient, !SliceStack.sameOrientation(o, series) else { return true }
+            excluded.append(ExcludedInstance(instance: s.sopInstanceUID, reason: .orientation(o, series: series)))
+            return false
+        }
+    }
 }

@@ -84,6 +84,24 @@ final class SeriesSlicesTests: XCTestCase {
         XCTAssertEqual(tie.stack.rows * tie.stack.columns, slices[1].rows * slices[1].columns)
     }
 
+    /// A slice of the series' size turned to another plane is left out, named with both
+    /// orientations; without a majority orientation the slices are not one stack.
+    func testAnotherOrientationIsLeftOutWhenTheSeriesHasAMajority() throws {
+        let slices = try DicomSlices.load(paths: Array(try TestData.files(of: TestData.sagittalSeries).prefix(3)))
+        let series = try XCTUnwrap(slices[0].imageOrientationPatient)
+        var turned = slices[1]
+        turned.imageOrientationPatient = ImageOrientation(row: series.column, column: series.normal)
+        turned.sopInstanceUID = "2.25.3"
+        let s = try SeriesSlices.select([slices[0], turned, slices[2]])
+        XCTAssertEqual(s.stack.slices.map(\.sopInstanceUID).sorted(), [slices[0], slices[2]].map(\.sopInstanceUID).sorted())
+        XCTAssertEqual(s.excluded.map(\.instance), ["2.25.3"])
+        XCTAssertTrue(s.excluded[0].reason.hasPrefix("image orientation "), s.excluded[0].reason)
+        XCTAssertTrue(s.excluded[0].reason.hasSuffix("differs from the series' " + SliceExclusion.Reason.text(series)), s.excluded[0].reason)
+        XCTAssertThrowsError(try SeriesSlices.select([slices[0], turned])) { e in
+            guard case SliceStackError.mixedOrientations = e else { return XCTFail("\(e)") }
+        }
+    }
+
     func testTooFewUsableSlicesFailWithTheCountAndReasons() throws {
         let sagittal = try TestData.files(of: TestData.sagittalSeries)
         let noPixels = try withoutPixelData(sagittal[0])
