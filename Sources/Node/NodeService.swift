@@ -161,7 +161,11 @@ public final class NodeService: @unchecked Sendable {
             do {
                 try assembler.tick()
                 if Date().timeIntervalSince(lastSweep) > sweepInterval {
-                    try sweeper.sweep()
+                    // Its own failure (a file that cannot be removed, the database): the series
+                    // stays as it was and the next sweep tries again; assembly goes on.
+                    do { try sweeper.sweep() } catch {
+                        logger.error("retention sweep failed; will retry", metadata: ["error": "\(error)"])
+                    }
                     lastSweep = Date()
                 }
                 beatLock.lock(); lastLoopBeat = Date(); beatLock.unlock()

@@ -63,7 +63,7 @@ public final class RetentionSweeper: @unchecked Sendable {
 
     private func purge(_ c: PurgeCandidate, reason: PurgeReason, at: Date) throws -> Bool {
         guard let files = try index.purge(seriesInstanceUID: c.seriesInstanceUID, reason: reason, at: at,
-                                          removeFiles: { spool.remove(paths: $0) }) else { return false }
+                                          removeFiles: { try spool.remove(paths: $0) }) else { return false }
         logger.info("series purged", metadata: [
             "series_instance_uid": "\(c.seriesInstanceUID)", "route": "\(c.route?.rawValue ?? "none")",
             "reason": "\(reason.rawValue)", "files": "\(files)"])
