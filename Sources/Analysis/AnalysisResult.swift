@@ -94,11 +94,14 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
     public var slice: AnalysedSlice
     /// The middle slice's neighbours analysed too (nil when disabled): spread of points and entropy.
     public var neighbourSpread: NeighbourSpread?
+    /// The series' instances left out of the analysis, each with its reason (nil when none was:
+    /// the JSON of a series analysed whole is unchanged).
+    public var excludedInstances: [ExcludedInstance]?
 
     enum CodingKeys: String, CodingKey {
         case levels, risk, riskEntropy = "risk_entropy", riskThresholds = "risk_thresholds", ladder, slice
         case neighbourSpread = "neighbour_spread", riskThresholdOrigin = "risk_threshold_origin"
-        case lstvSuspicion = "lstv_suspicion", suspicion
+        case lstvSuspicion = "lstv_suspicion", suspicion, excludedInstances = "excluded_instances"
     }
 
     /// Decides the suspicion and the risk from the middle slice's evidence, once the ladder is final

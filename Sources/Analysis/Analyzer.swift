@@ -199,10 +199,24 @@ public final class Analyzer {
         return NeighbourSpread.summarise(sliceIndices: indices, metrics: metrics, pointsPx: px, pointsMm: geometryEverywhere ? mm : nil)
     }
 
-    /// Reads the files of one series and analyses it.
+    /// Reads the files of one series and analyses its usable slices (`SeriesSlices`).
     public func analyse(paths: [String]) throws -> AnalysisResult { try run(paths: paths).result }
 
     public func run(paths: [String]) throws -> Output {
-        try run(SliceStack(try DicomSlices.load(paths: paths)))
+        try run(files: paths.map { SliceFile(path: $0) })
+    }
+
+    public func run(files: [SliceFile]) throws -> Output {
+        try run(SeriesSlices.load(files))
+    }
+
+    /// Analyses the usable slices; the result names the instances left out.
+    public func run(_ series: SeriesSlices) throws -> Output {
+        let output = try run(series.stack)
+        guard !series.excluded.isEmpty else { return output }
+        var result = output.result
+        result.excludedInstances = series.excluded
+        return Output(result: result, stack: output.stack, middleSlice8Bit: output.middleSlice8Bit, heatmaps: output.heatmaps,
+                      gridRows: output.gridRows, gridColumns: output.gridColumns)
     }
 }

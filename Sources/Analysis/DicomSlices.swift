@@ -4,23 +4,33 @@ import Foundation
 /// DICOM files → `SourceSlice`s: pixels decoded by DCMTK whatever the transfer syntax, rescale
 /// applied, geometry from ImagePositionPatient / ImageOrientationPatient / PixelSpacing.
 public enum DicomSlices {
+    /// A file that gives no slice, with the reason (`SliceExclusion.Reason`), the file's path and,
+    /// when the file could be parsed, its SOP Instance UID.
     public struct LoadError: Error, CustomStringConvertible {
-        public let description: String
+        public let path: String
+        public var sopInstanceUID: String?
+        public let reason: SliceExclusion.Reason
+        public var description: String { "\(path): \(reason)" }
     }
 
+    /// Every file as a slice: the first that gives none throws (`SeriesSlices.load` leaves such
+    /// files out instead).
     public static func load(paths: [String]) throws -> [SourceSlice] {
         try paths.map(load(path:))
     }
 
     public static func load(path: String) throws -> SourceSlice {
-        let ds = try DicomDataset(path: path, headerOnly: false)
-        let info = ds.imageInfo
-        guard info.rows > 0, info.columns > 0 else { throw LoadError(description: "\(path): no pixel data") }
-        guard info.frames == 1 else {
-            throw LoadError(description: "\(path): multi-frame images (\(info.frames) frames) are not analysed; send single-frame slices")
+        let ds: DicomDataset
+        do { ds = try DicomDataset(path: path, headerOnly: false) } catch {
+            throw LoadError(path: path, reason: .unreadable("\(error)"))
         }
-        guard let sop = ds.text(.sopInstanceUID) else { throw LoadError(description: "\(path): SOPInstanceUID missing") }
-        let pixels = try ds.decodeFrame(0)
+        let uid = ds.text(.sopInstanceUID)
+        let info = ds.imageInfo
+        guard info.rows > 0, info.columns > 0 else { throw LoadError(path: path, sopInstanceUID: uid, reason: .noPixelData) }
+        guard info.frames == 1 else { throw LoadError(path: path, sopInstanceUID: uid, reason: .multiFrame(frames: info.frames)) }
+        guard let sop = uid else { throw LoadError(path: path, reason: .unreadable("SOPInstanceUID missing")) }
+        let pixels: [Float]
+        do { pixels = try ds.decodeFrame(0) } catch { throw LoadError(path: path, sopInstanceUID: sop, reason: .unreadable("\(error)")) }
         let ipp = ds.doubles(.imagePositionPatient).flatMap { $0.count == 3 ? SIMD3($0[0], $0[1], $0[2]) : nil }
         let iop = ds.doubles(.imageOrientationPatient).flatMap {
             $0.count == 6 ? ImageOrientation(row: SIMD3($0[0], $0[1], $0[2]), column: SIMD3($0[3], $0[4], $0[5])) : nil

@@ -50,14 +50,16 @@ public struct SliceStack: Sendable {
                 throw SliceStackError.mixedSizes(first: first.sopInstanceUID, other: s.sopInstanceUID,
                                                  firstSize: [first.rows, first.columns], otherSize: [s.rows, s.columns])
             }
-            if let a = first.imageOrientationPatient, let b = s.imageOrientationPatient {
-                let d = max(Self.maxAbs(a.row - b.row), Self.maxAbs(a.column - b.column))
-                if d > Self.orientationTolerance {
-                    throw SliceStackError.mixedOrientations(first: first.sopInstanceUID, other: s.sopInstanceUID)
-                }
+            if let a = first.imageOrientationPatient, let b = s.imageOrientationPatient, !Self.sameOrientation(a, b) {
+                throw SliceStackError.mixedOrientations(first: first.sopInstanceUID, other: s.sopInstanceUID)
             }
         }
         (slices, ordering) = Self.order(input)
+    }
+
+    /// Equal within `orientationTolerance`.
+    static func sameOrientation(_ a: ImageOrientation, _ b: ImageOrientation) -> Bool {
+        max(maxAbs(a.row - b.row), maxAbs(a.column - b.column)) <= orientationTolerance
     }
 
     public var count: Int { slices.count }

@@ -122,6 +122,9 @@ public enum Codes {
     /// TEXT: one reason the LSTV suspicion rose (count, thoracolumbar junction, lumbosacral junction).
     public static let lstvSuspicionFinding = SRCode("LSTV011", privateScheme, "LSTV suspicion finding")
 
+    /// TEXT: one instance of the series the analysis left out, and why (no pixel data, another size …).
+    public static let excludedInstanceFinding = SRCode("LSTV012", privateScheme, "Instance excluded from analysis")
+
     // MARK: the series-level assessment group (NUMs)
 
     public static let lstvSuspicionScore = SRCode("LSTV030", privateScheme, "LSTV suspicion score")

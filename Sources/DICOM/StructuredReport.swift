@@ -97,7 +97,7 @@ public struct SeriesAssessment: Sendable {
 public struct MeasurementReport: Sendable {
     /// A received instance of the analysed series: Patient, General Study, Patient Study modules are copied from it.
     public var sourceInstancePath: String
-    /// Every instance of the analysed series (CurrentRequestedProcedureEvidenceSequence).
+    /// Every instance the analysis used (CurrentRequestedProcedureEvidenceSequence).
     public var evidence: [ReferencedInstance]
     /// What the SCOORDs reference; the image library entry.
     public var middleSlice: ReferencedInstance
@@ -122,6 +122,9 @@ public struct MeasurementReport: Sendable {
     public var ladderFindings: [String]
     /// Why the suspicion rose (empty when it did not), each a TEXT evaluation before the ladder's.
     public var suspicionFindings: [String]
+    /// The series' instances left out of the analysis, each "UID: reason", a TEXT evaluation after
+    /// the ladder's.
+    public var exclusionFindings: [String]
     /// The series-level numbers, as one more measurement group (nil: none).
     public var assessment: SeriesAssessment?
     /// A revised report references the one it replaces (PredecessorDocumentsSequence).
@@ -135,7 +138,7 @@ public struct MeasurementReport: Sendable {
                 deviceObserverUID: String, deviceObserverName: String, institutionName: String? = nil,
                 algorithmName: String, algorithmVersion: String, algorithmParameters: [String] = [],
                 levels: [LevelMeasurement], lstvSuspicion: String, ladderConsistency: String,
-                ladderFindings: [String] = [], suspicionFindings: [String] = [], assessment: SeriesAssessment? = nil,
+                ladderFindings: [String] = [], suspicionFindings: [String] = [], exclusionFindings: [String] = [], assessment: SeriesAssessment? = nil,
                 predecessor: ReferencedInstance? = nil, documentClass: SRDocumentClass = .comprehensive3D,
                 procedureReported: SRCode = Codes.mrLumbarSpine) {
         self.sourceInstancePath = sourceInstancePath
@@ -154,6 +157,7 @@ public struct MeasurementReport: Sendable {
         self.ladderConsistency = ladderConsistency
         self.ladderFindings = ladderFindings
         self.suspicionFindings = suspicionFindings
+        self.exclusionFindings = exclusionFindings
         self.assessment = assessment
         self.predecessor = predecessor
         self.documentClass = documentClass
@@ -202,6 +206,7 @@ public enum StructuredReportWriter {
         let parameters = report.algorithmParameters.map { arena.c($0) }
         let findings = report.suspicionFindings.map { cdicom_sr_text(concept: arena.code(Codes.lstvSuspicionFinding), text: arena.c($0)) }
             + report.ladderFindings.map { cdicom_sr_text(concept: arena.code(Codes.levelLadderFinding), text: arena.c($0)) }
+            + report.exclusionFindings.map { cdicom_sr_text(concept: arena.code(Codes.excludedInstanceFinding), text: arena.c($0)) }
         let assessment: [cdicom_sr_num] = try (report.assessment?.measurements ?? []).map { m in
             cdicom_sr_num(concept: arena.code(m.concept), unit: arena.code(m.unit),
                           value: arena.c(try decimalString(m.value, m.concept.meaning)))

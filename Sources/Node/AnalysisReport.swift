@@ -28,7 +28,7 @@ public struct SeriesAnalysisReport: Encodable {
     enum Keys: String, CodingKey {
         case study_instance_uid, series_instance_uid, series_description, patient_id, accession_number, instances, model, status, error
         case risk, risk_entropy, risk_thresholds, ladder, levels, slice, neighbour_spread
-        case lstv_suspicion, suspicion, risk_threshold_origin
+        case lstv_suspicion, suspicion, risk_threshold_origin, excluded_instances
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -52,6 +52,8 @@ public struct SeriesAnalysisReport: Encodable {
             try c.encode(r.levels, forKey: .levels)
             try c.encode(r.slice, forKey: .slice)
             try c.encode(r.neighbourSpread, forKey: .neighbour_spread)
+            // Only when instances were left out: the report of a series analysed whole is unchanged.
+            try c.encodeIfPresent(r.excludedInstances, forKey: .excluded_instances)
         } else {
             try c.encode("failed", forKey: .status)
             try c.encode(error ?? "unknown error", forKey: .error)

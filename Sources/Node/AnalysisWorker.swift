@@ -96,7 +96,11 @@ public final class AnalysisWorker: @unchecked Sendable {
             guard let series = try index.series(uid: job.seriesInstanceUID) else { throw AnalysisFailure("series no longer indexed") }
             let instances = try index.instanceReferences(seriesInstanceUID: job.seriesInstanceUID)
             guard !instances.isEmpty else { throw AnalysisFailure("series has no instances on disk") }
-            let output = try analyzer.run(paths: instances.map(\.path))
+            let output = try analyzer.run(files: instances.map { SliceFile(path: $0.path, sopInstanceUID: $0.sopInstanceUID) })
+            for e in output.result.excludedInstances ?? [] {
+                logger.warning("instance excluded from the analysis", metadata: meta.merging([
+                    "sop_instance_uid": "\(e.instance)", "reason": "\(e.reason)"]) { $1 })
+            }
             let predecessor = try pipeline.latestReport(seriesInstanceUID: series.seriesInstanceUID, excludingAnalysis: job.id)
                 .map { ReferencedInstance(sopClassUID: $0.sopClassUID, sopInstanceUID: $0.sopInstanceUID,
                                           seriesInstanceUID: $0.seriesInstanceUID, studyInstanceUID: series.studyInstanceUID) }
@@ -113,6 +117,7 @@ public final class AnalysisWorker: @unchecked Sendable {
                 "lumbar_count": "\(output.result.suspicion.lumbarCount.value.map(String.init) ?? "undetermined")",
                 "junction": "\(output.result.suspicion.junction.state.rawValue)",
                 "reasons": "\(output.result.suspicion.reasons.count)",
+                "slices": "\(output.result.slice.count)", "excluded": "\(output.result.excludedInstances?.count ?? 0)",
                 "l5_s1_entropy": "\(String(format: "%.4f", output.result.riskEntropy))",
                 "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"]) { $1 })
             NodeMetrics.analysis(model: job.model.name, outcome: .done, seconds: Date().timeIntervalSince(started),

@@ -26,6 +26,8 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
     public var logLevel = Logger.Level.info
     public var quietSeconds = 10.0
     public var ignoredRetentionHours = 24.0
+    public var receivedRetentionDays = 30.0
+    public var retentionFreeDiskMB = 1024
     public var modelPath: String?
     public var thoracolumbarLocator = LocatorSetting.bundled
     public var analysisThreads = 1
@@ -73,6 +75,12 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
         .init("quiet_seconds", \.quietSeconds, "a series is complete after this long without a new instance",
               check: { $0 > 0 ? nil : "must be positive" }),
         .init("ignored_retention_hours", \.ignoredRetentionHours, "files of ignored series are removed this long after completion",
+              check: { $0 >= 0 ? nil : "must not be negative" }),
+        .init("received_retention_days", \.receivedRetentionDays,
+              "received files of every series are removed this long after its last instance (an analysed one once its results are sent or dead); flags, SRs and key images stay",
+              check: { $0 >= 0 ? nil : "must not be negative" }),
+        .init("retention_free_disk_mb", \.retentionFreeDiskMB,
+              "while the spool's free space is below this, the oldest series that may go are purged first, whatever their age (keep it above minimum_free_disk_mb)",
               check: { $0 >= 0 ? nil : "must not be negative" }),
         .init("model", \.modelPath, "the localizer model file; default: the bundled model",
               example: "/usr/local/share/lstv-node/models/lstv-localizer.safetensors"),

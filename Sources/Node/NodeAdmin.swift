@@ -63,6 +63,9 @@ struct SeriesListing: Encodable {
     let first_instance_at: Date
     let last_instance_at: Date
     let completed_at: Date?
+    /// When the received files were last purged and why (absent when never purged).
+    let purged_at: Date?
+    let purge_reason: String?
 
     init(_ s: SeriesRecord) {
         study_instance_uid = s.studyInstanceUID
@@ -77,6 +80,8 @@ struct SeriesListing: Encodable {
         first_instance_at = s.firstInstanceAt
         last_instance_at = s.lastInstanceAt
         completed_at = s.completedAt
+        purged_at = s.purgedAt
+        purge_reason = s.purgeReason?.rawValue
     }
 }
 

@@ -43,6 +43,11 @@ enum NodeMetrics {
         Counter(label: "lstv_delivery_attempts_total", dimensions: [("outcome", outcome)]).increment()
     }
 
+    /// A series whose received files the retention sweep removed, and why (`PurgeReason`).
+    static func seriesPurged(reason: String) {
+        Counter(label: "lstv_series_purged_total", dimensions: [("reason", reason)]).increment()
+    }
+
     /// A database call that failed (the work is retried; the count shows an unhealthy database).
     static func databaseError(component: String) {
         Counter(label: "lstv_database_errors_total", dimensions: [("component", component)]).increment()

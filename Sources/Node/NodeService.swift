@@ -51,8 +51,7 @@ public final class NodeService: @unchecked Sendable {
         indexer = Indexer(index: index, logger: Logger(label: "indexer"))
         assembler = SeriesAssembler(index: index, indexer: indexer, router: try configuration.routing.compiled(),
                                     quietSeconds: configuration.quietSeconds, logger: Logger(label: "assembler"))
-        sweeper = RetentionSweeper(index: index, spool: spool, retentionHours: configuration.ignoredRetentionHours,
-                                   logger: Logger(label: "retention"))
+
         pipeline = Pipeline(database: database)
         // No model, no node: a node that stores studies but silently never flags them is worse
         // than one that refuses to start.
@@ -64,6 +63,8 @@ public final class NodeService: @unchecked Sendable {
         worker = AnalysisWorker(pipeline: pipeline, index: index, model: model, locatorModel: locatorModel, configuration: configuration,
                                 builder: try ResultBuilder(configuration: configuration), logger: Logger(label: "analysis"))
         audit = try NodeAudit(configuration: configuration, logger: Logger(label: "audit"))
+        sweeper = RetentionSweeper(index: index, spool: spool, configuration: configuration, audit: audit,
+                                   logger: Logger(label: "retention"))
         sender = OutboxSender(pipeline: pipeline, results: configuration.results,
                               callingAETitle: configuration.results.callingAETitle ?? configuration.aeTitle,
                               knownPeers: configuration.knownPeers, audit: audit, logger: Logger(label: "outbox"))
@@ -160,17 +161,21 @@ public final class NodeService: @unchecked Sendable {
     }
 
     /// Series completion every 100 ms (a partial-index query; the completion delay after the quiet
-    /// period is part of the result latency budget); the retention sweep every quarter of the
-    /// retention period, between 1 s and a minute.
+    /// period is part of the result latency budget); the retention sweep every
+    /// `RetentionSweeper.interval`.
     private func backgroundLoops() {
         let tick = min(0.1, max(0.02, configuration.quietSeconds / 4))
-        let sweepInterval = min(60, max(1, configuration.ignoredRetentionHours * 3600 / 4))
+        let sweepInterval = RetentionSweeper.interval(configuration)
         var lastSweep = Date.distantPast
         while !isStopping {
             do {
                 try assembler.tick()
                 if Date().timeIntervalSince(lastSweep) > sweepInterval {
-                    try sweeper.sweep()
+                    // Its own failure (a file that cannot be removed, the database): the series
+                    // stays as it was and the next sweep tries again; assembly goes on.
+                    do { try sweeper.sweep() } catch {
+                        logger.error("retention sweep failed; will retry", metadata: ["error": "\(error)"])
+                    }
                     lastSweep = Date()
                 }
                 beatLock.lock(); lastLoopBeat = Date(); beatLock.unlock()

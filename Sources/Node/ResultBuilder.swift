@@ -24,7 +24,8 @@ struct ResultBuilder {
     func build(job: AnalysisJob, series: SeriesRecord, instances: [InstanceReference], output: Analyzer.Output,
                model: LocalizerModel, predecessor: ReferencedInstance?) throws -> [ResultRecord] {
         let result = output.result
-        let evidence = instances.map {
+        let excluded = Set((result.excludedInstances ?? []).map(\.instance))
+        let evidence = instances.filter { !excluded.contains($0.sopInstanceUID) }.map {
             ReferencedInstance(sopClassUID: $0.sopClassUID, sopInstanceUID: $0.sopInstanceUID,
                                seriesInstanceUID: $0.seriesInstanceUID, studyInstanceUID: $0.studyInstanceUID)
         }
@@ -67,6 +68,7 @@ struct ResultBuilder {
                                   "input \(model.inputHeight)x\(model.inputWidth), middle slice \(result.slice.index + 1) of \(result.slice.count)"],
             levels: levels, lstvSuspicion: result.risk.rawValue, ladderConsistency: result.ladder.status.rawValue,
             ladderFindings: result.ladder.reasons, suspicionFindings: Self.suspicionFindings(result),
+            exclusionFindings: (result.excludedInstances ?? []).map { "\($0.instance): \($0.reason)" },
             assessment: SeriesAssessment(trackingIdentifier: "LSTV assessment",
                                          trackingUID: UIDGenerator.uid(for: "\(installation) analysis \(job.id) assessment"),
                                          measurements: Self.assessmentMeasurements(result)),

@@ -90,11 +90,13 @@ public final class Spool: @unchecked Sendable {
         return out
     }
 
-    /// Removes files and then the series and study directories if they became empty.
-    public func remove(paths: [String]) {
+    /// Removes files and then the series and study directories if they became empty (a directory
+    /// a new instance arrived in meanwhile stays). A file already gone is fine (a purge finished
+    /// after a crash); any other failure throws, so the caller does not forget a file still there.
+    public func remove(paths: [String]) throws {
         var dirs = Set<String>()
         for p in paths {
-            unlink(p)
+            if unlink(p) != 0 && errno != ENOENT { throw Failure(errno: errno, operation: "unlink \(p)") }
             let series = (p as NSString).deletingLastPathComponent
             dirs.insert(series)
             dirs.insert((series as NSString).deletingLastPathComponent)

@@ -50,6 +50,9 @@ public struct SeriesRecord: Sendable, Codable {
     public var firstInstanceAt: Date
     public var lastInstanceAt: Date
     public var completedAt: Date?
+    /// When the received files were last purged, and why (kept when new instances reopen the series).
+    public var purgedAt: Date?
+    public var purgeReason: PurgeReason?
 }
 
 /// Instances and series in PostgreSQL.
@@ -89,10 +92,10 @@ public struct InstanceIndex: Sendable {
                         ON CONFLICT DO NOTHING
                         RETURNING series_instance_uid, received_at)
                     UPDATE series s SET
-                        instances = s.instances + 1,
+                        instances = CASE WHEN s.state = 'purged' THEN 1 ELSE s.instances + 1 END,
                         last_instance_at = greatest(s.last_instance_at, added.received_at),
                         revision = s.revision + CASE WHEN s.state = 'receiving' THEN 0 ELSE 1 END,
-                        state = 'receiving', completed_at = NULL, purged_at = NULL
+                        state = 'receiving', completed_at = NULL
                     FROM added WHERE s.series_instance_uid = added.series_instance_uid
                     """, [r.sopInstanceUID, r.seriesInstanceUID, r.studyInstanceUID, r.sopClassUID, r.transferSyntaxUID,
                           r.instanceNumber.map(String.init), r.path, String(r.bytes), at, r.callingAETitle])
@@ -207,29 +210,71 @@ public struct InstanceIndex: Sendable {
     }
 
     /// Ignored series completed before `cutoff` whose files are still on disk.
-    public func ignoredSeriesToPurge(completedBefore cutoff: Date) throws -> [String] {
+    /// Complete series whose received files may go now: ignored ones completed before
+    /// `ignoredCompletedBefore`, and every series last received before `receivedBefore`; with
+    /// `oldestFirst` (disk pressure) every purgeable series whatever its age. Oldest last receipt first.
+    public func seriesToPurge(ignoredCompletedBefore: Date, receivedBefore: Date, anyAge: Bool = false) throws -> [PurgeCandidate] {
         try database.withConnection { c in
             try c.execute("""
-                SELECT series_instance_uid FROM series
-                WHERE state = 'complete' AND route = 'ignored' AND completed_at < $1
-                """, [Timestamp.format(cutoff)]).rows.compactMap { $0["series_instance_uid"] }
+                SELECT s.series_instance_uid, s.route, s.completed_at, s.last_instance_at FROM series s
+                WHERE \(Self.purgeable)
+                  AND ($3 OR (s.route = '\(Route.ignored.rawValue)' AND s.completed_at < $1) OR s.last_instance_at < $2)
+                ORDER BY s.last_instance_at, s.series_instance_uid
+                """, [Timestamp.format(ignoredCompletedBefore), Timestamp.format(receivedBefore), anyAge ? "true" : "false"]).rows.map {
+                PurgeCandidate(seriesInstanceUID: $0["series_instance_uid"]!, route: $0["route"].flatMap(Route.init(rawValue:)),
+                               completedAt: $0.date("completed_at"), lastInstanceAt: $0.date("last_instance_at") ?? Date.distantPast)
+            }
         }
     }
 
-    /// Marks a series purged and forgets its instance rows, unless an instance arrived meanwhile
-    /// (the series would be 'receiving' again). A later re-send is then indexed as new.
-    @discardableResult
-    public func markPurged(seriesInstanceUID: String, paths: [String], at: Date) throws -> Bool {
+    /// A complete series nothing still needs the received files of: no analysis of it pending or
+    /// running, and no delivery of its results pending or being sent (every one sent or dead).
+    /// A series still receiving (or being assembled) is not complete.
+    static let purgeable = """
+        s.state = 'complete'
+          AND NOT EXISTS (SELECT 1 FROM analyses a WHERE a.series_instance_uid = s.series_instance_uid
+                          AND a.state IN ('pending', 'running'))
+          AND NOT EXISTS (SELECT 1 FROM outbox o JOIN results r ON r.id = o.result_id JOIN analyses a ON a.id = r.analysis_id
+                          WHERE a.series_instance_uid = s.series_instance_uid AND o.state IN ('pending', 'sending'))
+        """
+
+    /// Purges one series if it is still purgeable: under its row lock (so no late instance, new
+    /// job or completion interleaves), `removeFiles` deletes the files, then the series is marked
+    /// purged (time and reason) and its instance rows are forgotten, in one transaction. A crash
+    /// after the files went leaves rows without files, which the next sweep finishes; never files
+    /// without rows. Returns the number of files, nil when the series is no longer purgeable.
+    public func purge(seriesInstanceUID: String, reason: PurgeReason, at: Date,
+                      removeFiles: ([String]) throws -> Void) throws -> Int? {
         try database.transaction { c in
-            let updated = try c.execute("""
-                UPDATE series SET state = 'purged', purged_at = $2
-                WHERE series_instance_uid = $1 AND state = 'complete' AND route = 'ignored'
-                """, [seriesInstanceUID, Timestamp.format(at)]).affectedRows == 1
-            guard updated else { return false }
-            for p in paths { try c.execute("DELETE FROM instances WHERE path = $1", [p]) }
-            return true
+            guard try c.execute("SELECT 1 FROM series s WHERE s.series_instance_uid = $1 AND \(Self.purgeable) FOR UPDATE OF s",
+                                [seriesInstanceUID]).count == 1 else { return nil }
+            let paths = try c.execute("SELECT path FROM instances WHERE series_instance_uid = $1", [seriesInstanceUID]).rows
+                .compactMap { $0["path"] }
+            try removeFiles(paths)
+            try c.execute("UPDATE series SET state = 'purged', purged_at = $2, purge_reason = $3 WHERE series_instance_uid = $1",
+                          [seriesInstanceUID, Timestamp.format(at), reason.rawValue])
+            try c.execute("DELETE FROM instances WHERE series_instance_uid = $1", [seriesInstanceUID])
+            return paths.count
         }
     }
+}
+
+/// Why a series' received files were purged (`series.purge_reason`).
+public enum PurgeReason: String, Sendable, Codable, CaseIterable {
+    /// An ignored series, `ignored_retention_hours` after its completion.
+    case ignoredRetention = "ignored_retention"
+    /// Any series, `received_retention_days` after its last instance arrived.
+    case receivedRetention = "received_retention"
+    /// Free space below `retention_free_disk_mb`: the oldest purgeable series first.
+    case diskPressure = "disk_pressure"
+}
+
+/// A series the retention sweep may purge.
+public struct PurgeCandidate: Sendable, Equatable {
+    public var seriesInstanceUID: String
+    public var route: Route?
+    public var completedAt: Date?
+    public var lastInstanceAt: Date
 }
 
 extension SeriesRecord {
@@ -249,5 +294,7 @@ extension SeriesRecord {
                   revision: row.int("revision") ?? 0, firstInstanceAt: row.date("first_instance_at") ?? Date(timeIntervalSince1970: 0),
                   lastInstanceAt: row.date("last_instance_at") ?? Date(timeIntervalSince1970: 0),
                   completedAt: row.date("completed_at"))
+        purgedAt = row.date("purged_at")
+        purgeReason = row["purge_reason"].flatMap(PurgeReason.init(rawValue:))
     }
 }

@@ -137,6 +137,14 @@ public enum Migrations {
         ALTER TABLE results DROP CONSTRAINT results_kind_check;
         ALTER TABLE results ADD CONSTRAINT results_kind_check CHECK (kind IN ('sr', 'key_image', 'kos'));
         """),
+        Migration(version: 7, name: "retention of every series", sql: """
+        -- Issue 15: the received files of every series are purged by age or disk pressure (an analysed
+        -- one only once its results are delivered). Why the files went is kept with purged_at; both
+        -- stay when new instances reopen a purged series, so the row says it was purged before.
+        ALTER TABLE series ADD COLUMN purge_reason text
+            CHECK (purge_reason IN ('ignored_retention', 'received_retention', 'disk_pressure'));
+        CREATE INDEX series_complete_by_age ON series (last_instance_at) WHERE state = 'complete';
+        """),
     ]
 
     /// Applies what is missing. Safe to run concurrently (an advisory lock serialises runners).

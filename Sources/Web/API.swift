@@ -61,7 +61,11 @@ struct API {
         let uid = try context.parameters.require("uid")
         guard let s = try index.series(uid: uid) else { throw HTTPError(.notFound, message: "no series \(uid)") }
         var o = Self.json(s)
-        o["analyses"] = try pipeline.analyses(seriesInstanceUID: uid).map { try $0.jsonObject() }
+        let analyses = try pipeline.analyses(seriesInstanceUID: uid).map { try $0.jsonObject() }
+        o["analyses"] = analyses
+        // The latest finished analysis says which instances it left out (none: an empty list).
+        let latest = analyses.last { $0["state"] as? String == "done" }
+        o["excluded_instances"] = (latest?["result"] as? [String: Any])?["excluded_instances"] ?? [Any]()
         o["deliveries"] = try pipeline.deliveries(analysedSeries: uid).map(\.jsonObject)
         return try JSONBody.response(o)
     }
@@ -107,6 +111,7 @@ struct API {
          "instances": s.instances, "state": s.state.rawValue, "revision": s.revision,
          "route": s.route?.rawValue ?? NSNull(), "reason": s.reason ?? NSNull(),
          "first_instance_at": Timestamp.iso8601(s.firstInstanceAt), "last_instance_at": Timestamp.iso8601(s.lastInstanceAt),
-         "completed_at": s.completedAt.map(Timestamp.iso8601) ?? NSNull()]
+         "completed_at": s.completedAt.map(Timestamp.iso8601) ?? NSNull(),
+         "purged_at": s.purgedAt.map(Timestamp.iso8601) ?? NSNull(), "purge_reason": s.purgeReason?.rawValue ?? NSNull()]
     }
 }

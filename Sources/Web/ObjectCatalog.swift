@@ -32,4 +32,12 @@ struct ObjectCatalog: Sendable {
         }
         return all
     }
+
+    /// Why a retrieve of `series` found nothing, when its received files were purged by the
+    /// retention sweep (nil otherwise): the 404 says so instead of "no such series".
+    func purgedNotice(seriesInstanceUID: String?) throws -> String? {
+        guard let uid = seriesInstanceUID, let s = try index.series(uid: uid), s.state == .purged else { return nil }
+        let when = s.purgedAt.map(Timestamp.iso8601) ?? "an unknown time"
+        return "the received instances of series \(uid) were purged at \(when) (\(s.purgeReason?.rawValue ?? "retention"))"
+    }
 }

@@ -45,7 +45,10 @@ struct WADO {
             }
             return Part(path: o.path, bytes: size, transferSyntaxUID: o.transferSyntaxUID)
         }
-        guard !parts.isEmpty else { throw HTTPError(.notFound, message: "no such study, series or instance here") }
+        guard !parts.isEmpty else {
+            throw HTTPError(.notFound, message: try catalog.purgedNotice(seriesInstanceUID: match.seriesInstanceUID)
+                                ?? "no such study, series or instance here")
+        }
         let syntaxes = Set(parts.compactMap(\.transferSyntaxUID))
         guard AcceptHeader(request.headers[.accept]).acceptsMultipart(of: Self.partType, storedTransferSyntaxes: syntaxes) else {
             throw HTTPError(.notAcceptable, message: "retrieve answers multipart/related; type=\"application/dicom\" in the stored transfer syntax")

@@ -106,7 +106,10 @@ final class AnalysisWorkerTests: XCTestCase {
 
         let row = try XCTUnwrap(try rows("SELECT state, error, finished_at FROM analyses WHERE id = $1", [String(job.id)]).first)
         XCTAssertEqual(row["state"], "failed")
-        XCTAssertTrue(row["error"]?.hasPrefix("cannot read DICOM file") ?? false, row["error"] ?? "no error recorded")
+        // Every instance unreadable: too few usable slices, each named with its reason.
+        let error = row["error"] ?? "no error recorded"
+        XCTAssertTrue(error.hasPrefix("only 0 of 2 instances usable"), error)
+        for r in gone { XCTAssertTrue(error.contains("\(r.sopInstanceUID): cannot be read: cannot read DICOM file"), error) }
         XCTAssertNotNil(row["finished_at"])
         XCTAssertEqual(try rows("SELECT id FROM results").count, 0)
         XCTAssertEqual(finished, 0)

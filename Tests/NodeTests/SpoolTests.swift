@@ -44,7 +44,8 @@ final class SpoolTests: XCTestCase {
             try write(sop, to: tmp)
             if case .stored(let p) = try spool.commit(temporaryPath: tmp, study: "1", series: series, sop: sop) { paths.append(p) }
         }
-        spool.remove(paths: Array(paths.prefix(2)))
+        try spool.remove(paths: Array(paths.prefix(2)))
+        try spool.remove(paths: Array(paths.prefix(1)))  // already gone: nothing to do
         XCTAssertFalse(FileManager.default.fileExists(atPath: spool.instances + "/1/1.1"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: spool.instances + "/1/1.2/1.2.1.dcm"))
     }

@@ -84,19 +84,38 @@ final class InstanceIndexTests: XCTestCase {
         XCTAssertNil(s.completedAt)
     }
 
-    func testPurgeForgetsInstancesOnlyOfCompleteIgnoredSeries() throws {
+    func testPurgeForgetsInstancesOnlyOfCompleteSeries() throws {
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
         try index.index([record("1.2.3.1", at: t0), record("1.2.3.2", at: t0)])
-        XCTAssertFalse(try index.markPurged(seriesInstanceUID: "1.2.3", paths: [], at: t0), "still receiving")
+        var removed: [String] = []
+        XCTAssertNil(try index.purge(seriesInstanceUID: "1.2.3", reason: .ignoredRetention, at: t0) { removed += $0 }, "still receiving")
+        XCTAssertEqual(removed, [])
         try index.completeQuietSeries(quietSince: t0.addingTimeInterval(1), now: t0.addingTimeInterval(1)) { _ in (.ignored, "axial") }
-        XCTAssertEqual(try index.ignoredSeriesToPurge(completedBefore: t0), [])
-        XCTAssertEqual(try index.ignoredSeriesToPurge(completedBefore: t0.addingTimeInterval(5)), ["1.2.3"])
+        let early = t0.addingTimeInterval(-1)
+        XCTAssertEqual(try index.seriesToPurge(ignoredCompletedBefore: t0, receivedBefore: early), [])
+        XCTAssertEqual(try index.seriesToPurge(ignoredCompletedBefore: t0.addingTimeInterval(5), receivedBefore: early)
+            .map(\.seriesInstanceUID), ["1.2.3"])
+        XCTAssertEqual(try index.seriesToPurge(ignoredCompletedBefore: early, receivedBefore: t0.addingTimeInterval(1))
+            .map(\.seriesInstanceUID), ["1.2.3"], "received long enough ago")
+        XCTAssertEqual(try index.seriesToPurge(ignoredCompletedBefore: early, receivedBefore: early, anyAge: true)
+            .map(\.seriesInstanceUID), ["1.2.3"], "disk pressure: any age")
         let paths = try index.instancePaths(seriesInstanceUID: "1.2.3")
         XCTAssertEqual(paths.count, 2)
-        XCTAssertTrue(try index.markPurged(seriesInstanceUID: "1.2.3", paths: paths, at: t0.addingTimeInterval(5)))
-        XCTAssertEqual(try index.series(uid: "1.2.3")?.state, .purged)
+        XCTAssertEqual(try index.purge(seriesInstanceUID: "1.2.3", reason: .ignoredRetention, at: t0.addingTimeInterval(5)) { removed += $0 }, 2)
+        XCTAssertEqual(Set(removed), Set(paths))
+        var s = try XCTUnwrap(try index.series(uid: "1.2.3"))
+        XCTAssertEqual(s.state, .purged)
+        XCTAssertEqual(s.purgeReason, .ignoredRetention)
         XCTAssertEqual(try index.instancePaths(seriesInstanceUID: "1.2.3"), [])
         XCTAssertFalse(try index.isIndexed(sopInstanceUID: "1.2.3.1"))
+
+        // A new instance: a new arrival, counted from itself; the row still says it was purged.
+        try index.index([record("1.2.3.3", at: t0.addingTimeInterval(10))])
+        s = try XCTUnwrap(try index.series(uid: "1.2.3"))
+        XCTAssertEqual(s.state, .receiving)
+        XCTAssertEqual(s.instances, 1)
+        XCTAssertEqual(s.purgedAt, t0.addingTimeInterval(5))
+        XCTAssertEqual(s.purgeReason, .ignoredRetention)
     }
 
     func testTimestampsRoundTripInUTC() {

@@ -27,6 +27,7 @@ final class PipelineTests: XCTestCase {
             4: "87d654b354ec74eceb73fbd94c97b65fe5f7f16095273ab5c6de85c9823b1266",
             5: "98961886f619e32b619d5dc0495b474b5736f60b82d5e21b1ab22bd70562fcb4",
             6: "c88a383e65d1d34212fb6d76b810bb0663009a6440edc961d8aa607c0a9fe946",
+            7: "03d98e340557d0f0370335e886c5f781e45f3ceacedb55ead1003f4ae70e1895",
         ]
         for m in Migrations.all where released[m.version] != nil {
             let digest = SHA256.hash(data: Array(m.sql.utf8)).map { String(format: "%02x", $0) }.joined()
@@ -85,6 +86,33 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(types?["s"], "double precision")
         XCTAssertEqual(types?["c"], "integer")
         XCTAssertEqual(types?["j"], "text")
+    }
+
+    /// An analysed series' received files may go only once its analysis is finished and every
+    /// delivery of its results is sent or dead.
+    func testAnalysedSeriesIsPurgeableOnlyOnceDelivered() throws {
+        try Migrations.apply(to: database)
+        let late = t0.addingTimeInterval(3600)
+        func purgeable() throws -> [String] {
+            try index.seriesToPurge(ignoredCompletedBefore: late, receivedBefore: late).map(\.seriesInstanceUID)
+        }
+        let job = try completedJob()
+        XCTAssertEqual(try purgeable(), [], "analysis running")
+        let peers = [DicomPeer(aeTitle: "PACS", host: "127.0.0.1", port: 104), DicomPeer(aeTitle: "ARCHIVE", host: "127.0.0.1", port: 105)]
+        try pipeline.finish(job: job, resultJSON: "{}", flags: flags(), results: [
+            ResultRecord(kind: .sr, sopClassUID: "1.2.840.10008.5.1.4.1.1.88.34", sopInstanceUID: "2.25.9",
+                         seriesInstanceUID: "2.25.8", path: "/results/1/sr.dcm", predecessorSOPInstanceUID: nil),
+        ], destinations: peers, now: t0.addingTimeInterval(12))
+        XCTAssertEqual(try purgeable(), [], "deliveries pending")
+        let deliveries = try pipeline.claimDeliveries(now: late)
+        XCTAssertEqual(deliveries.count, 2)
+        XCTAssertEqual(try purgeable(), [], "deliveries being sent")
+        try pipeline.markSent(deliveries[0].id, status: "0000", now: late)
+        XCTAssertEqual(try purgeable(), [], "one delivery still being sent")
+        try pipeline.markDead(deliveries[1].id, status: "A700", error: "refused")
+        XCTAssertEqual(try purgeable(), ["1.2.3"])
+        XCTAssertEqual(try index.purge(seriesInstanceUID: "1.2.3", reason: .receivedRetention, at: late) { _ in }, 1)
+        XCTAssertEqual(try pipeline.outbox().map(\.state), [.sent, .dead], "results and their deliveries stay")
     }
 
     /// An undetermined count and a non-finite figure are NULL, as the result JSON has them.

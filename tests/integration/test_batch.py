@@ -72,7 +72,7 @@ def test_two_jobs_print_exactly_what_one_job_prints(binary, dicom_root, fmt):
 
 
 def crop_one_slice(series: Path) -> Path:
-    """One slice of a series copy cut to 100x100 (valid DICOM): the series mixes sizes and fails."""
+    """One slice of a series copy cut to 100x100 (valid DICOM): left out, the rest analysed."""
     import pydicom
 
     f = nodeproc.dicom_files(series)[5]
@@ -84,24 +84,46 @@ def crop_one_slice(series: Path) -> Path:
     return f
 
 
+def strip_pixels(files: list[Path]) -> None:
+    """Removes the pixel data of ``files`` (valid DICOM without an image)."""
+    import pydicom
+
+    for f in files:
+        ds = pydicom.dcmread(f)
+        del ds.PixelData
+        ds.save_as(f, enforce_file_format=True)
+
+
 def test_unreadable_files_and_failed_series_are_counted_and_fail_the_run(binary, dicom_root, tmp_path):
     shutil.copytree(dicom_root / "FCS-IVD-11" / "01_T2_TSE_SAG", tmp_path / "a")
     shutil.copytree(dicom_root / "FCS-IVD-20" / "01_T2_TSE_SAG", tmp_path / "b")
     shutil.copytree(dicom_root / "FCS-IVD-25" / "02_T2_AX_REFORMAT", tmp_path / "c")
+    # Three slices of a sagittal series, two of them without pixel data: too few usable, it fails.
+    (tmp_path / "d").mkdir()
+    for f in nodeproc.dicom_files(dicom_root / "FCS-IVD-25" / "01_T2_TSE_SAG")[:3]:
+        shutil.copy(f, tmp_path / "d" / f.name)
+    strip_pixels(nodeproc.dicom_files(tmp_path / "d")[:2])
     (tmp_path / "a" / "notes.txt").write_text("not a DICOM file\n")
     (tmp_path / "DICOMDIR-like").write_bytes(b"\0" * 200)
-    crop_one_slice(tmp_path / "b")
-    _, failing = nodeproc.series_uids(tmp_path / "b")
+    cropped = nodeproc.read_uids(crop_one_slice(tmp_path / "b"))[2]
+    _, mixed = nodeproc.series_uids(tmp_path / "b")
+    _, failing = nodeproc.series_uids(tmp_path / "d")
 
     runs = [analyze(binary, "--model", SMALL_MODEL, "--format", "json", "--jobs", j, tmp_path) for j in (1, 2)]
     for p in runs:
         assert p.returncode == 1, f"a failed series must fail the run:\n{explain(p)}"
-        assert summary(p) == (1, 1, 2, 1)
-        assert sum(f"series {failing} failed" in ln for ln in p.stderr.splitlines()) == 1, explain(p)
+        assert summary(p) == (2, 1, 2, 1)
+        failed = [ln for ln in p.stderr.splitlines() if f"series {failing} failed" in ln]
+        assert len(failed) == 1 and "only 1 of 3 instances usable" in failed[0] and "no pixel data" in failed[0], explain(p)
     assert runs[1].stdout == runs[0].stdout
-    reports = json.loads(runs[0].stdout)
-    assert [r["status"] for r in reports] == ["analysed", "failed"]
-    assert reports[1]["series_instance_uid"] == failing
+    reports = {r["series_instance_uid"]: r for r in json.loads(runs[0].stdout)}
+    assert reports[failing]["status"] == "failed"
+    # The slice of another size is left out and named; the series is analysed from the others.
+    assert reports[mixed]["status"] == "analysed"
+    assert [e["instance"] for e in reports[mixed]["excluded_instances"]] == [cropped]
+    assert reports[mixed]["excluded_instances"][0]["reason"].startswith("rows/columns 100x100 differ"), reports[mixed]
+    assert reports[mixed]["slice"]["count"] == len(nodeproc.dicom_files(tmp_path / "b")) - 1
+    assert all("excluded_instances" not in r for u, r in reports.items() if u != mixed)
 
 
 def read_pty_until_eof(master: int, proc: subprocess.Popen, timeout: float) -> bytes:
