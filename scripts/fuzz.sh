@@ -2,52 +2,55 @@
 # Fuzzing the node's receive path with libFuzzer (AddressSanitizer + UndefinedBehaviorSanitizer):
 # builds the harnesses (fuzz/Makefile, clang++ of the Swift toolchain), writes the seed corpora from
 # the shared studies (fuzz/seeds.py) and runs each harness for a fixed time on a fresh corpus.
-#   scripts/fuzz.sh [--seconds N] [dataset] [association]     (default: both, 600 s each)
+#   scripts/fuzz.sh [--seconds N] [--out DIR] [dataset] [association]   (default: both, 600 s each)
 # Exit status 1 when a harness found a crash, a sanitizer report, a leak or a hang; the input is
-# kept in var/fuzz/findings/<harness>/ and the way to reproduce it is printed. Under var/fuzz/ (never
-# committed: the corpora hold the shared studies' data): build/, seeds/, corpus/<harness>/ (the
-# inputs the run kept), <harness>.log (libFuzzer's output).
+# kept in OUT/findings/<harness>/ and the way to reproduce it is printed. The build is in
+# var/fuzz/build (incremental); OUT (default var/fuzz; never committed: the corpora hold the shared
+# studies' data) gets seeds/, corpus/<harness>/ (the inputs the run kept) and <harness>.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 [[ -x /opt/swift/usr/bin/clang++ ]] && export PATH=/opt/swift/usr/bin:$PATH
 
 seconds=600
+out=$root/var/fuzz
 harnesses=()
 while (($#)); do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
     dataset|association) harnesses+=("$1"); shift ;;
-    *) echo "usage: scripts/fuzz.sh [--seconds N] [dataset] [association]" >&2; exit 2 ;;
+    *) echo "usage: scripts/fuzz.sh [--seconds N] [--out DIR] [dataset] [association]" >&2; exit 2 ;;
   esac
 done
 ((${#harnesses[@]})) || harnesses=(dataset association)
 
-var=$root/var/fuzz
+build=$root/var/fuzz/build
 lumbar=${LSTV_TEST_DICOM_DIR:-$root/../shared/data/lumbar/dicom}
 [[ -d $lumbar ]] || { echo "fuzz: shared studies not found at $lumbar (or set LSTV_TEST_DICOM_DIR)" >&2; exit 1; }
 
-make -s -C fuzz BUILD="$var/build"
-.venv/bin/python fuzz/seeds.py --lumbar "$lumbar" --out "$var/seeds"
+make -s -C fuzz BUILD="$build"
+.venv/bin/python fuzz/seeds.py --lumbar "$lumbar" --out "$out/seeds"
 
 # Hangs: longer than any of the harnesses' own deadlines (the association harness allows 15 s).
 declare -A input_timeout=([dataset]=10 [association]=30)
 # DCMTK allocates an element's declared length (up to 4 GiB) before it reads the value, and frees it
 # when the data falls short: address space, not memory. Allow such single allocations; the RSS limit
 # (2 GiB, libFuzzer's default) still catches memory that is really used.
+limits=(-malloc_limit_mb=4096 -rss_limit_mb=2048)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export LSAN_OPTIONS=suppressions=$root/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}
 export UBSAN_OPTIONS=print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
 
 status=0
 for h in "${harnesses[@]}"; do
-  corpus=$var/corpus/$h findings=$var/findings/$h log=$var/$h.log
+  corpus=$out/corpus/$h findings=$out/findings/$h log=$out/$h.log
   rm -rf "$corpus"
   mkdir -p "$corpus" "$findings"
   echo "fuzz: $h for ${seconds} s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
   rc=0
-  "$var/build/${h}_fuzzer" "$corpus" "$var/seeds/$h" -max_total_time="$seconds" -timeout="${input_timeout[$h]}" -malloc_limit_mb=4096 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1 || rc=$?
+  "$build/${h}_fuzzer" "$corpus" "$out/seeds/$h" -max_total_time="$seconds" -timeout="${input_timeout[$h]}" "${limits[@]}" \
+    -dict="fuzz/$h.dict" -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1 || rc=$?
   # The summary: libFuzzer's last status line (coverage), its final stats and the harness's counters.
   grep -E '^#[0-9]+' "$log" | tail -1 || true
   grep -E '^(stat::|fuzz-count:|fuzz-finding:)' "$log" || true
@@ -57,7 +60,7 @@ for h in "${harnesses[@]}"; do
     artifact=$(grep -o "Test unit written to .*" "$log" | tail -1 | sed 's/Test unit written to //')
     echo "fuzz: $h FAILED (exit $rc): see $log" >&2
     grep -E 'ERROR: |SUMMARY: |runtime error|fuzz-finding' "$log" | head -5 >&2 || true
-    [[ -n $artifact ]] && echo "fuzz: reproduce with: LSAN_OPTIONS=suppressions=fuzz/lsan.supp $var/build/${h}_fuzzer $artifact" >&2
+    [[ -n $artifact ]] && echo "fuzz: reproduce with: LSAN_OPTIONS=suppressions=fuzz/lsan.supp $build/${h}_fuzzer $artifact" >&2
   fi
 done
 exit $status
