@@ -17,6 +17,8 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <netinet/in.h>
@@ -73,7 +75,11 @@ uint16_t storeEnd(void *, const cdicom_store_request *, const char *tmpPath) {
     return 0x0000;
 }
 
-void ignoreLog(void *, int, const char *) {}
+// The SCP's log, for replaying a finding: LSTV_FUZZ_SCP_LOG=1 prints it (fuzzing keeps it quiet).
+const bool printLog = getenv("LSTV_FUZZ_SCP_LOG") != nullptr;
+void log(void *, int level, const char *message) {
+    if (printLog) fprintf(stderr, "scp log %d: %s\n", level, message);
+}
 
 uint16_t freeLoopbackPort() {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -126,7 +132,7 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
     cdicom_initialize(5);  // DCMTK's own logger: fatal only
     storeDirectory = fuzz::scratchDirectory() + "/stores";
     std::filesystem::create_directory(storeDirectory);
-    cdicom_scp_callbacks callbacks = {nullptr, acceptAssociation, storeBegin, storeEnd, ignoreLog};
+    cdicom_scp_callbacks callbacks = {nullptr, acceptAssociation, storeBegin, storeEnd, log};
     cdicom_scp_config config = {aeTitle, 0, /*max_associations*/ 4, timeoutSeconds, timeoutSeconds, /*max_pdu*/ 16384,
                                 sopClasses, std::size(sopClasses), transferSyntaxes, std::size(transferSyntaxes)};
     char err[512] = {0};
