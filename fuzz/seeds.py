@@ -7,7 +7,8 @@ seeds carry the shared studies' headers and pixels).
 are (a sagittal and an axial one), a small crop of the sagittal slice (its real header) in every
 transfer syntax the node accepts (DCMTK's dcmconv, dcmcjpeg, dcmcjpls, dcmcrle convert it), and a few
 synthetic images for the decode paths the real data lacks (signed 12-bit with a rescale, two frames,
-8-bit RGB in both planar configurations, text in ISO_IR 100).
+8-bit RGB in both planar configurations, text in ISO_IR 100), and the inputs of fixed findings
+(``regression-*``).
 
 ``OUT/association/``: what a storage SCU sends on one connection, PDU by PDU, encoded by pynetdicom:
 A-ASSOCIATE-RQ, then C-ECHO-RQ, C-STORE-RQ (received or refused by the harness: odd and even message
@@ -118,6 +119,19 @@ def synthetic_images(out: Path) -> None:
     write_part10(latin1, out / "synthetic-latin1-no-pixels.dcm")
 
 
+def regressions(cropped: Path, out: Path) -> None:
+    """Inputs of fixed findings, run at the start of every fuzz run (so in the suite's bounded run)."""
+    # A 2 KB file declaring 65535 x 65535 pixels: callers sized their decode buffer from the header
+    # (17 GB of floats) before the shim found the pixel data short; image info now reports no image.
+    huge = pydicom.dcmread(cropped)
+    huge.Rows = huge.Columns = 65535
+    huge.save_as(out / "regression-dimensions-beyond-pixel-data.dcm")
+    # The same without SamplesPerPixel and BitsAllocated, which the size check must not read as zero bytes.
+    huge.SamplesPerPixel = 0
+    del huge.BitsAllocated
+    huge.save_as(out / "regression-dimensions-beyond-pixel-data-no-sizes.dcm")
+
+
 def dataset_seeds(study: Path, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     sagittal = sorted((study / SAGITTAL).glob("*.dcm"))
@@ -129,6 +143,7 @@ def dataset_seeds(study: Path, out: Path) -> Path:
     for name, command in CONVERSIONS.items():
         subprocess.run([*command, str(cropped), str(out / name)], check=True)
     synthetic_images(out)
+    regressions(cropped, out)
     return cropped
 
 

@@ -63,7 +63,8 @@ for h in "${harnesses[@]}"; do
     artifact=$(grep -o "Test unit written to .*" "$log" | tail -1 | sed 's/Test unit written to //')
     echo "fuzz: $h FAILED (exit $rc): see $log" >&2
     grep -E 'ERROR: |SUMMARY: |runtime error|fuzz-finding' "$log" | head -5 >&2 || true
-    [[ -n $artifact ]] && echo "fuzz: reproduce with: ASAN_OPTIONS=${asan_options[$h]} LSAN_OPTIONS=suppressions=fuzz/lsan.supp $build/${h}_fuzzer $artifact (LSTV_FUZZ_SCP_LOG=1: the SCP's log)" >&2
+    [[ -n $artifact ]] && echo "fuzz: reproduce with: ASAN_OPTIONS=${asan_options[$h]} LSAN_OPTIONS=suppressions=fuzz/lsan.supp" \
+      "$build/${h}_fuzzer ${limits[*]} $artifact (with LSTV_FUZZ_SCP_LOG=1 the association harness prints the SCP's log)" >&2
   fi
 done
 exit $status
