@@ -35,6 +35,10 @@ constexpr int timeoutSeconds = 5;           // ACSE and DIMSE timeouts of the SC
 // the SCP's own timeouts, so reaching it means something is stuck.
 constexpr auto settleDeadline = std::chrono::seconds(3 * timeoutSeconds);
 constexpr uint64_t probeInterval = 256;
+constexpr int probeTimeoutSeconds = 3 * timeoutSeconds;
+// The first C-ECHO loads DCMTK's data dictionary: thousands of allocations, each with a full stack
+// when fuzz.sh asks ASan for them (fast_unwind_on_malloc=0), seconds on a loaded machine.
+constexpr int firstProbeTimeoutSeconds = 60;
 
 // What the node offers (Sources/DICOM/UID.swift: SOPClass.acceptedStorage, TransferSyntax.accepted);
 // the MR and secondary capture classes are enough for the seeds' data sets.
@@ -143,7 +147,7 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
     }
     if (scp == nullptr) fuzz::fail(std::string("cannot start the SCP: ") + err);
     std::thread([] { cdicom_scp_run(scp, 1); }).detach();  // runs until the process exits
-    std::string problem = fuzz::probeVerification(port, aeTitle, timeoutSeconds);
+    std::string problem = fuzz::probeVerification(port, aeTitle, firstProbeTimeoutSeconds);
     if (!problem.empty()) fuzz::fail("the SCP does not answer before any input: " + problem);
     probes.add();
     return 0;
@@ -162,7 +166,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz::fail("a partial data set was left in " + storeDirectory + " (the SCP removes it when a transfer breaks off)");
     inputs.add();
     if (inputs.value() % probeInterval == 0) {
-        std::string problem = fuzz::probeVerification(port, aeTitle, timeoutSeconds);
+        std::string problem = fuzz::probeVerification(port, aeTitle, probeTimeoutSeconds);
         if (!problem.empty()) fuzz::fail("the SCP stopped answering: " + problem);
         probes.add();
     }
