@@ -83,7 +83,9 @@ bool receiveExactly(int fd, uint8_t *buf, size_t n, int timeoutSeconds) {
     size_t done = 0;
     while (done < n) {
         pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, timeoutSeconds * 1000) <= 0) return false;
+        int ready = poll(&p, 1, timeoutSeconds * 1000);
+        if (ready < 0 && errno == EINTR) continue;  // libFuzzer's timer (SIGALRM)
+        if (ready <= 0) return false;
         ssize_t r = recv(fd, buf + done, n - done, 0);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) return false;
@@ -111,7 +113,17 @@ int connectLoopback(uint16_t port, std::string &error) {
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (sockaddr *)&addr, sizeof addr) != 0) {
+    int rc = connect(fd, (sockaddr *)&addr, sizeof addr);
+    if (rc != 0 && errno == EINTR) {
+        // Interrupted by libFuzzer's timer (SIGALRM): the connection goes on; wait for its outcome.
+        pollfd p = {fd, POLLOUT, 0};
+        while ((rc = poll(&p, 1, -1)) < 0 && errno == EINTR) {}
+        int soError = 0;
+        socklen_t len = sizeof soError;
+        if (rc > 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &len) == 0) errno = soError;
+        rc = (rc > 0 && soError == 0) ? 0 : -1;
+    }
+    if (rc != 0) {
         error = "connect to port " + std::to_string(port) + ": " + strerror(errno);
         close(fd);
         return -1;
