@@ -40,7 +40,10 @@ Counter::Counter(const char *name) : name_(name) {
 
 std::string scratchDirectory() {
     if (!scratch.empty()) return scratch;
-    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    // scripts/fuzz.sh names a parent it removes after the run: a harness that crashed (abort) has no
+    // exit handlers to remove its own directory.
+    const char *base = getenv("LSTV_FUZZ_SCRATCH");
+    if (base == nullptr) base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     std::string pattern = std::string(base) + "/lstv-fuzz.XXXXXX";
     std::vector<char> buf(pattern.begin(), pattern.end());
     buf.push_back('\0');

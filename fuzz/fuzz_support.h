@@ -11,7 +11,8 @@
 
 namespace fuzz {
 
-// A private directory under /dev/shm (or $TMPDIR, /tmp), removed at exit with what is left in it.
+// A private directory under $LSTV_FUZZ_SCRATCH (or /dev/shm, $TMPDIR, /tmp), removed at exit with
+// what is left in it.
 std::string scratchDirectory();
 
 // Writes bytes to path (created or truncated); aborts when it cannot (the harness cannot go on).

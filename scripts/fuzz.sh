@@ -45,6 +45,12 @@ declare -A asan_options=([dataset]=detect_leaks=1 [association]=detect_leaks=1:f
 export LSAN_OPTIONS=suppressions=$root/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}
 export UBSAN_OPTIONS=print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
 
+# The harnesses' scratch files (inputs written out, received data sets) in memory, removed at exit
+# even when a harness crashed.
+export LSTV_FUZZ_SCRATCH
+LSTV_FUZZ_SCRATCH=$(mktemp -d /dev/shm/lstv-fuzz-run.XXXXXX 2>/dev/null || mktemp -d)
+trap 'rm -rf "$LSTV_FUZZ_SCRATCH"' EXIT
+
 status=0
 for h in "${harnesses[@]}"; do
   corpus=$out/corpus/$h findings=$out/findings/$h log=$out/$h.log
