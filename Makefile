@@ -3,7 +3,7 @@
 SWIFT ?= $(shell command -v swift || echo /opt/swift/usr/bin/swift)
 DATA_DIR ?= var
 
-.PHONY: run build release test bench-ingest bench-localizer db-start db-stop clean
+.PHONY: run build release test fuzz bench-ingest bench-localizer db-start db-stop clean
 
 run: release
 	scripts/run.sh
@@ -18,6 +18,10 @@ release:
 
 test:
 	scripts/test.sh
+
+# The long fuzz run (10 minutes per harness); the suite runs the same harnesses for 20 s each.
+fuzz:
+	scripts/fuzz.sh
 
 bench-ingest: release
 	bench/ingest/run.sh

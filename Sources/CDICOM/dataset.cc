@@ -69,6 +69,23 @@ int cdicom_dataset_get_string(cdicom_dataset *ds, uint16_t group, uint16_t eleme
     return 1;
 }
 
+// Whether the pixel data can hold frame 0 as the header describes it, when it is stored native.
+// Callers size their output from rows x columns before they decode, and a 2 KB file declaring
+// 65535 x 65535 would have them allocate 17 GB before the decode found the data short (the dataset
+// fuzz harness, which sizes its buffers so too, ran out of memory on such a file).
+// Encapsulated pixel data has no size before it is decompressed.
+static bool holdsFirstFrame(DcmDataset *d, Uint16 rows, Uint16 columns, Uint16 samplesPerPixel) {
+    if (DcmXfer(d->getOriginalXfer()).isEncapsulated()) return true;
+    DcmElement *pixel = nullptr;
+    if (d->findAndGetElement(DCM_PixelData, pixel).bad() || pixel == nullptr) return false;
+    Uint16 bitsAllocated = 0;
+    d->findAndGetUint16(DCM_BitsAllocated, bitsAllocated);
+    // A missing or zero SamplesPerPixel / BitsAllocated still costs callers one value per pixel.
+    const uint64_t bits = (uint64_t)rows * columns * (samplesPerPixel ? samplesPerPixel : 1) *
+                          (bitsAllocated ? bitsAllocated : 1);
+    return (uint64_t)pixel->getLength() * 8 >= bits;
+}
+
 int cdicom_dataset_image_info(cdicom_dataset *ds, uint32_t *frames, uint32_t *rows, uint32_t *columns,
                               uint32_t *samples_per_pixel) {
     DcmDataset *d = ds->file.getDataset();
@@ -78,7 +95,7 @@ int cdicom_dataset_image_info(cdicom_dataset *ds, uint32_t *frames, uint32_t *ro
     d->findAndGetUint16(DCM_Columns, c);
     d->findAndGetUint16(DCM_SamplesPerPixel, spp);
     if (d->findAndGetSint32(DCM_NumberOfFrames, nframes).bad() || nframes < 1) nframes = 1;
-    if (!d->tagExists(DCM_PixelData)) { r = 0; c = 0; nframes = 0; }
+    if (!d->tagExists(DCM_PixelData) || !holdsFirstFrame(d, r, c, spp)) { r = 0; c = 0; nframes = 0; }
     *frames = (uint32_t)nframes; *rows = r; *columns = c; *samples_per_pixel = spp;
     return 0;
 }

@@ -45,6 +45,32 @@ final class DicomDatasetTests: XCTestCase {
         XCTAssertThrowsError(try DicomDataset(path: dir + "/missing.dcm"))
     }
 
+    /// A small file whose header declares far more pixels than its native pixel data holds is no
+    /// image, so that no caller sizes a decode buffer from it (65535 x 65535 floats are 17 GB,
+    /// allocated before the decode found the data short); also when SamplesPerPixel is 0 and
+    /// BitsAllocated missing. The dataset fuzz harness, which sizes its
+    /// buffers as the node does, ran out of memory on such a file.
+    func testDimensionsBeyondThePixelDataAreNoImage() throws {
+        let dir = NSTemporaryDirectory() + "/dicomtests-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let edits: [(String, [String])] = [
+            ("huge.dcm", ["-m", "(0028,0010)=65535", "-m", "(0028,0011)=65535"]),
+            ("huge-no-sizes.dcm", ["-m", "(0028,0010)=65535", "-m", "(0028,0011)=65535", "-m", "(0028,0002)=0",
+                                   "-e", "(0028,0100)"]),
+        ]
+        for (name, edit) in edits {
+            let path = dir + "/" + name
+            try FileManager.default.copyItem(atPath: sagittalSlice, toPath: path)
+            let modified = try Fixture.run("/usr/bin/dcmodify", ["-nb"] + edit + [path])
+            XCTAssertEqual(modified.status, 0, "dcmodify: \(modified.stderr)")
+            let ds = try DicomDataset(path: path, headerOnly: false)
+            XCTAssertEqual(ds.text(.rows), "65535", name)
+            let info = ds.imageInfo
+            XCTAssertEqual([info.frames, info.rows, info.columns], [0, 0, 0], name)
+            XCTAssertThrowsError(try ds.decodeFrame(), name) { XCTAssertTrue("\($0)".contains("no pixel data"), "\($0)") }
+        }
+    }
+
     func testEveryAcceptedCompressionDecodesToTheOriginalPixels() throws {
         let dir = NSTemporaryDirectory() + "/dicomtests-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

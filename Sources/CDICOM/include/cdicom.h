@@ -37,7 +37,9 @@ void cdicom_dataset_close(cdicom_dataset *ds);
  * value may be empty), 0 if absent, -1 if buf is too small. */
 int cdicom_dataset_get_string(cdicom_dataset *ds, uint16_t group, uint16_t element, char *buf, size_t buf_len);
 
-/* Number of frames, rows, columns, samples per pixel of the image (0 if no pixel data). */
+/* Number of frames, rows, columns, samples per pixel of the image. Frames, rows and columns are 0 when
+ * there is no pixel data, or when native pixel data is too short for one frame as the header
+ * describes it: callers size their decode buffers from these. */
 int cdicom_dataset_image_info(cdicom_dataset *ds, uint32_t *frames, uint32_t *rows, uint32_t *columns,
                               uint32_t *samples_per_pixel);
 
