@@ -136,9 +136,22 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
     cdicom_initialize(5);  // DCMTK's own logger: fatal only
     storeDirectory = fuzz::scratchDirectory() + "/stores";
     std::filesystem::create_directory(storeDirectory);
-    cdicom_scp_callbacks callbacks = {nullptr, acceptAssociation, storeBegin, storeEnd, log};
-    cdicom_scp_config config = {aeTitle, 0, /*max_associations*/ 4, timeoutSeconds, timeoutSeconds, /*max_pdu*/ 16384,
-                                sopClasses, std::size(sopClasses), transferSyntaxes, std::size(transferSyntaxes)};
+    // Named fields: the structs grow (TLS, per-host bounds, end-of-association callbacks).
+    cdicom_scp_callbacks callbacks{};
+    callbacks.accept_association = acceptAssociation;
+    callbacks.store_begin = storeBegin;
+    callbacks.store_end = storeEnd;
+    callbacks.log = log;
+    cdicom_scp_config config{};
+    config.ae_title = aeTitle;
+    config.max_associations = 4;
+    config.acse_timeout_seconds = timeoutSeconds;
+    config.dimse_timeout_seconds = timeoutSeconds;
+    config.max_pdu = 16384;
+    config.sop_classes = sopClasses;
+    config.sop_class_count = std::size(sopClasses);
+    config.transfer_syntaxes = transferSyntaxes;
+    config.transfer_syntax_count = std::size(transferSyntaxes);
     char err[512] = {0};
     // Another process may take the free port between the probe and the bind: try a few.
     for (int attempt = 0; attempt < 5 && scp == nullptr; ++attempt) {
