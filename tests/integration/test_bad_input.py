@@ -85,10 +85,11 @@ def tree(root: Path) -> set[str]:
 
 
 def assert_spool_clean(node, allowed_instances: set[Path] = frozenset()):
-    """No file anywhere under the data dir but the allowed instance files (and the hash of the
-    web face's first-start admin token, node state beside the spool); under spool/ nothing but
-    incoming/ (empty) and instances/<uid>/<uid>/<uid>.dcm with valid UIDs."""
-    files = {p for p in node.data_dir.rglob("*") if p.is_file()} - {node.data_dir / "http-admin-token.sha256"}
+    """No file anywhere under the data dir but the allowed instance files (and node state beside the
+    spool: the hash of the web face's first-start admin token, the audit trail); under spool/
+    nothing but incoming/ (empty) and instances/<uid>/<uid>/<uid>.dcm with valid UIDs."""
+    state = {node.data_dir / "http-admin-token.sha256", node.data_dir / "audit.log"}
+    files = {p for p in node.data_dir.rglob("*") if p.is_file()} - state
     assert files == set(allowed_instances), \
         f"unexpected files in the data dir: {sorted(map(str, files - set(allowed_instances)))}"
     for p in node.spool.rglob("*"):
