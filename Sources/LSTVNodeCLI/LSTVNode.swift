@@ -32,8 +32,11 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "libpq URI, e.g. postgresql://user@/db?host=/socket/dir (password from PGPASSWORD).")
     var databaseURL: String?
 
+    /// The file given by `--config` or `LSTV_NODE_CONFIG`; none: the embedded defaults.
+    var configurationFile: String? { config ?? ProcessInfo.processInfo.environment["LSTV_NODE_CONFIG"] }
+
     func load() throws -> NodeConfiguration {
-        var c = try NodeConfiguration.load(path: config ?? ProcessInfo.processInfo.environment["LSTV_NODE_CONFIG"])
+        var c = try NodeConfiguration.load(path: configurationFile)
         if let v = dataDir { c.dataDirectory = v }
         if let v = databaseURL { c.databaseURL = v }
         return c
@@ -67,7 +70,7 @@ struct Serve: ParsableCommand {
         if !destinations.isEmpty { c.results.destinations = try destinations.map(DicomPeer.init(parsing:)) }
         LogfmtHandler.bootstrap(level: c.logLevel)
         do {
-            let code = try NodeService(configuration: c).run()
+            let code = try NodeService(configuration: c, configurationFile: options.configurationFile).run()
             throw ExitCode(code)
         } catch let e as ExitCode {
             throw e

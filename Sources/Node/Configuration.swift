@@ -43,8 +43,6 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
     public var tls = TLSListenerConfiguration()
     public var audit = AuditConfiguration()
     public var include: [String] = []
-    /// The file it was read from (not a key; for the audit trail).
-    public var sourcePath: String?
 
     public init() {}
 
@@ -188,7 +186,6 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
             throw ConfigurationError("invalid configuration file \(file): \(error)")
         }
         config.include = included
-        config.sourcePath = path
         do { try config.validate() } catch { throw ConfigurationError("invalid configuration file \(file): \(error)") }
         return config
     }

@@ -36,8 +36,7 @@ final class NodeAudit: Sendable {
     }
 
     /// The configuration the node runs with: its file(s) and their SHA-256, so a change shows.
-    func configurationLoaded(_ configuration: NodeConfiguration) {
-        let path = configuration.sourcePath
+    func configurationLoaded(_ configuration: NodeConfiguration, file path: String?) {
         let files = (path.map { [$0] } ?? []) + configuration.include
         let described = files.isEmpty ? "embedded defaults" : files.map { file -> String in
             guard let data = FileManager.default.contents(atPath: file) else { return "\(file) (unreadable)" }

@@ -29,6 +29,7 @@ public final class NodeService: @unchecked Sendable {
     let worker: AnalysisWorker
     let sender: OutboxSender
     let audit: NodeAudit
+    let configurationFile: String?
     /// C-STORE's delegate, and where STOW-RS uploads go too.
     let ingest: Ingest
     let notifier = SystemdNotifier()
@@ -41,9 +42,11 @@ public final class NodeService: @unchecked Sendable {
     private var signalSources: [DispatchSourceSignal] = []
     private let beatLock = NSLock()
 
-    public init(configuration: NodeConfiguration) throws {
+    /// `configurationFile`: where the configuration was read from (for the audit trail).
+    public init(configuration: NodeConfiguration, configurationFile: String? = nil) throws {
         try configuration.validate()
         self.configuration = configuration
+        self.configurationFile = configurationFile
         logger = Logger(label: "node")
         database = Database(url: configuration.effectiveDatabaseURL)
         index = InstanceIndex(database: database)
@@ -120,7 +123,7 @@ public final class NodeService: @unchecked Sendable {
 
         signalSources = installSignalHandlers()
         audit.applicationActivity(.applicationStart)
-        audit.configurationLoaded(configuration)
+        audit.configurationLoaded(configuration, file: configurationFile)
         logger.info("listening", metadata: ["ae_title": "\(configuration.aeTitle)", "port": "\(configuration.port)",
                                            "tls_port": "\(configuration.tls.port)",
                                            "spool": "\(spool.root)", "quiet_seconds": "\(configuration.quietSeconds)"])

@@ -46,7 +46,7 @@ final class ConfigurationTests: XCTestCase {
         c = NodeConfiguration()
         c.results.destinations = [DicomPeer(aeTitle: "PACS1", host: "10.0.0.5", port: 2762,
                                             tls: TLSSettings(trustedCertificates: ["/nonexistent/ca.pem"]))]
-        XCTAssertTrue(c.problems().contains { $0.hasPrefix("results: destinations: PACS1@10.0.0.5:2762: tls: trusted_certificates: ") },
+        XCTAssertTrue(c.problems().contains { $0.hasPrefix("results.destinations: PACS1@10.0.0.5:2762: tls: trusted_certificates: ") },
                       "\(c.problems())")
     }
 
@@ -76,7 +76,7 @@ final class ConfigurationTests: XCTestCase {
         let cases: [(yaml: String, expected: [String])] = [
             ("max_assocations: 8\n", ["max_assocations: unknown key; did you mean 'max_associations'?"]),
             ("results: {max_atempts: 3}\n", ["results.max_atempts: unknown key; did you mean 'max_attempts'?"]),
-            ("tls: {port: 2762}\n", ["tls: unknown key (known here: include, ae_title"]),
+            ("dicom_tls: {port: 2762}\n", ["dicom_tls: unknown key (known here: include, ae_title"]),
             ("max_associations: lots\n", ["max_associations: expected a whole number, found \"lots\""]),
             ("peers: 5\n", ["peers: expected a list"]),
             ("max_associations: 0\nresults: {max_attempts: 0}\nhttp: {port: 99999}\n",
