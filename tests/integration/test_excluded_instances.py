@@ -74,7 +74,7 @@ def test_odd_instances_are_excluded_and_named(node_factory, lumbar, tmp_path):
         assert len(r.acknowledged) == len(files), r
         _, series = nodeproc.series_uids(lumbar[0].sagittal)
 
-        delivered = scp.wait_files(2, 120)
+        delivered = scp.wait_files(pacs.PER_ANALYSIS, 120)
         srs = [pydicom.dcmread(f) for f in delivered if pydicom.dcmread(f, stop_before_pixels=True).Modality == SR_MODALITY]
         assert len(srs) == 1, [f.name for f in delivered]
         expected = sorted(f"{uid}: {why}" for uid, why in edited["reasons"].items())

@@ -63,8 +63,8 @@ def test_delivered_series_purged_by_age_undelivered_kept_resent_is_new(node_fact
         assert purged["route"] == "localizer" and purged["purge_reason"] == "received_retention", purged
         assert not (node.instances_dir / study_a / a).exists(), "purged series' files still in the spool"
         kept = result_paths(database, a)
-        assert len(kept) == 2 and all(p.is_file() for p in kept), kept
-        assert len(up.files()) == 2, "the SR and key image were delivered before the purge"
+        assert len(kept) == pacs.PER_ANALYSIS and all(p.is_file() for p in kept), kept
+        assert len(up.files()) == pacs.PER_ANALYSIS, "the SR, key image and key objects were delivered before the purge"
         assert [f["series_instance_uid"] for f in pacs.flags(node)].count(a) == 1, "the flag stays"
         row = series_rows(database)[a]
         assert row["purge_reason"] == "received_retention" and row["purged_at"], row
@@ -89,7 +89,8 @@ def test_delivered_series_purged_by_age_undelivered_kept_resent_is_new(node_fact
             answer = requests.get(gone, headers=auth, timeout=30)
             assert answer.status_code == 404 and "purged" in answer.json()["error"], (gone, answer.text)
         study_objects = requests.get(f"{web}/instances", headers=auth, timeout=30)
-        assert study_objects.status_code == 200 and len(study_objects.json()) == 2, "the SR and key image stay listed"
+        assert study_objects.status_code == 200 and len(study_objects.json()) == pacs.PER_ANALYSIS, \
+            "the SR, key image and key objects stay listed"
 
         # New instances of the purged series: a new arrival, counted and analysed from themselves alone.
         send(node, lumbar[0].sagittal, up.ae_title, nodeproc.dicom_files(lumbar[0].sagittal)[:RESENT])

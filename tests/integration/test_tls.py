@@ -75,8 +75,8 @@ def test_outbox_delivers_to_a_tls_destination(node_factory, pki, lumbar, tmp_pat
         files = nodeproc.dicom_files(lumbar[0].sagittal)
         r = nodeproc.send_files(node.port, files)
         assert len(r.acknowledged) == len(files), r
-        rows = pacs.wait_outbox(node, lambda rows: len(rows) == 2 and all(x["state"] == "sent" for x in rows), 120,
-                                "SR and key image sent to the TLS destination")
+        rows = pacs.wait_outbox(node, lambda rows: len(rows) == pacs.PER_ANALYSIS and all(x["state"] == "sent" for x in rows),
+                                120, "every result sent to the TLS destination")
         assert set(scp.received()) == {x["sop_instance_uid"] for x in rows}, scp.log_tail()
     finally:
         scp.stop()
@@ -98,6 +98,6 @@ def test_tls_configuration_that_cannot_load_is_refused(node_factory, pki, tmp_pa
     config = serve[serve.index("--config") + 1]
     p = subprocess.run([node.binary, "check-config", "--config", config], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
-    assert f"tls: {key}:" in p.stderr, p.stderr
+    assert f"tls.{key}:" in p.stderr, p.stderr
     served = subprocess.run(serve, capture_output=True, text=True, timeout=60)
-    assert served.returncode != 0 and f"tls: {key}:" in served.stderr + served.stdout, (served.returncode, served.stderr)
+    assert served.returncode != 0 and f"tls.{key}:" in served.stderr + served.stdout, (served.returncode, served.stderr)
