@@ -70,7 +70,7 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
         .init("database_url", \.databaseURL, "libpq URI; password via PGPASSWORD or ~/.pgpass; default: the private cluster",
               example: "postgresql://lstv@/lstv?host=/var/run/postgresql"),
         .init("log_level", \.logLevel, Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")),
-        .init("quiet_seconds", \.quietSeconds, "a series is complete after this long without a new instance",
+        .init("quiet_seconds", \.quietSeconds, "a series is complete this long after its last instance, once no open association is still sending it",
               check: { $0 > 0 ? nil : "must be positive" }),
         .init("ignored_retention_hours", \.ignoredRetentionHours, "files of ignored series are removed this long after completion",
               check: { $0 >= 0 ? nil : "must not be negative" }),

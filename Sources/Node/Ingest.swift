@@ -16,6 +16,9 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
     private let acceptedSOPClasses: Set<String>
     /// What each open association stored, by study, for its audit message at its end.
     private var tallies: [UInt64: StudyTally] = [:]
+    /// The series each open association has stored instances of: not complete while it is open,
+    /// however long the sender pauses between instances (a loaded sender, a slow link).
+    private var openSeries: [UInt64: Set<String>] = [:]
     private let talliesLock = NSLock()
 
     init(configuration: NodeConfiguration, spool: Spool, indexer: Indexer, audit: NodeAudit, logger: Logger) {
@@ -78,9 +81,17 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
             talliesLock.lock()
             tallies[r.association.id, default: StudyTally()].add(study: h.studyInstanceUID, patientID: h.descriptors.patientID,
                                                                   accessionNumber: h.descriptors.accessionNumber, sopClass: h.sopClassUID)
+            openSeries[r.association.id, default: []].insert(h.seriesInstanceUID)
             talliesLock.unlock()
         }
         return status
+    }
+
+    /// Series that an open association is still sending (SeriesAssembler leaves them receiving).
+    var seriesInOpenAssociations: Set<String> {
+        talliesLock.lock()
+        defer { talliesLock.unlock() }
+        return openSeries.values.reduce(into: Set<String>()) { $0.formUnion($1) }
     }
 
     /// A connection refused before any association (TLS, a malformed request): a security alert.
@@ -93,6 +104,7 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
     public func associationDidEnd(_ a: AssociationInfo) {
         talliesLock.lock()
         let tally = tallies.removeValue(forKey: a.id)
+        openSeries[a.id] = nil
         talliesLock.unlock()
         guard let tally else { return }
         audit.received(tally, from: .applicationEntity(a.callingAETitle, host: Ingest.host(of: a.peerHost), role: .source, requestor: true))

@@ -75,6 +75,7 @@ public final class NodeService: @unchecked Sendable {
         assembler.onComplete = { [worker] s in if s.route == .localizer { worker.nudge() } }
         worker.onFinished = { [sender] in sender.nudge() }
         ingest = Ingest(configuration: configuration, spool: spool, indexer: indexer, audit: audit, logger: Logger(label: "ingest"))
+        assembler.sending = { [ingest] in ingest.seriesInOpenAssociations }
     }
 
     /// Runs until SIGTERM/SIGINT. Returns the process exit code.

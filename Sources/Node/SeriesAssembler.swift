@@ -16,6 +16,9 @@ public final class SeriesAssembler: @unchecked Sendable {
     var onComplete: (SeriesRecord) -> Void = { _ in }
     /// Series routed to the localizer get an analysis job for this model, in the completing transaction.
     var model: ModelIdentity?
+    /// Series whose sender is still connected (Ingest's open associations): the quiet period starts
+    /// when their association ends, not at a pause inside it.
+    var sending: () -> Set<String> = { [] }
 
     public init(index: InstanceIndex, indexer: Indexer, router: Router, quietSeconds: TimeInterval, logger: Logger) {
         self.index = index
@@ -28,9 +31,10 @@ public final class SeriesAssembler: @unchecked Sendable {
     /// One pass. Returns the series completed.
     @discardableResult
     public func tick(now: Date = Date()) throws -> [SeriesRecord] {
-        // A series with an instance received but not yet indexed is still active, however quiet its rows look.
+        // A series with an instance received but not yet indexed, or still being sent on an open
+        // association, is still active, however quiet its rows look.
         let completed = try index.completeQuietSeries(quietSince: now.addingTimeInterval(-quiet), now: now,
-                                                      excluding: indexer.pendingSeriesInstanceUIDs, model: model) {
+                                                      excluding: indexer.pendingSeriesInstanceUIDs.union(sending()), model: model) {
             router.route($0.descriptors)
         }
         for s in completed {

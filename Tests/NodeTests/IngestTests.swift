@@ -68,7 +68,10 @@ final class IngestTests: XCTestCase {
             XCTAssertEqual(ingest.storeDidEnd(r, temporaryPath: tmp), .success)
         }
         XCTAssertEqual(try auditLines(), [], "nothing before the association ends")
+        let series = try XCTUnwrap(try DicomDataset(path: files[0]).text(.seriesInstanceUID))
+        XCTAssertEqual(ingest.seriesInOpenAssociations, [series], "its series is still being sent")
         ingest.associationDidEnd(association())
+        XCTAssertEqual(ingest.seriesInOpenAssociations, [])
         ingest.associationDidEnd(association())
         let lines = try auditLines()
         XCTAssertEqual(lines.count, 1, "one study, reported once")

@@ -91,6 +91,17 @@ final class SeriesAssemblerTests: XCTestCase {
         XCTAssertEqual(revisions, [0, 1])
     }
 
+    /// A sender still connected, pausing longer than the quiet period between two instances (a
+    /// loaded sender, a slow link): its series stays receiving until the association ends.
+    func testSeriesOfAnOpenAssociationWaitsForItsEnd() throws {
+        try index.index(Array(sagittal.prefix(2)))
+        var open: Set<String> = [sagittal[0].seriesInstanceUID]
+        assembler.sending = { open }
+        XCTAssertEqual(try assembler.tick(now: last.addingTimeInterval(quiet + 60)).count, 0)
+        open = []
+        XCTAssertEqual(try assembler.tick(now: last.addingTimeInterval(quiet + 60)).map(\.instances), [2])
+    }
+
     /// An instance received but still in the indexer's queue is activity: the series it would
     /// extend does not complete until it is indexed.
     func testInstanceStillQueuedForTheIndexHoldsCompletionBack() throws {
