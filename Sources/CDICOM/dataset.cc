@@ -96,7 +96,9 @@ int cdicom_dataset_image_info(cdicom_dataset *ds, uint32_t *frames, uint32_t *ro
     d->findAndGetUint16(DCM_Columns, c);
     d->findAndGetUint16(DCM_SamplesPerPixel, spp);
     if (d->findAndGetSint32(DCM_NumberOfFrames, nframes).bad() || nframes < 1) nframes = 1;
-    if (!d->tagExists(DCM_PixelData) || !holdsFirstFrame(d, r, c, spp)) { r = 0; c = 0; nframes = 0; }
+    // JPEG 2000 is encapsulated too, HTJ2K included, which DCMTK 3.6.7 does not know (j2k.h).
+    const bool jpeg2000 = cdicom::isJPEG2000(cdicom::transferSyntaxUID(ds->file));
+    if (!d->tagExists(DCM_PixelData) || (!jpeg2000 && !holdsFirstFrame(d, r, c, spp))) { r = 0; c = 0; nframes = 0; }
     *frames = (uint32_t)nframes; *rows = r; *columns = c; *samples_per_pixel = spp;
     return 0;
 }
