@@ -6,6 +6,8 @@ import PackageDescription
 let dcmtkLibraries = [
     "cmr", "dcmtls", "dcmnet", "dcmsr", "dcmjpls", "dcmjpeg", "dcmimage", "dcmimgle", "dcmdata",
     "oflog", "ofstd", "ijg8", "ijg12", "ijg16", "dcmtkcharls", "ssl", "crypto",
+    // JPEG 2000 / HTJ2K decoding (DCMTK 3.6.7 has no codec for them).
+    "openjp2",
 ].map { LinkerSetting.linkedLibrary($0) }
 
 let package = Package(
@@ -28,7 +30,7 @@ let package = Package(
     ],
     targets: [
         // The only code that includes DCMTK: association handling, dataset access, pixel decode,
-        // SR/SC writers, behind an extern "C" API with plain C types.
+        // SR/SC writers, JPEG 2000 decoding through OpenJPEG, behind an extern "C" API with plain C types.
         .target(
             name: "CDICOM",
             path: "Sources/CDICOM",

@@ -5,10 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# libdcmtk-dev holds dcmtls (DICOM TLS); libssl-dev the OpenSSL it links (the node links it too).
-packages=(libdcmtk-dev libssl-dev dcmtk libopenblas-dev libpq-dev postgresql)
+# libdcmtk-dev holds dcmtls (DICOM TLS); libssl-dev the OpenSSL it links (the node links it too);
+# libopenjp2-7-dev OpenJPEG, which decodes JPEG 2000 and HTJ2K (DCMTK 3.6.7 cannot).
+packages=(libdcmtk-dev libssl-dev dcmtk libopenblas-dev libpq-dev postgresql libopenjp2-7-dev)
 if [[ ${1:-} == --test ]]; then
   packages+=(orthanc dicom3tools python3-venv chromium chromium-driver openssl)  # openssl: the TLS tests' certificates
+  packages+=(libopenjp2-tools openjph-tools)  # JPEG 2000 / HTJ2K encoders for the tests' compressed copies
 fi
 
 missing=()

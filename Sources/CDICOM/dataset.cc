@@ -5,6 +5,7 @@
 #include "dcmtk/dcmdata/dcpixel.h"
 #include "dcmtk/dcmdata/dcspchrs.h"
 #include "cdicom.h"
+#include "j2k.h"
 #include "util.h"
 
 #include <cmath>
@@ -95,7 +96,9 @@ int cdicom_dataset_image_info(cdicom_dataset *ds, uint32_t *frames, uint32_t *ro
     d->findAndGetUint16(DCM_Columns, c);
     d->findAndGetUint16(DCM_SamplesPerPixel, spp);
     if (d->findAndGetSint32(DCM_NumberOfFrames, nframes).bad() || nframes < 1) nframes = 1;
-    if (!d->tagExists(DCM_PixelData) || !holdsFirstFrame(d, r, c, spp)) { r = 0; c = 0; nframes = 0; }
+    // JPEG 2000 is encapsulated too, HTJ2K included, which DCMTK 3.6.7 does not know (j2k.h).
+    const bool jpeg2000 = cdicom::isJPEG2000(cdicom::transferSyntaxUID(ds->file));
+    if (!d->tagExists(DCM_PixelData) || (!jpeg2000 && !holdsFirstFrame(d, r, c, spp))) { r = 0; c = 0; nframes = 0; }
     *frames = (uint32_t)nframes; *rows = r; *columns = c; *samples_per_pixel = spp;
     return 0;
 }
@@ -142,8 +145,10 @@ int cdicom_dataset_decode_frame(cdicom_dataset *ds, uint32_t frame, float *out, 
     const size_t npix = (size_t)rows * cols;
     if (out_count < npix) { cdicom::copy(err, err_len, "output buffer too small"); return -1; }
 
-    DcmElement *pixel = nativePixelData(d, frame, err, err_len);
-    if (pixel == nullptr) return -1;
+    // JPEG 2000 and HTJ2K are decoded by OpenJPEG (j2k.cc): DCMTK 3.6.7 has no codec for them.
+    const bool jpeg2000 = cdicom::isJPEG2000(cdicom::transferSyntaxUID(ds->file));
+    DcmElement *pixel = jpeg2000 ? nullptr : nativePixelData(d, frame, err, err_len);
+    if (!jpeg2000 && pixel == nullptr) return -1;
 
     Float64 slope = 1.0, intercept = 0.0;
     if (d->findAndGetFloat64(DCM_RescaleSlope, slope).bad()) slope = 1.0;
@@ -158,6 +163,16 @@ int cdicom_dataset_decode_frame(cdicom_dataset *ds, uint32_t frame, float *out, 
         else value = (double)v;
         return (float)(value * slope + intercept);
     };
+    if (jpeg2000) {
+        std::vector<int32_t> values;
+        std::string why;
+        if (!cdicom::decodeJPEG2000Frame(d, frame, rows, cols, bitsAllocated, values, why)) {
+            cdicom::copy(err, err_len, why.c_str());
+            return -1;
+        }
+        for (size_t i = 0; i < npix; ++i) out[i] = convert((Uint32)values[i]);
+        return 0;
+    }
     if (bitsAllocated == 16) {
         Uint16 *data = nullptr;
         if (pixel->getUint16Array(data).bad() || data == nullptr || pixel->getLength() < (frame + 1) * npix * 2) {

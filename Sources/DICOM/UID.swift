@@ -58,12 +58,20 @@ public enum TransferSyntax {
     public static let jpegLSLossless = "1.2.840.10008.1.2.4.80"
     public static let jpegLSNearLossless = "1.2.840.10008.1.2.4.81"
     public static let rleLossless = "1.2.840.10008.1.2.5"
+    public static let jpeg2000Lossless = "1.2.840.10008.1.2.4.90"
+    public static let jpeg2000 = "1.2.840.10008.1.2.4.91"
+    public static let htj2kLossless = "1.2.840.10008.1.2.4.201"
+    public static let htj2kLosslessRPCL = "1.2.840.10008.1.2.4.202"
+    public static let htj2k = "1.2.840.10008.1.2.4.203"
 
     /// Accepted, in order of preference: uncompressed first (nothing to decode), then the
-    /// compressed syntaxes DCMTK can decode. Instances are stored exactly as received.
+    /// compressed syntaxes DCMTK can decode, then JPEG 2000 (decoded by OpenJPEG in the CDICOM shim).
+    /// Instances are stored exactly as received. The HTJ2K syntaxes are not offered: DCMTK 3.6.7's
+    /// DIMSE layer does not know them and aborts the association on the data set ("DIMSE Unsupported
+    /// transfer syntax"); files in them still decode (OpenJPEG 2.5 reads HT code-blocks).
     public static let accepted: [String] = [
         explicitVRLittleEndian, implicitVRLittleEndian, explicitVRBigEndian, deflatedExplicitVRLittleEndian,
         jpegLSLossless, jpegLosslessSV1, jpegLossless, rleLossless, jpegLSNearLossless, jpegBaseline8Bit,
-        jpegExtended12Bit,
+        jpegExtended12Bit, jpeg2000Lossless, jpeg2000,
     ]
 }
