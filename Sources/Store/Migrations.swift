@@ -137,6 +137,15 @@ public enum Migrations {
         ALTER TABLE results DROP CONSTRAINT results_kind_check;
         ALTER TABLE results ADD CONSTRAINT results_kind_check CHECK (kind IN ('sr', 'key_image', 'kos'));
         """),
+        Migration(version: 7, name: "claims owned by a node process", sql: """
+        -- Issue 15: several node processes share one database. A running analysis or a delivery being
+        -- sent names the process that claimed it (a number from this sequence, whose PostgreSQL
+        -- session holds the advisory lock (\(ClaimOwner.lockSpace), number) while the process lives);
+        -- only a claim whose owner's lock is gone is taken back (ClaimOwner, Pipeline.releaseAbandoned).
+        CREATE SEQUENCE claim_owners AS integer CYCLE;
+        ALTER TABLE analyses ADD COLUMN claimed_by integer;
+        ALTER TABLE outbox ADD COLUMN claimed_by integer;
+        """),
     ]
 
     /// Applies what is missing. Safe to run concurrently (an advisory lock serialises runners).

@@ -9,6 +9,7 @@ final class PipelineTests: XCTestCase {
     var database: Database!
     var index: InstanceIndex!
     var pipeline: Pipeline!
+    var owner: ClaimOwner?
     let model = ModelIdentity(name: "lstv-localizer", version: "1.3.0", sha256: String(repeating: "ab", count: 32))
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
@@ -44,8 +45,10 @@ final class PipelineTests: XCTestCase {
                              junctionState: "narrow", riskThresholdOrigin: "model", suspicionReasons: ["six lumbar", "narrow junction"])
     }
 
-    /// Completes one localizer series; its job is queued in the same transaction, then claimed.
-    func completedJob(series: String = "1.2.3") throws -> AnalysisJob {
+    /// Completes one localizer series; its job is queued in the same transaction, then claimed
+    /// (by `owner`, or by a claim owner of the test's own).
+    func completedJob(series: String = "1.2.3", owner: ClaimOwner? = nil) throws -> AnalysisJob {
+        if owner == nil && self.owner == nil { self.owner = try ClaimOwner(database: database) }
         try index.index([InstanceRecord(sopInstanceUID: series + ".1", seriesInstanceUID: series, studyInstanceUID: "1.2",
                                         sopClassUID: "1.2.840.10008.5.1.4.1.1.4", transferSyntaxUID: "1.2.840.10008.1.2.1",
                                         instanceNumber: 1, path: "/spool/\(series).1.dcm", bytes: 10, receivedAt: t0,
@@ -53,7 +56,39 @@ final class PipelineTests: XCTestCase {
         try index.completeQuietSeries(quietSince: t0.addingTimeInterval(10), now: t0.addingTimeInterval(10), model: model) { _ in
             (.localizer, "test")
         }
-        return try XCTUnwrap(try pipeline.claimAnalysis(now: t0.addingTimeInterval(11), modelSHA256: model.sha256))
+        return try XCTUnwrap(try pipeline.claimAnalysis(now: t0.addingTimeInterval(11), modelSHA256: model.sha256,
+                                                         owner: (owner ?? self.owner!).id))
+    }
+
+    /// Two node processes on one database: a live owner's running job is never taken back; a gone
+    /// owner's is, at once (its session's advisory lock is released), and the gone owner's late
+    /// result is refused instead of being recorded beside the new claim's.
+    func testOnlyAGoneOwnersClaimsAreTakenBack() throws {
+        try Migrations.apply(to: database)
+        let live = try ClaimOwner(database: database)
+        var gone: ClaimOwner? = try ClaimOwner(database: database)
+        XCTAssertNotEqual(live.id, gone!.id)
+        let kept = try completedJob(series: "1.2.3", owner: live)
+        let lost = try completedJob(series: "1.2.4", owner: gone!)
+        XCTAssertEqual(try pipeline.releaseAbandoned().analyses, 0, "both owners live")
+        gone = nil  // the process ends: PostgreSQL ends its session and releases the lock
+        var released = 0
+        waitUntil("the gone owner's claim taken back") {
+            released += try pipeline.releaseAbandoned().analyses
+            return released > 0
+        }
+        XCTAssertEqual(released, 1)
+        let states = try database.withConnection { c in
+            try c.execute("SELECT id, state, claimed_by FROM analyses ORDER BY id").rows.map { [$0["id"], $0["state"], $0["claimed_by"]] }
+        }
+        XCTAssertEqual(states, [[String(kept.id), "running", String(live.id)], [String(lost.id), "pending", nil]])
+        XCTAssertThrowsError(try pipeline.finish(job: lost, resultJSON: "{}", flags: flags(), results: [], destinations: [],
+                                                 now: t0.addingTimeInterval(20))) { XCTAssertTrue($0 is ClaimLost, "\($0)") }
+        let again = try XCTUnwrap(try pipeline.claimAnalysis(now: t0.addingTimeInterval(21), modelSHA256: model.sha256, owner: live.id))
+        XCTAssertEqual(again.id, lost.id)
+        XCTAssertEqual(again.attempts, 2)
+        try pipeline.finish(job: again, resultJSON: "{}", flags: flags(), results: [], destinations: [], now: t0.addingTimeInterval(22))
+        try pipeline.finish(job: kept, resultJSON: "{}", flags: flags(), results: [], destinations: [], now: t0.addingTimeInterval(23))
     }
 
     func view() throws -> Row {
