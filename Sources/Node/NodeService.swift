@@ -14,7 +14,8 @@ import Web
 ///     start: load model → migrate → claim owner → reconcile spool → release abandoned claims → indexer
 ///            → analysis workers → outbox sender → listener → assembler/retention loop → READY=1
 ///     stop (SIGTERM): STOPPING=1 → listener stops accepting and finishes associations in flight
-///                     → indexer drains → analysis in progress finishes → sender stops → exit 0
+///                     → indexer drains → spool marker removed → analysis in progress finishes
+///                     → sender stops → exit 0
 public final class NodeService: @unchecked Sendable {
     public let configuration: NodeConfiguration
     let logger: Logger
@@ -127,6 +128,9 @@ public final class NodeService: @unchecked Sendable {
         listenerDone.wait()
         web?.stop()
         indexer.stop(timeout: 10)
+        // With the index drained, the spool marker goes; with instances left unindexed it stays,
+        // so another node sharing the spool finds this receiver gone and indexes them.
+        if indexer.pendingCount == 0 { spool.stopReceiving() }
         worker.stop(timeout: 60)
         sender.stop()
         logger.info("stopped")

@@ -82,6 +82,12 @@ public final class Spool: @unchecked Sendable {
         return SpoolReceiver.removeAbandoned(in: incoming, names: names)
     }
 
+    /// Called once nothing is being received any more (a clean stop): the receiver marker goes,
+    /// so no other process sharing the spool mistakes this one for a receiver that died.
+    public func stopReceiving() {
+        receiver.release()
+    }
+
     /// Every committed instance file.
     public func committedFiles() -> [String] {
         var out: [String] = []

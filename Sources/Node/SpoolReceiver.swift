@@ -16,7 +16,7 @@ final class SpoolReceiver {
     static let partSuffix = ".part"
     let token = UUID().uuidString.lowercased()
     private let marker: String
-    private let fd: Int32
+    private var fd: Int32
 
     /// Creates the marker under a name no one else looks at, locks it, then renames it into place,
     /// so no other process ever sees this marker unlocked.
@@ -40,11 +40,16 @@ final class SpoolReceiver {
         }
     }
 
-    deinit {
-        // The marker goes first, then the lock: a reconciler that finds the parts still there sees
-        // no marker and removes them; while we hold the lock it sees a live writer.
+    deinit { release() }
+
+    /// This process receives no more (a clean stop): the marker goes first, then the lock, so a
+    /// reconciler that still finds a partial file of ours sees no marker and removes it, and
+    /// while we hold the lock it sees a live writer.
+    func release() {
+        guard fd >= 0 else { return }
         unlink(marker)
         close(fd)
+        fd = -1
     }
 
     /// A new partial file name in `incoming`.
