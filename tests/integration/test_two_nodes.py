@@ -64,10 +64,6 @@ def assert_one_of_everything(nodes: list[nodeproc.Node], db: nodeproc.TestDataba
     return rows
 
 
-def partial_files(node: nodeproc.Node) -> list[str]:
-    return sorted(p.name for p in node.incoming_dir.glob("*.part"))
-
-
 def test_series_half_at_each_node_is_assembled_analysed_and_delivered_once(node_factory, lumbar, tmp_path, database):
     scp = pacs.StoreSCP(tmp_path / "dest")
     try:
@@ -215,7 +211,7 @@ def test_kill9_of_a_node_in_each_phase_loses_nothing_and_duplicates_nothing(phas
         rows = assert_one_of_everything([survivor, nodes[victim]], database, scp, study, series,
                                         attempts=2 if phase == "analysing" else 1)
         assert sum(n.log().count(ANALYSED) for n in nodes) == 1
-        assert not partial_files(survivor), "the dead node's partial receptions are left"
+        assert not survivor.partial_files(), "the dead node's partial receptions are left"
 
         # The restart finds nothing to redo.
         nodes[victim].start()
@@ -266,25 +262,25 @@ def test_a_node_starting_keeps_the_other_nodes_transfer_in_flight_and_removes_a_
     with stalled_c_store() as (stalled, go):
         sender, result = send_in_background(a, files)
         assert stalled.wait(60), "the C-STORE did not start"
-        nodeproc.wait_until(lambda: partial_files(a), 30, 0.01, "node a's partial file")
-        in_flight = partial_files(a)
+        nodeproc.wait_until(lambda: a.partial_files(), 30, 0.01, "node a's partial file")
+        in_flight = a.partial_files()
         b.start()  # reconciles the shared spool before it listens
-        assert partial_files(a) == in_flight, "node b removed node a's transfer in flight"
+        assert a.partial_files() == in_flight, "node b removed node a's transfer in flight"
         go.set()
         sender.join(120)
     assert len(result.acknowledged) == len(files) and all(s == SUCCESS for s in result.statuses.values()), result
     a.wait_complete([series], {series: SAGITTAL_COUNT}, timeout=60)
     assert series_state(database)[0].startswith(f"{series}|{SAGITTAL_COUNT}|{SAGITTAL_COUNT}|")
     assert len(list((a.instances_dir / study / series).iterdir())) == SAGITTAL_COUNT
-    assert not partial_files(a)
+    assert not a.partial_files()
 
     # The same moment with node a killed instead: its partial file has no writer, and the live node
     # removes it (at its next check, without a restart of either).
     with stalled_c_store() as (stalled, go):
         sender, result = send_in_background(a, files[:1])
         assert stalled.wait(60)
-        nodeproc.wait_until(lambda: partial_files(a), 30, 0.01, "node a's partial file")
+        nodeproc.wait_until(lambda: a.partial_files(), 30, 0.01, "node a's partial file")
         a.kill()
     sender.join(60)
-    nodeproc.wait_until(lambda: not partial_files(b), 30, 0.1, "node b removing the dead node's partial file")
+    nodeproc.wait_until(lambda: not b.partial_files(), 30, 0.1, "node b removing the dead node's partial file")
     assert 'msg="receivers gone; their unacknowledged partial receptions removed"' in b.log(current_run=True)
