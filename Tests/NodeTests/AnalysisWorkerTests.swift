@@ -63,7 +63,7 @@ final class AnalysisWorkerTests: XCTestCase {
         var finishedCount = 0
         worker.onFinished = { finished.lock(); finishedCount += 1; finished.unlock() }
 
-        try worker.start()
+        try worker.start(owner: try ClaimOwner(database: pipeline.database))
         worker.nudge()
         let state = { try self.rows("SELECT state FROM analyses WHERE model_sha256 = $1", [worker.model.sha256]).first?["state"] }
         try waitUntil("the analysis done", timeout: 60) { try state() == "done" }

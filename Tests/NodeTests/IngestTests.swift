@@ -49,7 +49,8 @@ final class IngestTests: XCTestCase {
         return ingest.storeDidEnd(r, temporaryPath: tmp)
     }
 
-    func incoming() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: spool.incoming) }
+    /// The partial files in incoming/ (beside them, this process's receiver marker).
+    func incoming() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: spool.incoming).filter { $0.hasSuffix(".part") } }
 
     func testAssociationPolicyByCalledAndCallingAETitleAndHost() {
         XCTAssertEqual(ingest.shouldAccept(association()), .accept, "no lists: anyone calling our AE title")

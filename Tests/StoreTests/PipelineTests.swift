@@ -48,7 +48,14 @@ final class PipelineTests: XCTestCase {
     /// Completes one localizer series; its job is queued in the same transaction, then claimed
     /// (by `owner`, or by a claim owner of the test's own).
     func completedJob(series: String = "1.2.3", owner: ClaimOwner? = nil) throws -> AnalysisJob {
+        try completeSeries(series)
         if owner == nil && self.owner == nil { self.owner = try ClaimOwner(database: database) }
+        return try XCTUnwrap(try pipeline.claimAnalysis(now: t0.addingTimeInterval(11), modelSHA256: model.sha256,
+                                                         owner: (owner ?? self.owner!).id))
+    }
+
+    /// Completes one localizer series; its job is queued in the same transaction.
+    func completeSeries(_ series: String = "1.2.3") throws {
         try index.index([InstanceRecord(sopInstanceUID: series + ".1", seriesInstanceUID: series, studyInstanceUID: "1.2",
                                         sopClassUID: "1.2.840.10008.5.1.4.1.1.4", transferSyntaxUID: "1.2.840.10008.1.2.1",
                                         instanceNumber: 1, path: "/spool/\(series).1.dcm", bytes: 10, receivedAt: t0,
@@ -56,8 +63,6 @@ final class PipelineTests: XCTestCase {
         try index.completeQuietSeries(quietSince: t0.addingTimeInterval(10), now: t0.addingTimeInterval(10), model: model) { _ in
             (.localizer, "test")
         }
-        return try XCTUnwrap(try pipeline.claimAnalysis(now: t0.addingTimeInterval(11), modelSHA256: model.sha256,
-                                                         owner: (owner ?? self.owner!).id))
     }
 
     /// Two node processes on one database: a live owner's running job is never taken back; a gone
@@ -73,7 +78,7 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(try pipeline.releaseAbandoned().analyses, 0, "both owners live")
         gone = nil  // the process ends: PostgreSQL ends its session and releases the lock
         var released = 0
-        waitUntil("the gone owner's claim taken back") {
+        try waitUntil("the gone owner's claim taken back") {
             released += try pipeline.releaseAbandoned().analyses
             return released > 0
         }
@@ -137,12 +142,12 @@ final class PipelineTests: XCTestCase {
     /// Upgrading a database whose analyses finished before migration 5 keeps their figures in the view.
     func testMigrationFiveCopiesEarlierAnalyses() throws {
         try Migrations.apply(to: database, upTo: 4)
-        let job = try completedJob()
+        try completeSeries()  // not claimed: claims (migration 7) are later than this schema
         let json = #"{"risk_entropy": 5.5, "lstv_suspicion": 3.5, "levels": {"l5_s1": {"peak_confidence": 0.75, "entropy": 6, "spatial_entropy": 2}},"#
             + #" "suspicion": {"scale": "normal_sd", "lumbar_count": {"value": 4, "probability": null}, "reasons": ["four lumbar"]}}"#
         try database.withConnection { c in
-            try c.execute("UPDATE analyses SET state = 'done', result = $2::jsonb, risk = 'medium', finished_at = now() WHERE id = $1",
-                          [String(job.id), json])
+            try c.execute("UPDATE analyses SET state = 'done', result = $2::jsonb, risk = 'medium', finished_at = now() WHERE series_instance_uid = $1",
+                          ["1.2.3", json])
         }
         let before = try view()
         XCTAssertEqual(try Migrations.apply(to: database, upTo: 5), [5])
