@@ -9,8 +9,9 @@ import Store
 /// Runs analysis jobs on a bounded pool of threads, never on the listener's: claim a pending job
 /// (FOR UPDATE SKIP LOCKED), analyse the series, write the SR and key image durably, then record
 /// the result, the objects and their deliveries in one transaction. A crash anywhere leaves the
-/// job pending or running (reset at start) and it runs again; the objects' UIDs are derived from
-/// the job, so a re-run reproduces the same instances.
+/// job pending or running under a claim owner that is gone, which any node takes back
+/// (`Pipeline.releaseAbandoned`) and runs again; the objects' UIDs are derived from the job, so a
+/// re-run reproduces the same instances.
 public final class AnalysisWorker: @unchecked Sendable {
     let pipeline: Pipeline
     let index: InstanceIndex
@@ -38,14 +39,14 @@ public final class AnalysisWorker: @unchecked Sendable {
         self.logger = logger
     }
 
-    public func start() throws {
+    public func start(owner: ClaimOwner) throws {
         for i in 0..<configuration.analysisWorkers {
             // Each thread owns its analyzer: a session's planned memory is not shared.
             let analyzer = try Analyzer(model: model, threads: configuration.analysisThreads,
                                         neighbours: configuration.neighbourSlices,
                                         perturbations: configuration.ladderPerturbations, riskThresholds: configuration.riskThresholds,
                                         locator: try locatorModel.map { try ThoracolumbarLocator(model: $0, threads: configuration.analysisThreads) })
-            let t = Thread { [self] in loop(analyzer) }
+            let t = Thread { [self] in loop(analyzer, owner) }
             t.name = "analysis-\(i)"
             wake.lock(); running += 1; wake.unlock()
             t.start()
@@ -66,14 +67,14 @@ public final class AnalysisWorker: @unchecked Sendable {
         wake.unlock()
     }
 
-    private func loop(_ analyzer: Analyzer) {
+    private func loop(_ analyzer: Analyzer, _ owner: ClaimOwner) {
         defer { wake.lock(); running -= 1; wake.broadcast(); wake.unlock() }
         while true {
             wake.lock()
             if stopping { wake.unlock(); return }
             wake.unlock()
             var job: AnalysisJob?
-            do { job = try pipeline.claimAnalysis(now: Date(), modelSHA256: model.sha256) } catch {
+            do { job = try pipeline.claimAnalysis(now: Date(), modelSHA256: model.sha256, owner: owner.id) } catch {
                 logger.error("cannot claim analysis jobs; will retry", metadata: ["error": "\(error)"])
                 NodeMetrics.databaseError(component: "analysis")
             }
@@ -92,6 +93,8 @@ public final class AnalysisWorker: @unchecked Sendable {
         let meta: Logger.Metadata = ["analysis_id": "\(job.id)", "series_instance_uid": "\(job.seriesInstanceUID)",
                                      "revision": "\(job.seriesRevision)"]
         let started = Date()
+        // Which process runs which job, when several share the database (the claim owner).
+        logger.info("analysis started", metadata: meta.merging(["claim_owner": "\(job.claimant)", "attempt": "\(job.attempts)"]) { $1 })
         do {
             guard let series = try index.series(uid: job.seriesInstanceUID) else { throw AnalysisFailure("series no longer indexed") }
             let instances = try index.instanceReferences(seriesInstanceUID: job.seriesInstanceUID)
@@ -123,10 +126,14 @@ public final class AnalysisWorker: @unchecked Sendable {
             NodeMetrics.analysis(model: job.model.name, outcome: .done, seconds: Date().timeIntervalSince(started),
                                  risk: output.result.risk.rawValue)
             onFinished()
+        } catch let lost as ClaimLost {
+            logger.warning("analysis not recorded", metadata: meta.merging(["reason": "\(lost)"]) { $1 })
         } catch {
             logger.error("analysis failed", metadata: meta.merging(["error": "\(error)"]) { $1 })
             NodeMetrics.analysis(model: job.model.name, outcome: .failed, seconds: Date().timeIntervalSince(started), risk: nil)
-            do { try pipeline.fail(job: job, error: "\(error)", now: Date()) } catch {
+            do { try pipeline.fail(job: job, error: "\(error)", now: Date()) } catch let lost as ClaimLost {
+                logger.warning("failed analysis not recorded", metadata: meta.merging(["reason": "\(lost)"]) { $1 })
+            } catch {
                 logger.error("cannot record the failed analysis", metadata: meta.merging(["error": "\(error)"]) { $1 })
                 NodeMetrics.databaseError(component: "analysis")
             }

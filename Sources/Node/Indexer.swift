@@ -57,7 +57,7 @@ public final class Indexer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while pendingCount > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         if pendingCount > 0 {
-            logger.warning("index not drained at shutdown; the spool reconciliation will finish it at the next start",
+            logger.warning("index not drained at shutdown; the spool reconciliation will index the rest (at the next start, or by another node sharing the spool)",
                            metadata: ["pending": "\(pendingCount)"])
         }
     }

@@ -11,10 +11,11 @@ import Web
 
 /// The running node: owns the threads and the order in which they start and stop.
 ///
-///     start: load model → migrate → reconcile spool → reset interrupted jobs → indexer
+///     start: load model → migrate → claim owner → reconcile spool → release abandoned claims → indexer
 ///            → analysis workers → outbox sender → listener → assembler/retention loop → READY=1
 ///     stop (SIGTERM): STOPPING=1 → listener stops accepting and finishes associations in flight
-///                     → indexer drains → analysis in progress finishes → sender stops → exit 0
+///                     → indexer drains → spool marker removed → analysis in progress finishes
+///                     → sender stops → exit 0
 public final class NodeService: @unchecked Sendable {
     public let configuration: NodeConfiguration
     let logger: Logger
@@ -33,6 +34,7 @@ public final class NodeService: @unchecked Sendable {
     /// C-STORE's delegate, and where STOW-RS uploads go too.
     let ingest: Ingest
     let notifier = SystemdNotifier()
+    private var reconciler: SpoolReconciler { SpoolReconciler(spool: spool, index: index, logger: Logger(label: "reconcile")) }
     private var scp: StoreSCP?
     var web: WebServer?
     private let stopRequested = NSCondition()
@@ -83,12 +85,9 @@ public final class NodeService: @unchecked Sendable {
         let registry = bootstrapMetrics()
         let applied = try Migrations.apply(to: database)
         if !applied.isEmpty { logger.info("database migrated", metadata: ["versions": "\(applied)"]) }
-        try SpoolReconciler(spool: spool, index: index, logger: Logger(label: "reconcile")).reconcile()
-        let interrupted = try pipeline.resetInterrupted()
-        if interrupted.analyses + interrupted.deliveries > 0 {
-            logger.info("resuming interrupted work", metadata: ["analyses": "\(interrupted.analyses)",
-                                                                "deliveries": "\(interrupted.deliveries)"])
-        }
+        let owner = try ClaimOwner(database: database)
+        try reconciler.reconcile()
+        try releaseAbandonedClaims()
         logger.info("model loaded", metadata: ["model": "\(model.name)", "version": "\(model.version)",
                                               "sha256": "\(model.sha256)", "path": "\(model.url.path)"])
         if case let .configured(t) = configuration.riskThresholds {
@@ -97,8 +96,8 @@ public final class NodeService: @unchecked Sendable {
         }
         worker.builder.installation = try pipeline.installationUUID()
         indexer.start()
-        try worker.start()
-        sender.start()
+        try worker.start(owner: owner)
+        sender.start(owner: owner)
 
         var scpConfiguration = StoreSCPConfiguration(
             aeTitle: configuration.aeTitle, port: UInt16(configuration.port),
@@ -118,7 +117,7 @@ public final class NodeService: @unchecked Sendable {
         listener.name = "listener"
         listener.start()
 
-        let loops = Thread { [self] in backgroundLoops() }
+        let loops = Thread { [self] in backgroundLoops(owner) }
         loops.name = "assembler"
         loops.start()
 
@@ -141,6 +140,9 @@ public final class NodeService: @unchecked Sendable {
         listenerDone.wait()
         web?.stop()
         indexer.stop(timeout: 10)
+        // With the index drained, the spool marker goes; with instances left unindexed it stays,
+        // so another node sharing the spool finds this receiver gone and indexes them.
+        if indexer.pendingCount == 0 { spool.stopReceiving() }
         worker.stop(timeout: 60)
         sender.stop()
         audit.applicationActivity(.applicationStop)
@@ -166,11 +168,15 @@ public final class NodeService: @unchecked Sendable {
 
     /// Series completion every 100 ms (a partial-index query; the completion delay after the quiet
     /// period is part of the result latency budget); the retention sweep every
-    /// `RetentionSweeper.interval`.
-    private func backgroundLoops() {
+    /// `RetentionSweeper.interval`. Every `claimCheckSeconds`: this process's claim
+    /// session is checked, work claimed by a process that is gone (another node killed) is taken
+    /// back, and a receiver found gone has its acknowledged but unindexed files indexed, so a live
+    /// node carries on a dead one's work without waiting for its restart.
+    private func backgroundLoops(_ owner: ClaimOwner) {
         let tick = min(0.1, max(0.02, configuration.quietSeconds / 4))
         let sweepInterval = RetentionSweeper.interval(configuration)
         var lastSweep = Date.distantPast
+        var lastClaimCheck = Date()
         while !isStopping {
             do {
                 try assembler.tick()
@@ -182,11 +188,36 @@ public final class NodeService: @unchecked Sendable {
                     }
                     lastSweep = Date()
                 }
+                if Date().timeIntervalSince(lastClaimCheck) > NodeService.claimCheckSeconds {
+                    if let renewed = try owner.renew() {
+                        logger.warning("claim session renewed; work claimed before is taken back",
+                                       metadata: ["previous_owner": "\(renewed.previous)", "owner": "\(owner.id)",
+                                                  "reason": "\(renewed.reason)"])
+                    }
+                    try releaseAbandonedClaims()
+                    try reconciler.reconcileIfAWriterIsGone()
+                    lastClaimCheck = Date()
+                }
                 beatLock.lock(); lastLoopBeat = Date(); beatLock.unlock()
             } catch {
                 logger.error("series assembly failed; will retry", metadata: ["error": "\(error)"])
             }
             Thread.sleep(forTimeInterval: tick)
+        }
+    }
+
+    /// How often claims of gone processes are looked for: the delay before a live node resumes a
+    /// killed node's work (a restart resumes it at once).
+    static let claimCheckSeconds: TimeInterval = 2
+
+    /// Analyses and deliveries left `running`/`sending` by a process that is gone are pending again.
+    private func releaseAbandonedClaims() throws {
+        let released = try pipeline.releaseAbandoned()
+        if released.analyses + released.deliveries > 0 {
+            logger.info("resuming interrupted work", metadata: ["analyses": "\(released.analyses)",
+                                                                "deliveries": "\(released.deliveries)"])
+            worker.nudge()
+            sender.nudge()
         }
     }
 

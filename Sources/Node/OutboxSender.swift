@@ -6,8 +6,10 @@ import Store
 
 enum OutboxError: Error, CustomStringConvertible {
     case outcomesNotRecorded(Int)
+    case notStarted
     var description: String {
         switch self {
+        case .notStarted: return "the outbox sender was not started with a claim owner"
         case let .outcomesNotRecorded(n): return "\(n) delivery outcome(s) still not recorded in the database; no new deliveries until they are"
         }
     }
@@ -29,9 +31,11 @@ public final class OutboxSender: @unchecked Sendable {
     private var woken = false
     private var stopping = false
     private var thread: Thread?
+    /// Whose claims this sender's deliveries are (set by `start`).
+    private var owner: ClaimOwner?
     /// Outcomes whose database write failed, retried first on every pass: a delivery is never left
-    /// `sending` while the node runs (at a restart `sending` rows go back to pending and are sent
-    /// again, which a PACS takes as the same instance).
+    /// `sending` while the node runs (when a node dies its `sending` rows go back to pending and are
+    /// sent again, which a PACS takes as the same instance).
     private var unrecorded: [Outcome] = []
 
     /// One delivery outcome to write to the outbox row.
@@ -51,7 +55,8 @@ public final class OutboxSender: @unchecked Sendable {
         self.logger = logger
     }
 
-    public func start() {
+    public func start(owner: ClaimOwner) {
+        self.owner = owner
         let t = Thread { [self] in loop() }
         t.name = "outbox"
         thread = t
@@ -92,7 +97,8 @@ public final class OutboxSender: @unchecked Sendable {
                 "outbox_id": "\(outcome.item.id)", "outcome": "\(outcome.what.rawValue)"])
         }
         guard unrecorded.isEmpty else { throw OutboxError.outcomesNotRecorded(unrecorded.count) }
-        let due = try pipeline.claimDeliveries(now: now)
+        guard let owner else { throw OutboxError.notStarted }
+        let due = try pipeline.claimDeliveries(now: now, owner: owner.id)
         let groups = Dictionary(grouping: due, by: \.destination)
         for (destination, items) in groups { deliver(items, to: destination) }
         return due.count
@@ -100,6 +106,7 @@ public final class OutboxSender: @unchecked Sendable {
 
     private func deliver(_ items: [OutboxItem], to d: DicomPeer) {
         let meta: Logger.Metadata = ["destination": "\(d)", "objects": "\(items.count)"]
+        logger.info("delivering", metadata: meta.merging(["claim_owner": "\(items.first?.claimant.map(String.init) ?? "-")"]) { $1 })
         do {
             // The outbox row holds the address; DICOM TLS, when the destination has it, comes from the configuration.
             var peer = d
@@ -120,7 +127,7 @@ public final class OutboxSender: @unchecked Sendable {
                 for item in items { deliver([item], to: d) }
             } else if let item = items.first {
                 let error = "destination does not accept this SOP class: \(why)"
-                if persist(Outcome(item: item, what: .dead) { try $0.markDead(item.id, status: nil, error: error) }) {
+                if persist(Outcome(item: item, what: .dead) { try $0.markDead(item, status: nil, error: error) }) {
                     logger.error("delivery refused (SOP class not accepted); dead", metadata: meta)
                 }
                 audit.sent(audit.tally(files: [item.path]), to: d, outcome: .minorFailure, why: error)
@@ -129,7 +136,7 @@ public final class OutboxSender: @unchecked Sendable {
             audit.sent(audit.tally(files: items.map(\.path)), to: d, outcome: .minorFailure, why: "association rejected: \(reason)")
             logger.error("destination rejected the association permanently; deliveries dead", metadata: meta.merging(["reason": "\(reason)"]) { $1 })
             for item in items {
-                persist(Outcome(item: item, what: .dead) { try $0.markDead(item.id, status: nil, error: "association rejected: \(reason)") })
+                persist(Outcome(item: item, what: .dead) { try $0.markDead(item, status: nil, error: "association rejected: \(reason)") })
             }
         } catch {
             logger.warning("delivery failed; will retry", metadata: meta.merging(["error": "\(error)"]) { $1 })
@@ -143,11 +150,11 @@ public final class OutboxSender: @unchecked Sendable {
                                      "destination": "\(item.destination.aeTitle)", "status": "\(status)"]
         if status.isSuccess || status.isWarning {
             let at = Date()
-            if persist(Outcome(item: item, what: .sent) { try $0.markSent(item.id, status: status.description, now: at) }) {
+            if persist(Outcome(item: item, what: .sent) { try $0.markSent(item, status: status.description, now: at) }) {
                 logger.info("delivered", metadata: meta)
             }
         } else if OutboxSender.isPermanent(status) {
-            if persist(Outcome(item: item, what: .dead) { try $0.markDead(item.id, status: status.description, error: "refused by the destination") }) {
+            if persist(Outcome(item: item, what: .dead) { try $0.markDead(item, status: status.description, error: "refused by the destination") }) {
                 logger.error("delivery refused permanently; dead", metadata: meta)
             }
         } else {
@@ -158,13 +165,13 @@ public final class OutboxSender: @unchecked Sendable {
     private func retryOrDie(_ item: OutboxItem, status: String?, error: String) {
         let attempts = item.attempts + 1
         if attempts >= results.maxAttempts {
-            if persist(Outcome(item: item, what: .dead) { try $0.markDead(item.id, status: status, error: "\(error) (after \(attempts) attempts)") }) {
+            if persist(Outcome(item: item, what: .dead) { try $0.markDead(item, status: status, error: "\(error) (after \(attempts) attempts)") }) {
                 logger.error("delivery dead after the last attempt", metadata: ["outbox_id": "\(item.id)", "attempts": "\(attempts)"])
             }
         } else {
             let next = Date().addingTimeInterval(OutboxSender.backoff(attempt: attempts, initial: results.initialBackoffSeconds,
                                                                        max: results.maxBackoffSeconds))
-            persist(Outcome(item: item, what: .pending) { try $0.markRetry(item.id, status: status, error: error, next: next) })
+            persist(Outcome(item: item, what: .pending) { try $0.markRetry(item, status: status, error: error, next: next) })
         }
     }
 
@@ -175,6 +182,12 @@ public final class OutboxSender: @unchecked Sendable {
             try outcome.write(pipeline)
             NodeMetrics.delivery(outcome: outcome.what.rawValue)
             return true
+        } catch let lost as ClaimLost {
+            // Another claim now has the delivery and records its own outcome; writing this one
+            // again would never succeed.
+            logger.warning("delivery outcome not recorded", metadata: [
+                "outbox_id": "\(outcome.item.id)", "outcome": "\(outcome.what.rawValue)", "reason": "\(lost)"])
+            return false
         } catch {
             NodeMetrics.databaseError(component: "outbox")
             logger.error("cannot record the delivery outcome; will write it again", metadata: [

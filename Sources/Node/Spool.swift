@@ -2,7 +2,8 @@ import Foundation
 
 /// The spool: where instances become durable before they are acknowledged.
 ///
-///     spool/incoming/<random>.part            data set being received (never acknowledged)
+///     spool/incoming/<token>.<random>.part    data set being received (never acknowledged)
+///     spool/incoming/<token>.receiver         flock'd by the receiving process while it lives (SpoolReceiver)
 ///     spool/instances/<study>/<series>/<sop>.dcm
 ///
 /// `commit` fsyncs the file, links it into place (link fails if the instance is already there, so
@@ -13,6 +14,8 @@ public final class Spool: @unchecked Sendable {
     public let root: String
     public let incoming: String
     public let instances: String
+    /// This process's identity in `incoming`: whose partial files are whose.
+    private let receiver: SpoolReceiver
 
     public enum Outcome: Equatable { case stored(path: String), duplicate(path: String) }
 
@@ -30,10 +33,11 @@ public final class Spool: @unchecked Sendable {
         incoming = (root as NSString).appendingPathComponent("incoming")
         instances = (root as NSString).appendingPathComponent("instances")
         for dir in [root, incoming, instances] { try Spool.makeDirectory(dir) }
+        receiver = try SpoolReceiver(incoming: incoming)
     }
 
     public func temporaryPath() -> String {
-        (incoming as NSString).appendingPathComponent(UUID().uuidString.lowercased() + ".part")
+        receiver.partialPath(in: incoming)
     }
 
     /// Where a committed instance lives.
@@ -66,12 +70,22 @@ public final class Spool: @unchecked Sendable {
         return Int64(s.f_bavail) * Int64(s.f_frsize)
     }
 
-    /// Removes data sets that were being received when the node stopped: none was acknowledged.
+    /// Removes data sets that were being received by a process that is gone (none was
+    /// acknowledged); those of a live process sharing this spool, or of this one, stay. Returns
+    /// how many writers were found gone and how many partial files were removed.
     @discardableResult
-    public func removeIncomplete() -> Int {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: incoming)) ?? []
-        for name in names { unlink((incoming as NSString).appendingPathComponent(name)) }
-        return names.count
+    public func removeIncomplete() throws -> (writers: Int, parts: Int) {
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: incoming) } catch {
+            throw Failure(errno: EIO, operation: "list \(incoming): \(error)")
+        }
+        return SpoolReceiver.removeAbandoned(in: incoming, names: names)
+    }
+
+    /// Called once nothing is being received any more (a clean stop): the receiver marker goes,
+    /// so no other process sharing the spool mistakes this one for a receiver that died.
+    public func stopReceiving() {
+        receiver.release()
     }
 
     /// Every committed instance file.

@@ -2,7 +2,9 @@ import Foundation
 import Logging
 import Store
 
-/// At start: forget partial receptions, and index every committed file the database lacks.
+/// Forgets partial receptions whose writer is gone (never another live node's, see
+/// SpoolReceiver), and indexes every committed file the database lacks: at start, and while
+/// running whenever another process sharing the spool is found gone.
 public struct SpoolReconciler {
     let spool: Spool
     let index: InstanceIndex
@@ -14,10 +16,33 @@ public struct SpoolReconciler {
         self.logger = logger
     }
 
+    /// At start: always. Returns how many files were indexed.
     @discardableResult
     public func reconcile() throws -> Int {
-        let partial = spool.removeIncomplete()
-        if partial > 0 { logger.info("removed unacknowledged partial receptions", metadata: ["files": "\(partial)"]) }
+        try removeIncomplete()
+        return try indexMissing()
+    }
+
+    /// While running, when several processes share the spool: only when another writer is found
+    /// gone (killed: its marker is left and no longer locked), since what it acknowledged but had
+    /// not indexed yet is in the spool and nowhere else. Returns how many files were indexed.
+    @discardableResult
+    public func reconcileIfAWriterIsGone() throws -> Int {
+        guard try removeIncomplete() > 0 else { return 0 }
+        return try indexMissing()
+    }
+
+    /// Returns how many writers were found gone.
+    private func removeIncomplete() throws -> Int {
+        let gone = try spool.removeIncomplete()
+        if gone.writers > 0 {
+            logger.info("receivers gone; their unacknowledged partial receptions removed",
+                        metadata: ["receivers": "\(gone.writers)", "files": "\(gone.parts)"])
+        }
+        return gone.writers
+    }
+
+    private func indexMissing() throws -> Int {
         let known = try index.indexedPaths()
         var missing: [InstanceRecord] = []
         for path in spool.committedFiles() where !known.contains(path) {

@@ -145,6 +145,15 @@ public enum Migrations {
             CHECK (purge_reason IN ('ignored_retention', 'received_retention', 'disk_pressure'));
         CREATE INDEX series_complete_by_age ON series (last_instance_at) WHERE state = 'complete';
         """),
+        Migration(version: 8, name: "claims owned by a node process", sql: """
+        -- Issue 15: several node processes share one database. A running analysis or a delivery being
+        -- sent names the process that claimed it (a number from this sequence, whose PostgreSQL
+        -- session holds the advisory lock (\(ClaimOwner.lockSpace), number) while the process lives);
+        -- only a claim whose owner's lock is gone is taken back (ClaimOwner, Pipeline.releaseAbandoned).
+        CREATE SEQUENCE claim_owners AS integer CYCLE;
+        ALTER TABLE analyses ADD COLUMN claimed_by integer;
+        ALTER TABLE outbox ADD COLUMN claimed_by integer;
+        """),
     ]
 
     /// Applies what is missing. Safe to run concurrently (an advisory lock serialises runners).

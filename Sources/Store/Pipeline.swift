@@ -7,6 +7,15 @@ public struct AnalysisJob: Sendable {
     public var seriesRevision: Int
     public var attempts: Int
     public var model: ModelIdentity
+    /// The claim owner (`ClaimOwner.id`) it was claimed under: it is recorded only while that claim stands.
+    public var claimant: Int32
+}
+
+/// Work claimed under an owner number that was taken back (the owner's lock session ended): its
+/// outcome is not recorded, another claim does it again.
+public struct ClaimLost: Error, CustomStringConvertible {
+    public let what: String
+    public var description: String { "\(what): claim taken back (this process's claim session ended); left to the new claim" }
 }
 
 /// What a produced object is (`results.kind`).
@@ -50,13 +59,16 @@ public struct OutboxItem: Sendable {
     public var lastError: String?
     public var sentAt: Date?
     public var seriesInstanceUID: String
+    /// The claim owner of a delivery being sent (`ClaimOwner.id`), nil otherwise.
+    public var claimant: Int32?
 
     public init(id: Int64, resultID: Int64, kind: ResultKind, path: String, sopInstanceUID: String, destination: DicomPeer,
                 state: OutboxState, attempts: Int, nextAttemptAt: Date, lastStatus: String?, lastError: String?, sentAt: Date?,
-                seriesInstanceUID: String) {
+                seriesInstanceUID: String, claimant: Int32? = nil) {
         self.id = id; self.resultID = resultID; self.kind = kind; self.path = path; self.sopInstanceUID = sopInstanceUID
         self.destination = destination; self.state = state; self.attempts = attempts; self.nextAttemptAt = nextAttemptAt
         self.lastStatus = lastStatus; self.lastError = lastError; self.sentAt = sentAt; self.seriesInstanceUID = seriesInstanceUID
+        self.claimant = claimant
     }
 }
 
@@ -84,42 +96,53 @@ public struct Pipeline: Sendable {
             """, [seriesInstanceUID, String(revision), model.name, model.version, model.sha256, Timestamp.format(now)])
     }
 
-    /// After a crash, work marked in progress is simply pending again (one node per database).
-    public func resetInterrupted() throws -> (analyses: Int, deliveries: Int) {
+    /// Work marked in progress whose owner is gone (killed, crashed, its session ended: see
+    /// `ClaimOwner`) is pending again; work of a live owner, this process or another node, stays.
+    public func releaseAbandoned() throws -> (analyses: Int, deliveries: Int) {
         try database.transaction { c in
-            let a = try c.execute("UPDATE analyses SET state = 'pending' WHERE state = 'running'").affectedRows
-            let o = try c.execute("UPDATE outbox SET state = '\(OutboxState.pending.rawValue)' WHERE state = '\(OutboxState.sending.rawValue)'").affectedRows
+            let a = try c.execute("""
+                UPDATE analyses SET state = 'pending', claimed_by = NULL
+                WHERE state = 'running' AND (claimed_by IS NULL OR claimed_by NOT IN (\(ClaimOwner.liveOwnersSQL)))
+                """).affectedRows
+            let o = try c.execute("""
+                UPDATE outbox SET state = '\(OutboxState.pending.rawValue)', claimed_by = NULL
+                WHERE state = '\(OutboxState.sending.rawValue)' AND (claimed_by IS NULL OR claimed_by NOT IN (\(ClaimOwner.liveOwnersSQL)))
+                """).affectedRows
             return (a, o)
         }
     }
 
     /// The next pending analysis for the loaded model, marked running. Jobs queued for another
     /// model (before a model change) wait for a node running that model.
-    public func claimAnalysis(now: Date, modelSHA256: String) throws -> AnalysisJob? {
+    public func claimAnalysis(now: Date, modelSHA256: String, owner: Int32) throws -> AnalysisJob? {
         try database.withConnection { c in
             try c.execute("""
-                UPDATE analyses SET state = 'running', started_at = $1, attempts = attempts + 1
+                UPDATE analyses SET state = 'running', started_at = $1, attempts = attempts + 1, claimed_by = $3
                 WHERE id = (SELECT id FROM analyses WHERE state = 'pending' AND model_sha256 = $2
                             ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
                 RETURNING id, series_instance_uid, series_revision, attempts, model_name, model_version, model_sha256
-                """, [Timestamp.format(now), modelSHA256]).rows.first.map {
+                """, [Timestamp.format(now), modelSHA256, String(owner)]).rows.first.map {
                 AnalysisJob(id: Int64($0["id"]!)!, seriesInstanceUID: $0["series_instance_uid"]!,
                             seriesRevision: $0.int("series_revision")!, attempts: $0.int("attempts")!,
-                            model: ModelIdentity(name: $0["model_name"]!, version: $0["model_version"]!, sha256: $0["model_sha256"]!))
+                            model: ModelIdentity(name: $0["model_name"]!, version: $0["model_version"]!, sha256: $0["model_sha256"]!),
+                            claimant: owner)
             }
         }
     }
 
     /// Records a finished analysis (its result, its typed flags), its results and one outbox row
-    /// per (result, destination), atomically.
+    /// per (result, destination), atomically; nothing when the job's claim was taken back (`ClaimLost`).
     public func finish(job: AnalysisJob, resultJSON: String, flags: AnalysisFlags,
                        results: [ResultRecord], destinations: [DicomPeer], now: Date) throws {
         try database.transaction { c in
             let at = Timestamp.format(now)
-            try c.execute("""
-                UPDATE analyses SET state = 'done', result = $2::jsonb, risk = $3, ladder_status = $4, finished_at = $5, error = NULL
-                WHERE id = $1
-                """, [String(job.id), resultJSON, flags.risk, flags.ladderStatus, at])
+            guard try c.execute("""
+                UPDATE analyses SET state = 'done', result = $2::jsonb, risk = $3, ladder_status = $4, finished_at = $5, error = NULL,
+                                    claimed_by = NULL
+                WHERE id = $1 AND state = 'running' AND claimed_by = $6
+                """, [String(job.id), resultJSON, flags.risk, flags.ladderStatus, at, String(job.claimant)]).affectedRows == 1 else {
+                throw ClaimLost(what: "analysis \(job.id)")
+            }
             try FlagsView.write(c, analysisID: job.id, flags)
             for r in results {
                 let id = try c.execute("""
@@ -141,9 +164,13 @@ public struct Pipeline: Sendable {
     }
 
     public func fail(job: AnalysisJob, error: String, now: Date) throws {
-        _ = try database.withConnection { c in
-            try c.execute("UPDATE analyses SET state = 'failed', error = $2, finished_at = $3 WHERE id = $1",
-                          [String(job.id), error, Timestamp.format(now)])
+        try database.withConnection { c in
+            guard try c.execute("""
+                UPDATE analyses SET state = 'failed', error = $2, finished_at = $3, claimed_by = NULL
+                WHERE id = $1 AND state = 'running' AND claimed_by = $4
+                """, [String(job.id), error, Timestamp.format(now), String(job.claimant)]).affectedRows == 1 else {
+                throw ClaimLost(what: "analysis \(job.id)")
+            }
         }
     }
 
@@ -183,37 +210,43 @@ public struct Pipeline: Sendable {
     }
 
     /// Due deliveries, marked sending. Grouped by the caller per destination.
-    public func claimDeliveries(now: Date, limit: Int = 50) throws -> [OutboxItem] {
+    public func claimDeliveries(now: Date, owner: Int32, limit: Int = 50) throws -> [OutboxItem] {
         try database.withConnection { c in
             try c.execute("""
-                UPDATE outbox o SET state = '\(OutboxState.sending.rawValue)'
+                UPDATE outbox o SET state = '\(OutboxState.sending.rawValue)', claimed_by = $3
                 FROM results r
                 WHERE o.id IN (SELECT id FROM outbox WHERE state = '\(OutboxState.pending.rawValue)' AND next_attempt_at <= $1
                                ORDER BY next_attempt_at, id FOR UPDATE SKIP LOCKED LIMIT $2)
                   AND r.id = o.result_id
                 RETURNING o.*, r.kind, r.path, r.sop_instance_uid, r.series_instance_uid
-                """, [Timestamp.format(now), String(limit)]).rows.map(OutboxItem.init(row:))
+                """, [Timestamp.format(now), String(limit), String(owner)]).rows.map(OutboxItem.init(row:))
         }
     }
 
-    public func markSent(_ id: Int64, status: String, now: Date) throws {
-        _ = try database.withConnection { c in
-            try c.execute("UPDATE outbox SET state = '\(OutboxState.sent.rawValue)', attempts = attempts + 1, last_status = $2, last_error = NULL, sent_at = $3 WHERE id = $1",
-                          [String(id), status, Timestamp.format(now)])
-        }
+    /// The outcome of a delivery, recorded only while this claim on it stands (`ClaimLost` otherwise).
+    public func markSent(_ item: OutboxItem, status: String, now: Date) throws {
+        try recordOutcome(item, "state = '\(OutboxState.sent.rawValue)', last_status = $3, last_error = NULL, sent_at = $4",
+                          [status, Timestamp.format(now)])
     }
 
-    public func markRetry(_ id: Int64, status: String?, error: String, next: Date) throws {
-        _ = try database.withConnection { c in
-            try c.execute("UPDATE outbox SET state = '\(OutboxState.pending.rawValue)', attempts = attempts + 1, last_status = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1",
-                          [String(id), status, error, Timestamp.format(next)])
-        }
+    public func markRetry(_ item: OutboxItem, status: String?, error: String, next: Date) throws {
+        try recordOutcome(item, "state = '\(OutboxState.pending.rawValue)', last_status = $3, last_error = $4, next_attempt_at = $5",
+                          [status, error, Timestamp.format(next)])
     }
 
-    public func markDead(_ id: Int64, status: String?, error: String) throws {
-        _ = try database.withConnection { c in
-            try c.execute("UPDATE outbox SET state = '\(OutboxState.dead.rawValue)', attempts = attempts + 1, last_status = $2, last_error = $3 WHERE id = $1",
-                          [String(id), status, error])
+    public func markDead(_ item: OutboxItem, status: String?, error: String) throws {
+        try recordOutcome(item, "state = '\(OutboxState.dead.rawValue)', last_status = $3, last_error = $4", [status, error])
+    }
+
+    /// `assignments` uses $3 onwards; $1 is the row, $2 the claim.
+    private func recordOutcome(_ item: OutboxItem, _ assignments: String, _ values: [String?]) throws {
+        try database.withConnection { c in
+            guard try c.execute("""
+                UPDATE outbox SET \(assignments), attempts = attempts + 1, claimed_by = NULL
+                WHERE id = $1 AND state = '\(OutboxState.sending.rawValue)' AND claimed_by = $2
+                """, [String(item.id), item.claimant.map(String.init)] + values).affectedRows == 1 else {
+                throw ClaimLost(what: "delivery \(item.id)")
+            }
         }
     }
 
@@ -305,6 +338,6 @@ extension OutboxItem {
                   destination: DicomPeer(aeTitle: row["destination_ae"]!, host: row["destination_host"]!, port: row.int("destination_port")!),
                   state: OutboxState(rawValue: row["state"] ?? "") ?? .pending, attempts: row.int("attempts") ?? 0, nextAttemptAt: row.date("next_attempt_at") ?? Date(),
                   lastStatus: row["last_status"], lastError: row["last_error"], sentAt: row.date("sent_at"),
-                  seriesInstanceUID: row["series_instance_uid"] ?? "")
+                  seriesInstanceUID: row["series_instance_uid"] ?? "", claimant: row.int("claimed_by").map(Int32.init))
     }
 }

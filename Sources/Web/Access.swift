@@ -65,9 +65,18 @@ public struct TokenStore: Sendable {
         let token = newToken()
         let record = TokenRecord(name: "admin", role: .admin, sha256: sha256(token))
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: path, contents: Data((record.sha256 + "\n").utf8),
+        // Written whole under a private name, then linked into place: two nodes sharing the data
+        // directory and starting together never replace each other's hash, nor read a half-written
+        // one; the one that loses the race takes the winner's.
+        let fresh = path + ".\(getpid()).new"
+        guard FileManager.default.createFile(atPath: fresh, contents: Data((record.sha256 + "\n").utf8),
                                              attributes: [.posixPermissions: 0o600]) else {
-            throw WebError("cannot write \(path)")
+            throw WebError("cannot write \(fresh)")
+        }
+        defer { unlink(fresh) }
+        if link(fresh, path) != 0 {
+            guard errno == EEXIST else { throw WebError("cannot write \(path): \(String(cString: strerror(errno)))") }
+            return try firstStartAdmin(dataDirectory: dataDirectory)
         }
         return (record, token)
     }

@@ -63,7 +63,7 @@ final class AnalysisWorkerTests: XCTestCase {
         var finishedCount = 0
         worker.onFinished = { finished.lock(); finishedCount += 1; finished.unlock() }
 
-        try worker.start()
+        try worker.start(owner: try ClaimOwner(database: pipeline.database))
         worker.nudge()
         let state = { try self.rows("SELECT state FROM analyses WHERE model_sha256 = $1", [worker.model.sha256]).first?["state"] }
         try waitUntil("the analysis done", timeout: 60) { try state() == "done" }
@@ -101,7 +101,8 @@ final class AnalysisWorkerTests: XCTestCase {
         }
         try index.index(gone)
         try complete(model: ModelIdentity(worker.model))
-        let job = try XCTUnwrap(try pipeline.claimAnalysis(now: t0, modelSHA256: worker.model.sha256))
+        let owner = try ClaimOwner(database: pipeline.database)
+        let job = try XCTUnwrap(try pipeline.claimAnalysis(now: t0, modelSHA256: worker.model.sha256, owner: owner.id))
         worker.run(job, try NodeFixtures.analyzer(configuration))
 
         let row = try XCTUnwrap(try rows("SELECT state, error, finished_at FROM analyses WHERE id = $1", [String(job.id)]).first)

@@ -51,7 +51,8 @@ final class IngestTests: XCTestCase {
         return ingest.storeDidEnd(r, temporaryPath: tmp)
     }
 
-    func incoming() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: spool.incoming) }
+    /// The partial files in incoming/ (beside them, this process's receiver marker).
+    func incoming() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: spool.incoming).filter { $0.hasSuffix(".part") } }
 
     /// What an association stored reaches the audit trail once, when it ends: one DICOM Instances
     /// Transferred per study, from the calling AE, with the count per SOP class and the patient; a

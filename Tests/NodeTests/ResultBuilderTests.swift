@@ -34,7 +34,7 @@ final class ResultBuilderTests: XCTestCase {
     }
 
     func job(_ id: Int64) -> AnalysisJob {
-        AnalysisJob(id: id, seriesInstanceUID: instances[0].seriesInstanceUID, seriesRevision: 0, attempts: 1, model: ModelIdentity(model))
+        AnalysisJob(id: id, seriesInstanceUID: instances[0].seriesInstanceUID, seriesRevision: 0, attempts: 1, model: ModelIdentity(model), claimant: 1)
     }
 
     var series: SeriesRecord {

@@ -28,12 +28,34 @@ final class SpoolTests: XCTestCase {
         XCTAssertEqual(spool.committedFiles().count, 1)
     }
 
-    func testIncompleteReceptionsAreRemoved() throws {
+    /// Two `Spool`s on one directory stand for two node processes (flock is per open file): a
+    /// writer's partial files stay while it lives, and go once it is gone, marker and all.
+    func testIncompleteReceptionsAreRemovedOnlyOnceTheirWriterIsGone() throws {
+        var writer: Spool? = try makeSpool()
+        let root = writer!.root
+        let parts = [writer!.temporaryPath(), writer!.temporaryPath()]
+        for p in parts { try write("partial", to: p) }
+        let other = try Spool(root: root)
+        XCTAssertEqual(try other.removeIncomplete().parts, 0)
+        XCTAssertEqual(try writer!.removeIncomplete().parts, 0, "a process never removes its own partial files")
+        XCTAssertTrue(parts.allSatisfy { FileManager.default.fileExists(atPath: $0) })
+        // An older version's partial file (no writer token) has no writer now.
+        try write("partial", to: other.incoming + "/0c2f6b1e-8f43-4a43-9d3a-0d6c3b1b8d4e.part")
+        XCTAssertEqual(try other.removeIncomplete().parts, 1)
+        writer = nil
+        XCTAssertEqual(try other.removeIncomplete().parts, parts.count)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/incoming").filter { $0.hasSuffix(".part") }, [])
+    }
+
+    /// A writer killed (its lock released by the kernel, its marker left behind) is gone as well.
+    func testPartialFilesOfAWriterWhoseLockIsReleasedAreRemoved() throws {
         let spool = try makeSpool()
-        try write("partial", to: spool.temporaryPath())
-        try write("partial", to: spool.temporaryPath())
-        XCTAssertEqual(spool.removeIncomplete(), 2)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: spool.incoming), [])
+        let incoming = spool.incoming
+        let token = "5d1f7c52-2f7e-4d55-8f7c-6a3c3a1b9e01"
+        try write("", to: "\(incoming)/\(token).receiver")
+        try write("partial", to: "\(incoming)/\(token).\(UUID().uuidString.lowercased()).part")
+        XCTAssertEqual(try spool.removeIncomplete().writers, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(incoming)/\(token).receiver"))
     }
 
     func testRemoveDeletesEmptyDirectoriesOnly() throws {

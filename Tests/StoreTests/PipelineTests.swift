@@ -9,6 +9,7 @@ final class PipelineTests: XCTestCase {
     var database: Database!
     var index: InstanceIndex!
     var pipeline: Pipeline!
+    var owner: ClaimOwner?
     let model = ModelIdentity(name: "lstv-localizer", version: "1.3.0", sha256: String(repeating: "ab", count: 32))
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
@@ -28,6 +29,7 @@ final class PipelineTests: XCTestCase {
             5: "98961886f619e32b619d5dc0495b474b5736f60b82d5e21b1ab22bd70562fcb4",
             6: "c88a383e65d1d34212fb6d76b810bb0663009a6440edc961d8aa607c0a9fe946",
             7: "03d98e340557d0f0370335e886c5f781e45f3ceacedb55ead1003f4ae70e1895",
+            8: "6e2145768c44ad0cf791d86b7f219ba00c4a71b4339894f3b6536e16ed5bab18",
         ]
         for m in Migrations.all where released[m.version] != nil {
             let digest = SHA256.hash(data: Array(m.sql.utf8)).map { String(format: "%02x", $0) }.joined()
@@ -45,8 +47,17 @@ final class PipelineTests: XCTestCase {
                              junctionState: "narrow", riskThresholdOrigin: "model", suspicionReasons: ["six lumbar", "narrow junction"])
     }
 
-    /// Completes one localizer series; its job is queued in the same transaction, then claimed.
-    func completedJob(series: String = "1.2.3") throws -> AnalysisJob {
+    /// Completes one localizer series; its job is queued in the same transaction, then claimed
+    /// (by `owner`, or by a claim owner of the test's own).
+    func completedJob(series: String = "1.2.3", owner: ClaimOwner? = nil) throws -> AnalysisJob {
+        try completeSeries(series)
+        if owner == nil && self.owner == nil { self.owner = try ClaimOwner(database: database) }
+        return try XCTUnwrap(try pipeline.claimAnalysis(now: t0.addingTimeInterval(11), modelSHA256: model.sha256,
+                                                         owner: (owner ?? self.owner!).id))
+    }
+
+    /// Completes one localizer series; its job is queued in the same transaction.
+    func completeSeries(_ series: String = "1.2.3") throws {
         try index.index([InstanceRecord(sopInstanceUID: series + ".1", seriesInstanceUID: series, studyInstanceUID: "1.2",
                                         sopClassUID: "1.2.840.10008.5.1.4.1.1.4", transferSyntaxUID: "1.2.840.10008.1.2.1",
                                         instanceNumber: 1, path: "/spool/\(series).1.dcm", bytes: 10, receivedAt: t0,
@@ -54,7 +65,37 @@ final class PipelineTests: XCTestCase {
         try index.completeQuietSeries(quietSince: t0.addingTimeInterval(10), now: t0.addingTimeInterval(10), model: model) { _ in
             (.localizer, "test")
         }
-        return try XCTUnwrap(try pipeline.claimAnalysis(now: t0.addingTimeInterval(11), modelSHA256: model.sha256))
+    }
+
+    /// Two node processes on one database: a live owner's running job is never taken back; a gone
+    /// owner's is, at once (its session's advisory lock is released), and the gone owner's late
+    /// result is refused instead of being recorded beside the new claim's.
+    func testOnlyAGoneOwnersClaimsAreTakenBack() throws {
+        try Migrations.apply(to: database)
+        let live = try ClaimOwner(database: database)
+        var gone: ClaimOwner? = try ClaimOwner(database: database)
+        XCTAssertNotEqual(live.id, gone!.id)
+        let kept = try completedJob(series: "1.2.3", owner: live)
+        let lost = try completedJob(series: "1.2.4", owner: gone!)
+        XCTAssertEqual(try pipeline.releaseAbandoned().analyses, 0, "both owners live")
+        gone = nil  // the process ends: PostgreSQL ends its session and releases the lock
+        var released = 0
+        try waitUntil("the gone owner's claim taken back") {
+            released += try pipeline.releaseAbandoned().analyses
+            return released > 0
+        }
+        XCTAssertEqual(released, 1)
+        let states = try database.withConnection { c in
+            try c.execute("SELECT id, state, claimed_by FROM analyses ORDER BY id").rows.map { [$0["id"], $0["state"], $0["claimed_by"]] }
+        }
+        XCTAssertEqual(states, [[String(kept.id), "running", String(live.id)], [String(lost.id), "pending", nil]])
+        XCTAssertThrowsError(try pipeline.finish(job: lost, resultJSON: "{}", flags: flags(), results: [], destinations: [],
+                                                 now: t0.addingTimeInterval(20))) { XCTAssertTrue($0 is ClaimLost, "\($0)") }
+        let again = try XCTUnwrap(try pipeline.claimAnalysis(now: t0.addingTimeInterval(21), modelSHA256: model.sha256, owner: live.id))
+        XCTAssertEqual(again.id, lost.id)
+        XCTAssertEqual(again.attempts, 2)
+        try pipeline.finish(job: again, resultJSON: "{}", flags: flags(), results: [], destinations: [], now: t0.addingTimeInterval(22))
+        try pipeline.finish(job: kept, resultJSON: "{}", flags: flags(), results: [], destinations: [], now: t0.addingTimeInterval(23))
     }
 
     func view() throws -> Row {
@@ -104,12 +145,12 @@ final class PipelineTests: XCTestCase {
                          seriesInstanceUID: "2.25.8", path: "/results/1/sr.dcm", predecessorSOPInstanceUID: nil),
         ], destinations: peers, now: t0.addingTimeInterval(12))
         XCTAssertEqual(try purgeable(), [], "deliveries pending")
-        let deliveries = try pipeline.claimDeliveries(now: late)
+        let deliveries = try pipeline.claimDeliveries(now: late, owner: try XCTUnwrap(owner).id)
         XCTAssertEqual(deliveries.count, 2)
         XCTAssertEqual(try purgeable(), [], "deliveries being sent")
-        try pipeline.markSent(deliveries[0].id, status: "0000", now: late)
+        try pipeline.markSent(deliveries[0], status: "0000", now: late)
         XCTAssertEqual(try purgeable(), [], "one delivery still being sent")
-        try pipeline.markDead(deliveries[1].id, status: "A700", error: "refused")
+        try pipeline.markDead(deliveries[1], status: "A700", error: "refused")
         XCTAssertEqual(try purgeable(), ["1.2.3"])
         XCTAssertEqual(try index.purge(seriesInstanceUID: "1.2.3", reason: .receivedRetention, at: late) { _ in }, 1)
         XCTAssertEqual(try pipeline.outbox().map(\.state), [.sent, .dead], "results and their deliveries stay")
@@ -130,12 +171,12 @@ final class PipelineTests: XCTestCase {
     /// Upgrading a database whose analyses finished before migration 5 keeps their figures in the view.
     func testMigrationFiveCopiesEarlierAnalyses() throws {
         try Migrations.apply(to: database, upTo: 4)
-        let job = try completedJob()
+        try completeSeries()  // not claimed: claims (migration 7) are later than this schema
         let json = #"{"risk_entropy": 5.5, "lstv_suspicion": 3.5, "levels": {"l5_s1": {"peak_confidence": 0.75, "entropy": 6, "spatial_entropy": 2}},"#
             + #" "suspicion": {"scale": "normal_sd", "lumbar_count": {"value": 4, "probability": null}, "reasons": ["four lumbar"]}}"#
         try database.withConnection { c in
-            try c.execute("UPDATE analyses SET state = 'done', result = $2::jsonb, risk = 'medium', finished_at = now() WHERE id = $1",
-                          [String(job.id), json])
+            try c.execute("UPDATE analyses SET state = 'done', result = $2::jsonb, risk = 'medium', finished_at = now() WHERE series_instance_uid = $1",
+                          ["1.2.3", json])
         }
         let before = try view()
         XCTAssertEqual(try Migrations.apply(to: database, upTo: 5), [5])

@@ -207,6 +207,14 @@ class Node:
     def incoming_dir(self) -> Path:
         return self.spool / "incoming"
 
+    def partial_files(self) -> list[str]:
+        """Names of the partial receptions in spool/incoming (``*.part``; beside them, each running
+        node's receiver marker ``*.receiver``)."""
+        return sorted(p.name for p in self.incoming_dir.glob("*.part"))
+
+    def receiver_markers(self) -> set[Path]:
+        return set(self.incoming_dir.glob("*.receiver"))
+
     @property
     def http_url(self) -> str:
         scheme = "https" if self.config.get("http", {}).get("tls") else "http"

@@ -359,6 +359,17 @@ def wait_settled(node: nodeproc.Node, db: nodeproc.TestDatabase, timeout: float)
                                        f"node log:\n{node.log_tail(30)}")[0]
 
 
+def assert_exactly_once(scp: StoreSCP, rows: list[dict]) -> None:
+    """Every outbox row's object is at the destination in exactly one file, and nothing else is."""
+    received = scp.received()
+    dup = {uid: [p.name for p in ps] for uid, ps in received.items() if len(ps) != 1}
+    assert not dup, f"delivered more than once: {dup}"
+    assert set(received) == {r["sop_instance_uid"] for r in rows}, (sorted(received), rows)
+    log = scp.log_path.read_text(errors="replace")
+    assert log.count("Received Store Request") == len(rows), f"storescp saw {log.count('Received Store Request')} " \
+                                                               f"C-STOREs for {len(rows)} objects"
+
+
 def analyses(db: nodeproc.TestDatabase) -> list[dict]:
     """Rows of the ``analyses`` table (id, series, revision, state, attempts), in id order."""
     out = db.psql("SELECT coalesce(json_agg(json_build_object('id', id, 'series_instance_uid', series_instance_uid, "

@@ -69,7 +69,7 @@ def test_kill9_mid_transfer_loses_nothing_acknowledged(node_factory, lumbar):
     assert acked <= sops, f"acknowledged instances missing from the index after restart: {sorted(acked - sops)[:5]}"
     assert len(sops) <= len(acked) + 1, "at most the one instance in flight may exist unacknowledged"
     assert listing[series]["route"] == "localizer"
-    assert not list(node.incoming_dir.iterdir()), "partial receptions left in spool/incoming after restart"
+    assert not node.partial_files(), "partial receptions left in spool/incoming after restart"
 
     # The PACS re-sends the whole series: every instance acknowledged, nothing stored twice.
     again = nodeproc.send_files(node.port, files)
@@ -127,7 +127,7 @@ def test_sigterm_during_transfer_finishes_in_flight_and_exits_0(node_factory, lu
     assert not list(node.incoming_dir.iterdir()), "partial files in spool/incoming after a clean stop"
 
     node.start()
-    assert not list(node.incoming_dir.iterdir()), "partial files in spool/incoming after restart"
+    assert not node.partial_files(), "partial files in spool/incoming after restart"
     node.wait_complete([series], timeout=30)
     sops = set(assert_consistent(node, study, series))
     assert acked <= sops, f"acknowledged but not indexed after restart: {sorted(acked - sops)[:5]}"

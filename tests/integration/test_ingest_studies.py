@@ -69,7 +69,7 @@ def test_storescu_sends_the_three_studies(node, lumbar, lumbar_root):
 
     files = nodeproc.spool_files(node)
     assert len(files) == TOTAL, f"spool holds {len(files)} instance files, expected {TOTAL}"
-    assert not list(node.incoming_dir.iterdir()), "partial files left in spool/incoming"
+    assert not node.partial_files(), "partial files left in spool/incoming"
     # Every file lies where its own UIDs say, and the index knows it.
     for f in files[:: 17]:
         st, se, sop = nodeproc.read_uids(f)

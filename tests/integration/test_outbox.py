@@ -28,17 +28,6 @@ def to(rows: list[dict], scp: pacs.StoreSCP) -> list[dict]:
     return [r for r in rows if r["destination"] == f"{scp.ae_title}@127.0.0.1:{scp.port}"]
 
 
-def assert_exactly_once(scp: pacs.StoreSCP, rows: list[dict]) -> None:
-    """Every outbox row's object is at the destination in exactly one file, and nothing else is."""
-    received = scp.received()
-    dup = {uid: [p.name for p in ps] for uid, ps in received.items() if len(ps) != 1}
-    assert not dup, f"delivered more than once: {dup}"
-    assert set(received) == {r["sop_instance_uid"] for r in rows}, (sorted(received), rows)
-    log = scp.log_path.read_text(errors="replace")
-    assert log.count("Received Store Request") == len(rows), f"storescp saw {log.count('Received Store Request')} " \
-                                                               f"C-STOREs for {len(rows)} objects"
-
-
 def test_destination_down_for_a_while_then_delivered_exactly_once(node_factory, lumbar, tmp_path):
     scp = pacs.StoreSCP(tmp_path / "dest")  # configured, not running yet
     # Never started: its deliveries keep failing, a probe for the sender's passes (pacs.sender_passes).
@@ -73,7 +62,7 @@ def test_destination_down_for_a_while_then_delivered_exactly_once(node_factory, 
             assert r["last_status"] == "0x0000" and r["last_error"] is None and r["sent_at"], r
             # attempts counts the failures seen while pending plus the successful one
             assert r["attempts"] >= before[r["id"]]["attempts"] + 1, (before[r["id"]], r)
-        assert_exactly_once(scp, final)
+        pacs.assert_exactly_once(scp, final)
     finally:
         scp.stop()
 
@@ -101,7 +90,7 @@ def test_kill9_between_analysis_and_sending_delivered_once_after_restart(node_fa
         pacs.sender_passes(node, to(everything, probe)[0]["id"])
         assert to(pacs.outbox(node), scp) == sent
         assert {r["sop_instance_uid"] for r in sent} == {r["sop_instance_uid"] for r in pending}
-        assert_exactly_once(scp, sent)
+        pacs.assert_exactly_once(scp, sent)
         # The restart resumed the delivery; it did not analyse again nor produce new objects.
         an = pacs.analyses(database)
         assert [(a["series_instance_uid"], a["state"], a["attempts"]) for a in an] == [(series, "done", 1)], an

@@ -75,7 +75,7 @@ def test_refusals_name_the_instance_and_the_status(node_factory, lumbar):
     assert reasons == sorted([0xC000, 0x0122]), reasons
     refused_pdf = next(i for i in out[FAILED]["Value"] if i[REASON]["Value"][0] == 0x0122)
     assert refused_pdf[INSTANCE]["Value"] == [pdf.SOPInstanceUID]
-    assert not list(node.incoming_dir.iterdir()), "refused parts leave nothing behind"
+    assert not node.partial_files(), "refused parts leave nothing behind"
 
     # Nothing stored at all: 409.
     body, content_type = multipart([b"garbage"])
