@@ -50,4 +50,19 @@ extension SeriesSlicesTests {
             }
         }
     }
+
+    /// Two echoes in one instance (MR Echo per frame): not one volume; the larger echo's frames are
+    /// the stack, in their geometric order.
+    func testTheLargestEchoOfAnInstanceIsTheStack() throws {
+        let enhanced = try legacyConverted()
+        let frames = try DicomDataset(path: enhanced.path).imageInfo.frames
+        let firstEcho = frames / 2  // frames 1…firstEcho: TE 30, the rest (the larger): TE 100
+        try dcmodify(["-nb"] + (0..<frames).flatMap { f in
+            ["-i", "(5200,9230)[\(f)].(0018,9114)[0].(0018,9082)=\(f < firstEcho ? 30 : 100)"]
+        } + [enhanced.path])
+        let stack = try SeriesSlices.load([SliceFile(path: enhanced.path)]).stack
+        XCTAssertEqual(stack.count, frames - firstEcho)
+        XCTAssertEqual(Set(stack.slices.compactMap(\.frameNumber)), Set((firstEcho + 1)...frames))
+        XCTAssertEqual(stack.ordering, .slicePosition)
+    }
 }
