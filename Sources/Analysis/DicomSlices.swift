@@ -21,15 +21,6 @@ public enum DicomSlices {
         try paths.flatMap(slices(path:))
     }
 
-    /// A single-frame file as its one slice (an enhanced multi-frame file throws: use `slices`).
-    public static func load(path: String) throws -> SourceSlice {
-        let file = try open(path)
-        guard file.info.frames == 1 else {
-            throw LoadError(path: path, sopInstanceUID: file.sop, reason: .multiFrame(frames: file.info.frames))
-        }
-        return try single(file)
-    }
-
     /// The slices of one file: its one slice, or the frames of the stack an enhanced multi-frame
     /// image holds (`EnhancedFrames.slices`).
     public static func slices(path: String) throws -> [SourceSlice] {
