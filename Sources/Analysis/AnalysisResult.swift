@@ -60,9 +60,11 @@ public struct AnalysedSlice: Codable, Equatable, Sendable {
     public var rows: Int
     public var columns: Int
     public var ordering: SliceOrdering
+    /// The analysed frame (1-based) when the slice is a frame of an enhanced multi-frame image.
+    public var frameNumber: Int?
 
     enum CodingKeys: String, CodingKey {
-        case index, count, sopInstanceUID = "sop_instance_uid", rows, columns, ordering
+        case index, count, sopInstanceUID = "sop_instance_uid", rows, columns, ordering, frameNumber = "frame_number"
     }
 }
 
@@ -160,7 +162,7 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
             suspicion: unscored,
             ladder: ladder,
             slice: AnalysedSlice(index: stack.middleIndex, count: stack.count, sopInstanceUID: mid.sopInstanceUID,
-                                 rows: mid.rows, columns: mid.columns, ordering: stack.ordering),
+                                 rows: mid.rows, columns: mid.columns, ordering: stack.ordering, frameNumber: mid.frameNumber),
             neighbourSpread: nil)
     }
 }

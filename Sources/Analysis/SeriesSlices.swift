@@ -6,7 +6,8 @@ import Foundation
 
 /// One instance the analysis left out, and why (`SliceExclusion.Reason`'s text).
 public struct ExcludedInstance: Codable, Equatable, Sendable {
-    /// The SOP Instance UID (the caller's, else the file's), or the file's path when neither gave it.
+    /// The SOP Instance UID (the caller's, else the file's), or the file's path when neither gave it;
+    /// "UID frame N" for one frame of an enhanced multi-frame image (its other frames may be used).
     public var instance: String
     public var reason: String
 
@@ -36,7 +37,7 @@ public enum SliceExclusion {
         public var description: String {
             switch self {
             case .noPixelData: return "no pixel data"
-            case let .multiFrame(frames): return "multi-frame image (\(frames) frames); single-frame slices are analysed"
+            case let .multiFrame(frames): return "multi-frame image (\(frames) frames) without functional groups; single-frame slices or enhanced multi-frame images are analysed"
             case let .pixelCount(actual, rows, columns): return "pixel data holds \(actual) values for \(rows)x\(columns)"
             case let .size(r, c, sr, sc): return "rows/columns \(r)x\(c) differ from the series' \(sr)x\(sc)"
         case let .orientation(o, series):
@@ -92,7 +93,7 @@ public struct SeriesSlices: Sendable {
         var loaded: [SourceSlice] = []
         var unreadable: [ExcludedInstance] = []
         for f in files {
-            do { loaded.append(try DicomSlices.load(path: f.path)) } catch let e as DicomSlices.LoadError {
+            do { loaded.append(contentsOf: try DicomSlices.slices(path: f.path)) } catch let e as DicomSlices.LoadError {
                 unreadable.append(ExcludedInstance(instance: f.sopInstanceUID ?? e.sopInstanceUID ?? f.path, reason: e.reason))
             }
         }
@@ -112,7 +113,7 @@ public struct SeriesSlices: Sendable {
             if s.rows > 0, s.columns > 0, s.pixels.count == s.rows * s.columns {
                 whole.append(s)
             } else {
-                excluded.append(ExcludedInstance(instance: s.sopInstanceUID,
+                excluded.append(ExcludedInstance(instance: s.excludedName,
                                                  reason: .pixelCount(actual: s.pixels.count, rows: s.rows, columns: s.columns)))
             }
         }
@@ -122,7 +123,7 @@ public struct SeriesSlices: Sendable {
         var usable: [SourceSlice] = []
         for s in whole {
             if let size = seriesSize, s.rows != size.rows || s.columns != size.columns {
-                excluded.append(ExcludedInstance(instance: s.sopInstanceUID, reason: .size(
+                excluded.append(ExcludedInstance(instance: s.excludedName, reason: .size(
                     rows: s.rows, columns: s.columns, seriesRows: size.rows, seriesColumns: size.columns)))
             } else {
                 usable.append(s)
@@ -156,8 +157,15 @@ public struct SeriesSlices: Sendable {
         }
         return slices.filter { s in
             guard let o = s.imageOrientationPatient, !SliceStack.sameOrientation(o, series) else { return true }
-            excluded.append(ExcludedInstance(instance: s.sopInstanceUID, reason: .orientation(o, series: series)))
+            excluded.append(ExcludedInstance(instance: s.excludedName, reason: .orientation(o, series: series)))
             return false
         }
     }
+}
+
+extension SourceSlice {
+    /// How `ExcludedInstance` names the slice: its SOP Instance UID, with the frame number when the
+    /// slice is one frame of a multi-frame image, so that the instance's other frames still count
+    /// as analysed (evidence).
+    var excludedName: String { frameNumber.map { "\(sopInstanceUID) frame \($0)" } ?? sopInstanceUID }
 }

@@ -39,13 +39,17 @@ public struct SourceSlice: Sendable {
     public var pixelSpacing: PixelSpacing?
     public var instanceNumber: Int?
     public var sopInstanceUID: String
+    /// The frame's number (1-based, as Referenced Frame Number counts) when the slice is a frame of
+    /// an enhanced multi-frame image; nil for a single-frame instance.
+    public var frameNumber: Int?
 
     public init(pixels: [Float], rows: Int, columns: Int,
                 imagePositionPatient: SIMD3<Double>? = nil,
                 imageOrientationPatient: ImageOrientation? = nil,
                 pixelSpacing: PixelSpacing? = nil,
                 instanceNumber: Int? = nil,
-                sopInstanceUID: String) {
+                sopInstanceUID: String,
+                frameNumber: Int? = nil) {
         self.pixels = pixels
         self.rows = rows
         self.columns = columns
@@ -54,6 +58,7 @@ public struct SourceSlice: Sendable {
         self.pixelSpacing = pixelSpacing
         self.instanceNumber = instanceNumber
         self.sopInstanceUID = sopInstanceUID
+        self.frameNumber = frameNumber
     }
 
     /// Geometry needed to map pixels to patient mm, when the slice has all of it.

@@ -226,3 +226,31 @@ int cdicom_dataset_decode_rgb8(cdicom_dataset *ds, uint32_t frame, uint8_t *out,
     }
     return 0;
 }
+
+// Enhanced multi-frame images (Enhanced MR, Legacy Converted Enhanced MR) keep each frame's
+// geometry and parameters in functional group macros: a sequence of one item inside item `frame`
+// of the Per-Frame Functional Groups Sequence, or, when the same for all frames, inside the one
+// item of the Shared Functional Groups Sequence (PS3.3 C.7.6.16).
+static DcmItem *functionalGroupItem(DcmDataset *d, uint32_t frame, const DcmTagKey &groupSequence) {
+    DcmItem *frameItem = nullptr, *macro = nullptr;
+    if (d->findAndGetSequenceItem(DCM_PerFrameFunctionalGroupsSequence, frameItem, (signed long)frame).good() &&
+        frameItem != nullptr && frameItem->findAndGetSequenceItem(groupSequence, macro, 0).good() && macro != nullptr)
+        return macro;
+    DcmItem *shared = nullptr;
+    if (d->findAndGetSequenceItem(DCM_SharedFunctionalGroupsSequence, shared, 0).good() && shared != nullptr &&
+        shared->findAndGetSequenceItem(groupSequence, macro, 0).good() && macro != nullptr)
+        return macro;
+    return nullptr;
+}
+
+int cdicom_dataset_frame_string(cdicom_dataset *ds, uint32_t frame, uint16_t sequence_group, uint16_t sequence_element,
+                                uint16_t group, uint16_t element, char *buf, size_t buf_len) {
+    DcmItem *macro = functionalGroupItem(ds->file.getDataset(), frame, DcmTagKey(sequence_group, sequence_element));
+    DcmElement *el = nullptr;
+    if (macro == nullptr || macro->findAndGetElement(DcmTagKey(group, element), el).bad() || el == nullptr) return 0;
+    OFString value;
+    if (el->getLength() > 0 && el->getOFStringArray(value).bad()) return 0;
+    if (value.length() + 1 > buf_len) return -1;
+    memcpy(buf, value.c_str(), value.length() + 1);
+    return 1;
+}

@@ -50,8 +50,7 @@ void write(const cdicom_kos_document &k, const char *path) {
     for (size_t i = 0; i < k.reference_count; ++i) {
         const cdicom_instance_ref &r = k.references[i];
         add(DSRTypes::VT_Image, "an image reference");
-        check(tree.getCurrentContentItem().setImageReference(
-                  DSRImageReferenceValue(str(r.sop_class_uid), str(r.sop_instance_uid))),
+        check(tree.getCurrentContentItem().setImageReference(cdicom::imageReference(r)),
               "image reference " + str(r.sop_instance_uid));
         // Key Object Document module: every referenced instance is listed in the evidence.
         check(doc.getCurrentRequestedProcedureEvidence().addItem(str(r.study_instance_uid), str(r.series_instance_uid),

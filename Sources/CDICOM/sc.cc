@@ -72,6 +72,10 @@ void write(const cdicom_sc_image &im, const char *path) {
         check(ds.findOrCreateSequenceItem(DCM_SourceImageSequence, src, -2), "SourceImageSequence");
         put(*src, DCM_ReferencedSOPClassUID, str(im.derived_from.sop_class_uid));
         put(*src, DCM_ReferencedSOPInstanceUID, str(im.derived_from.sop_instance_uid));
+        // The analysed frame of an enhanced multi-frame image.
+        if (im.derived_from.frame_number > 0)
+            check(src->putAndInsertString(DCM_ReferencedFrameNumber, std::to_string(im.derived_from.frame_number).c_str()),
+                  "ReferencedFrameNumber");
     }
     // Image Pixel
     check(ds.putAndInsertUint16(DCM_SamplesPerPixel, 3), "SamplesPerPixel");

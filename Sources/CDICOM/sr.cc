@@ -111,7 +111,7 @@ void write(const cdicom_sr_report &r, const char *path) {
         check(report.getImageLibrary().addImageEntry(*entry, mode), "image library entry");
     }
 
-    const DSRImageReferenceValue middleRef(str(r.middle_slice.sop_class_uid), str(r.middle_slice.sop_instance_uid));
+    const DSRImageReferenceValue middleRef = cdicom::imageReference(r.middle_slice);
     for (size_t i = 0; i < r.level_count; ++i) {
         const cdicom_sr_level &l = r.levels[i];
         check(report.addIndividualMeasurements(), "measurement group");

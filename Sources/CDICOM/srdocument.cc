@@ -24,4 +24,10 @@ void restoreUIDs(DcmDataset &ds, const cdicom_new_instance &i) {
     check(ds.putAndInsertString(DCM_StudyInstanceUID, str(i.study_instance_uid).c_str()), "study UID");
 }
 
+DSRImageReferenceValue imageReference(const cdicom_instance_ref &ref) {
+    DSRImageReferenceValue value(str(ref.sop_class_uid), str(ref.sop_instance_uid));
+    if (ref.frame_number > 0) value.getFrameList().addItem((Sint32)ref.frame_number);
+    return value;
+}
+
 }  // namespace cdicom

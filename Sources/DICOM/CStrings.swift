@@ -41,7 +41,8 @@ final class CStringArena {
 
     func ref(_ r: ReferencedInstance) -> cdicom_instance_ref {
         cdicom_instance_ref(sop_class_uid: c(r.sopClassUID), sop_instance_uid: c(r.sopInstanceUID),
-                            series_instance_uid: c(r.seriesInstanceUID), study_instance_uid: c(r.studyInstanceUID))
+                            series_instance_uid: c(r.seriesInstanceUID), study_instance_uid: c(r.studyInstanceUID),
+                            frame_number: UInt32(r.frameNumber ?? 0))
     }
 }
 

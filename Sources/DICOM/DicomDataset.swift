@@ -45,8 +45,11 @@ public final class DicomDataset {
     }
 
     /// Multi-valued decimal strings (DS, IS) as doubles; nil when absent or unparsable.
-    public func doubles(_ tag: Tag) -> [Double]? {
-        guard let s = text(tag) else { return nil }
+    public func doubles(_ tag: Tag) -> [Double]? { Self.decimals(text(tag)) }
+
+    /// Backslash-separated decimals; nil when absent, empty or any value unparsable.
+    static func decimals(_ text: String?) -> [Double]? {
+        guard let s = text else { return nil }
         let values = s.split(separator: "\\", omittingEmptySubsequences: false)
             .map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else { return nil }
@@ -65,6 +68,24 @@ public final class DicomDataset {
         guard let s = string(tag) else { return [] }
         return s.split(separator: "\\", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// An attribute of frame `frame` (0-based) of an enhanced multi-frame image, from the functional
+    /// group macro `macro` (e.g. `.planePositionSequence`): the frame's own item of the Per-Frame
+    /// Functional Groups Sequence, else the Shared Functional Groups Sequence. Trimmed; nil when absent
+    /// or empty.
+    public func frameText(_ frame: Int, _ macro: Tag, _ tag: Tag) -> String? {
+        var buffer = [CChar](repeating: 0, count: 1024)
+        let rc = cdicom_dataset_frame_string(handle, UInt32(frame), macro.group, macro.element, tag.group, tag.element,
+                                             &buffer, buffer.count)
+        guard rc == 1 else { return nil }
+        let s = String(cString: buffer).trimmingCharacters(in: .whitespaces)
+        return s.isEmpty ? nil : s
+    }
+
+    /// `frameText` as decimal values (DS, IS, FD as text); nil when absent or unparsable.
+    public func frameDoubles(_ frame: Int, _ macro: Tag, _ tag: Tag) -> [Double]? {
+        Self.decimals(frameText(frame, macro, tag))
     }
 
     public struct ImageInfo: Sendable { public let frames: Int, rows: Int, columns: Int, samplesPerPixel: Int }

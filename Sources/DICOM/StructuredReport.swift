@@ -7,12 +7,17 @@ public struct ReferencedInstance: Sendable, Equatable, Hashable {
     public var sopInstanceUID: String
     public var seriesInstanceUID: String
     public var studyInstanceUID: String
+    /// The referenced frame (1-based, Referenced Frame Number) of a multi-frame image; nil for the
+    /// whole instance.
+    public var frameNumber: Int?
 
-    public init(sopClassUID: String, sopInstanceUID: String, seriesInstanceUID: String, studyInstanceUID: String) {
+    public init(sopClassUID: String, sopInstanceUID: String, seriesInstanceUID: String, studyInstanceUID: String,
+                frameNumber: Int? = nil) {
         self.sopClassUID = sopClassUID
         self.sopInstanceUID = sopInstanceUID
         self.seriesInstanceUID = seriesInstanceUID
         self.studyInstanceUID = studyInstanceUID
+        self.frameNumber = frameNumber
     }
 
     /// The UIDs of a DICOM file (header only).

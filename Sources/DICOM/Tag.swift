@@ -33,6 +33,21 @@ extension Tag {
     public static let rows = Tag(0x0028, 0x0010)
     public static let columns = Tag(0x0028, 0x0011)
     public static let pixelSpacing = Tag(0x0028, 0x0030)
+    public static let rescaleIntercept = Tag(0x0028, 0x1052)
+    public static let rescaleSlope = Tag(0x0028, 0x1053)
+    // Enhanced multi-frame images: the functional group sequences and the macros the node reads.
+    public static let sharedFunctionalGroupsSequence = Tag(0x5200, 0x9229)
+    public static let perFrameFunctionalGroupsSequence = Tag(0x5200, 0x9230)
+    public static let mrTimingAndRelatedParametersSequence = Tag(0x0018, 0x9112)
+    public static let mrEchoSequence = Tag(0x0018, 0x9114)
+    public static let effectiveEchoTime = Tag(0x0018, 0x9082)
+    public static let frameContentSequence = Tag(0x0020, 0x9111)
+    public static let planePositionSequence = Tag(0x0020, 0x9113)
+    public static let planeOrientationSequence = Tag(0x0020, 0x9116)
+    public static let stackID = Tag(0x0020, 0x9056)
+    public static let inStackPositionNumber = Tag(0x0020, 0x9057)
+    public static let pixelMeasuresSequence = Tag(0x0028, 0x9110)
+    public static let pixelValueTransformationSequence = Tag(0x0028, 0x9145)
 }
 
 extension String {

@@ -28,6 +28,7 @@ public enum UID {
 public enum SOPClass {
     public static let mrImageStorage = "1.2.840.10008.5.1.4.1.1.4"
     public static let enhancedMRImageStorage = "1.2.840.10008.5.1.4.1.1.4.1"
+    public static let legacyConvertedEnhancedMRImageStorage = "1.2.840.10008.5.1.4.1.1.4.4"
     public static let ctImageStorage = "1.2.840.10008.5.1.4.1.1.2"
     public static let enhancedCTImageStorage = "1.2.840.10008.5.1.4.1.1.2.1"
     public static let secondaryCaptureImageStorage = "1.2.840.10008.5.1.4.1.1.7"
@@ -37,9 +38,10 @@ public enum SOPClass {
     public static let comprehensive3DSRStorage = "1.2.840.10008.5.1.4.1.1.88.34"
     public static let keyObjectSelectionDocumentStorage = "1.2.840.10008.5.1.4.1.1.88.59"
 
-    /// What the listener accepts: MR, Enhanced MR, CT, Secondary Capture and SR.
+    /// What the listener accepts: MR, Enhanced MR, Legacy Converted Enhanced MR, CT, Secondary
+    /// Capture and SR.
     public static let acceptedStorage: [String] = [
-        mrImageStorage, enhancedMRImageStorage, ctImageStorage, enhancedCTImageStorage,
+        mrImageStorage, enhancedMRImageStorage, legacyConvertedEnhancedMRImageStorage, ctImageStorage, enhancedCTImageStorage,
         secondaryCaptureImageStorage, basicTextSRStorage, enhancedSRStorage, comprehensiveSRStorage,
         comprehensive3DSRStorage, keyObjectSelectionDocumentStorage,
     ]

@@ -38,7 +38,10 @@ struct InstanceHeader {
         }
     }
 
-    /// Reads and checks a file. `expected` holds the command's affected SOP class and instance
+    /// Reads and checks a file. An enhanced multi-frame image keeps orientation, TE, TR and slice
+    /// thickness in its functional groups rather than at the top level: the routing descriptors
+    /// then come from frame 1's (shared or per-frame) groups, which describe the stack analysed
+    /// when the instance holds one (`EnhancedFrames`). `expected` holds the command's affected SOP class and instance
     /// when the file came over the network.
     static func read(path: String, expected: (sopClass: String, sopInstance: String)?) throws -> InstanceHeader {
         let ds: DicomDataset
@@ -60,8 +63,10 @@ struct InstanceHeader {
             patientID: ds.text(.patientID), accessionNumber: ds.text(.accessionNumber), studyDate: ds.text(.studyDate),
             modality: ds.text(.modality), seriesDescription: ds.text(.seriesDescription), protocolName: ds.text(.protocolName),
             seriesNumber: ds.int(.seriesNumber), imageType: ds.strings(.imageType).filter { !$0.isEmpty },
-            imageOrientationPatient: ds.doubles(.imageOrientationPatient), echoTime: ds.double(.echoTime),
-            repetitionTime: ds.double(.repetitionTime), sliceThickness: ds.double(.sliceThickness))
+            imageOrientationPatient: ds.doubles(.imageOrientationPatient) ?? ds.frameDoubles(0, .planeOrientationSequence, .imageOrientationPatient),
+            echoTime: ds.double(.echoTime) ?? ds.frameDoubles(0, .mrEchoSequence, .effectiveEchoTime)?.first,
+            repetitionTime: ds.double(.repetitionTime) ?? ds.frameDoubles(0, .mrTimingAndRelatedParametersSequence, .repetitionTime)?.first,
+            sliceThickness: ds.double(.sliceThickness) ?? ds.frameDoubles(0, .pixelMeasuresSequence, .sliceThickness)?.first)
         return InstanceHeader(sopClassUID: sopClass, sopInstanceUID: sop, studyInstanceUID: study, seriesInstanceUID: series,
                               transferSyntaxUID: ds.text(.transferSyntaxUID) ?? TransferSyntax.explicitVRLittleEndian,
                               instanceNumber: ds.int(.instanceNumber), descriptors: d)

@@ -35,7 +35,7 @@ struct ResultBuilder {
         let middlePath = middleInstance.path
         let middle = ReferencedInstance(sopClassUID: middleInstance.sopClassUID, sopInstanceUID: middleInstance.sopInstanceUID,
                                         seriesInstanceUID: middleInstance.seriesInstanceUID,
-                                        studyInstanceUID: middleInstance.studyInstanceUID)
+                                        studyInstanceUID: middleInstance.studyInstanceUID, frameNumber: result.slice.frameNumber)
         let jobDir = "\(directory)/\(job.id)"
         try FileManager.default.createDirectory(atPath: jobDir, withIntermediateDirectories: true)
         var records: [ResultRecord] = []

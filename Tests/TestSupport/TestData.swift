@@ -33,4 +33,23 @@ public enum TestData {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return dir
     }
+
+    /// The sagittal series packed by highdicom (tools/make_legacy_enhanced_mr.py, run with the
+    /// repository's .venv) into one Legacy Converted Enhanced MR Image at `path`; returns its SOP
+    /// Instance UID.
+    public static func legacyConvertedEnhancedMR(at path: String, file: StaticString = #filePath,
+                                                 line: UInt = #line) throws -> String {
+        let p = Process()
+        p.executableURL = repository.appendingPathComponent(".venv/bin/python")
+        p.arguments = [repository.appendingPathComponent("tools/make_legacy_enhanced_mr.py").path,
+                       dicom.appendingPathComponent(sagittalSeries).path, path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let uid = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, "make_legacy_enhanced_mr.py", file: file, line: line)
+        return uid
+    }
 }

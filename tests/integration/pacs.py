@@ -177,10 +177,13 @@ class StoreSCP(PeerProcess):
 
 
 def storescu(port: int, files: Sequence[Path], *, called_ae: str = nodeproc.NODE_AE,
-             calling_ae: str = nodeproc.SENDER_AE, timeout: float = 120) -> subprocess.CompletedProcess:
-    """``storescu`` (TCP_NODELAY=1) of ``files`` over one association; fails the test on an error."""
+             calling_ae: str = nodeproc.SENDER_AE, timeout: float = 120,
+             options: Sequence[str] = ()) -> subprocess.CompletedProcess:
+    """``storescu`` (TCP_NODELAY=1) of ``files`` over one association; fails the test on an error.
+    ``options`` go before the address (e.g. ``-R``: propose only the files' SOP classes, for one
+    that storescu's default list lacks)."""
     exe = nodeproc.require_tool("storescu")
-    p = subprocess.run([exe, "-aet", calling_ae, "-aec", called_ae, "127.0.0.1", str(port), *map(str, files)],
+    p = subprocess.run([exe, "-aet", calling_ae, "-aec", called_ae, *options, "127.0.0.1", str(port), *map(str, files)],
                        capture_output=True, text=True, timeout=timeout, env=_env_nodelay())
     if p.returncode != 0:
         pytest.fail(f"storescu exited {p.returncode}: {p.stderr[-2000:]}")

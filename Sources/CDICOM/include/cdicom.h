@@ -37,6 +37,15 @@ void cdicom_dataset_close(cdicom_dataset *ds);
  * value may be empty), 0 if absent, -1 if buf is too small. */
 int cdicom_dataset_get_string(cdicom_dataset *ds, uint16_t group, uint16_t element, char *buf, size_t buf_len);
 
+/* Copies the value of (group,element) of frame `frame` (0-based) of an enhanced multi-frame image
+ * from the functional group macro (sequence_group,sequence_element), e.g. Plane Position (Patient)
+ * (0020,9113): from the frame's item of the Per-Frame Functional Groups Sequence, else from the
+ * Shared Functional Groups Sequence. Values are not converted from the Specific Character Set (the
+ * node reads numbers and code strings here). Returns 1 if present, 0 if absent, -1 if buf is too
+ * small. */
+int cdicom_dataset_frame_string(cdicom_dataset *ds, uint32_t frame, uint16_t sequence_group, uint16_t sequence_element,
+                                uint16_t group, uint16_t element, char *buf, size_t buf_len);
+
 /* Number of frames, rows, columns, samples per pixel of the image. Frames, rows and columns are 0 when
  * there is no pixel data, or when native pixel data is too short for one frame as the header
  * describes it: callers size their decode buffers from these. */
@@ -188,6 +197,7 @@ typedef struct {
     const char *sop_instance_uid;
     const char *series_instance_uid;
     const char *study_instance_uid;
+    uint32_t frame_number;              /* Referenced Frame Number (1-based) of a multi-frame image; 0: none */
 } cdicom_instance_ref;
 
 /* A coding scheme to declare in CodingSchemeIdentificationSequence (private schemes need it). */
