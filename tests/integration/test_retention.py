@@ -100,7 +100,7 @@ def test_delivered_series_purged_by_age_undelivered_kept_resent_is_new(node_fact
         again = [x for x in detail["analyses"] if x["state"] == "done"][-1]
         assert again["series_revision"] == 1 and again["result"]["slice"]["count"] == RESENT, again
         assert detail["instances"] == RESENT and detail["purged_at"] and detail["purge_reason"], detail
-        up.wait_files(4, 60)
+        up.wait_files(2 * pacs.PER_ANALYSIS, 60)  # the second analysis delivered too
     finally:
         up.stop()
 
@@ -112,8 +112,9 @@ def test_disk_pressure_purges_the_oldest_purgeable_first(node_factory, database,
                                                         "results": {"send_to_sender": True, **KEEP_TRYING}})
         delivered = [send(node, lumbar[i].sagittal, up.ae_title)[1] for i in range(2)]
         _, waiting = send(node, lumbar[2].sagittal, down.ae_title)
-        up.wait_files(4, 120)
-        pacs.wait_outbox(node, lambda rows: len(rows) == 6 and all(
+        up.wait_files(2 * pacs.PER_ANALYSIS, 120)
+        # All three analysed (every result in the outbox), A's and B's delivered, C's waiting.
+        pacs.wait_outbox(node, lambda rows: len(rows) == 3 * pacs.PER_ANALYSIS and all(
             r["state"] == "sent" for r in rows if r["destination"].startswith(up.ae_title)), 60, "A and B delivered")
         # Make the second series the older one: the order is by last receipt, not by arrival.
         database.psql(f"UPDATE series SET last_instance_at = last_instance_at - interval '1 hour' "
