@@ -28,7 +28,8 @@ struct XMLWriter {
     }
 
     /// Markup characters as entities; control characters (which XML 1.0 forbids, and which would
-    /// break the one-line record) as spaces.
+    /// break the one-line record) as spaces. Not Charts' SVG escaping: that keeps tab and newline,
+    /// which must not reach a syslog record, and the audit trail must not depend on the charts.
     static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)

@@ -57,5 +57,7 @@ public struct DIMSEStatus: RawRepresentable, Hashable, Sendable, CustomStringCon
     public var isSuccess: Bool { category == .success }
     /// Warnings count as stored (PS3.4 B.2.3).
     public var isWarning: Bool { category == .warning }
+    /// The instance is stored: success, or a warning (PS3.4 B.2.3: stored, with coercion or the like).
+    public var isStored: Bool { isSuccess || isWarning }
     public var description: String { "0x" + String(rawValue, radix: 16, uppercase: true).leftPadded(4) }
 }

@@ -330,7 +330,11 @@ public struct HTTPTLSConfiguration: ConfigurationSection, Sendable, Equatable {
 
     public init() {}
 
-    public var enabled: Bool { certificate != nil && privateKey != nil }
+    /// Both files, for the web server; nil serves plain HTTP (the keys' check refuses one alone).
+    public var files: WebServer.TLSFiles? {
+        guard let certificate, let privateKey else { return nil }
+        return WebServer.TLSFiles(certificate: certificate, privateKey: privateKey)
+    }
 
     public static let keys: [ConfigurationKey<HTTPTLSConfiguration>] = [
         .init("certificate", \.certificate, "PEM: the server's certificate first, then its intermediates",

@@ -14,12 +14,16 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
     let logger: Logger
     let audit: NodeAudit
     private let acceptedSOPClasses: Set<String>
-    /// What each open association stored, by study, for its audit message at its end.
-    private var tallies: [UInt64: StudyTally] = [:]
-    /// The series each open association has stored instances of: not complete while it is open,
-    /// however long the sender pauses between instances (a loaded sender, a slow link).
-    private var openSeries: [UInt64: Set<String>] = [:]
-    private let talliesLock = NSLock()
+    /// What an open association has stored so far.
+    private struct Stored {
+        /// By study, for its audit message at its end.
+        var studies = StudyTally()
+        /// Not complete while the association is open, however long the sender pauses between
+        /// instances (a loaded sender, a slow link).
+        var series: Set<String> = []
+    }
+    private var open: [UInt64: Stored] = [:]
+    private let openLock = NSLock()
 
     init(configuration: NodeConfiguration, spool: Spool, indexer: Indexer, audit: NodeAudit, logger: Logger) {
         self.configuration = configuration
@@ -78,20 +82,20 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
                                          log: ["association": "\(r.association.id)", "calling_ae": "\(r.association.callingAETitle)",
                                                "sop_instance_uid": "\(UID.isValid(r.affectedSOPInstanceUID) ? r.affectedSOPInstanceUID : "<invalid>")"])
         if status.isSuccess, let h = header {
-            talliesLock.lock()
-            tallies[r.association.id, default: StudyTally()].add(study: h.studyInstanceUID, patientID: h.descriptors.patientID,
+            openLock.lock()
+            open[r.association.id, default: Stored()].studies.add(study: h.studyInstanceUID, patientID: h.descriptors.patientID,
                                                                   accessionNumber: h.descriptors.accessionNumber, sopClass: h.sopClassUID)
-            openSeries[r.association.id, default: []].insert(h.seriesInstanceUID)
-            talliesLock.unlock()
+            open[r.association.id]!.series.insert(h.seriesInstanceUID)
+            openLock.unlock()
         }
         return status
     }
 
     /// Series that an open association is still sending (SeriesAssembler leaves them receiving).
     var seriesInOpenAssociations: Set<String> {
-        talliesLock.lock()
-        defer { talliesLock.unlock() }
-        return openSeries.values.reduce(into: Set<String>()) { $0.formUnion($1) }
+        openLock.lock()
+        defer { openLock.unlock() }
+        return open.values.reduce(into: Set<String>()) { $0.formUnion($1.series) }
     }
 
     /// A connection refused before any association (TLS, a malformed request): a security alert.
@@ -102,12 +106,11 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
     /// The association is over (released, aborted or broken off): what it stored goes into the
     /// audit trail, one message per study.
     public func associationDidEnd(_ a: AssociationInfo) {
-        talliesLock.lock()
-        let tally = tallies.removeValue(forKey: a.id)
-        openSeries[a.id] = nil
-        talliesLock.unlock()
-        guard let tally else { return }
-        audit.received(tally, from: .applicationEntity(a.callingAETitle, host: Ingest.host(of: a.peerHost), role: .source, requestor: true))
+        openLock.lock()
+        let stored = open.removeValue(forKey: a.id)
+        openLock.unlock()
+        guard let stored else { return }
+        audit.received(stored.studies, from: .applicationEntity(a.callingAETitle, host: Ingest.host(of: a.peerHost), role: .source, requestor: true))
     }
 
     /// A received data set in `tmp` made durable under its UIDs and queued for the index, or

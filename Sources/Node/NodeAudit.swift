@@ -1,5 +1,5 @@
 import Audit
-import Crypto
+import Engine
 import DICOM
 import Foundation
 import Logging
@@ -39,8 +39,9 @@ final class NodeAudit: Sendable {
     func configurationLoaded(_ configuration: NodeConfiguration, file path: String?) {
         let files = (path.map { [$0] } ?? []) + configuration.include
         let described = files.isEmpty ? "embedded defaults" : files.map { file -> String in
-            guard let data = FileManager.default.contents(atPath: file) else { return "\(file) (unreadable)" }
-            return "\(file) sha256 " + SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            do { return "\(file) sha256 " + (try LocalizerModel.sha256(ofFileAt: URL(fileURLWithPath: file))) } catch {
+                return "\(file) (unreadable: \(error))"
+            }
         }.joined(separator: "; ")
         trail.record(.securityAlert(.softwareConfiguration, node: node, by: nil, outcome: .success,
                                     description: "configuration loaded: \(described)", resource: path ?? "embedded defaults"))

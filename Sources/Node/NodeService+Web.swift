@@ -9,26 +9,26 @@ import Web
 
 /// The web face of a running node: its metrics backend, its tokens, its readiness.
 extension NodeService: NodeStatus {
-    /// The metrics backend, when the web face serves `/metrics`: bootstrapped before any thread that
-    /// counts starts, so every handle (some are made once, on first use) reports to it.
-    func bootstrapMetrics() -> PrometheusCollectorRegistry? {
-        guard configuration.http.port != 0 else { return nil }
+    /// The metrics backend: bootstrapped, when the web face serves `/metrics`, before any thread
+    /// that counts starts, so every handle (some are made once, on first use) reports to it.
+    func bootstrapMetrics() -> WebMetrics {
+        guard configuration.http.port != 0 else { return .off }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        return registry
+        return .served(registry)
     }
 
-    /// Starts the HTTP server unless `http.port` is 0. Without configured tokens, the admin token
-    /// made on the first start is accepted (and printed that once).
-    func startWeb(registry: PrometheusCollectorRegistry?) throws {
+    /// Starts the HTTP server unless `http.port` is 0 (`metrics` is then `.off`). Without configured
+    /// tokens, the admin token made on the first start is accepted (and printed that once).
+    func startWeb(metrics: WebMetrics) throws {
         let http = configuration.http
-        guard let registry else { return }
+        guard case .served(let registry) = metrics else { return }
         var records = http.tokens
         if records.isEmpty {
             let (admin, newToken) = try TokenStore.firstStartAdmin(dataDirectory: configuration.dataDirectory)
             records = [admin]
             if let newToken {
-                let address = "\(http.tls.enabled ? "https" : "http")://\(http.host == "0.0.0.0" ? "localhost" : http.host):\(http.port)/"
+                let address = "\(http.tls.files == nil ? "http" : "https")://\(http.host == "0.0.0.0" ? "localhost" : http.host):\(http.port)/"
                 // Shown once, on the terminal that started the node; only its hash is kept.
                 // Written unbuffered: stdout may be a file (systemd's journal, a test's log).
                 FileHandle.standardOutput.write(Data("lstv-node: dashboard \(address)  admin token (shown once, keep it): \(newToken)\n".utf8))
@@ -37,9 +37,7 @@ extension NodeService: NodeStatus {
         }
         let server = WebServer(configuration: .init(host: http.host, port: http.port, tokens: TokenStore(records: records),
                                                     maxUploadBytes: http.maxUploadMB * 1_048_576,
-                                                    tls: http.tls.certificate.flatMap { cert in
-                                                        http.tls.privateKey.map { .init(certificate: cert, privateKey: $0) }
-                                                    }),
+                                                    tls: http.tls.files),
                                database: database, status: self, receiver: UploadIntake(ingest: ingest, spool: spool),
                                registry: registry, audit: WebAudit(trail: audit.trail, node: audit.node), logger: Logger(label: "http"))
         try server.start()
@@ -104,4 +102,11 @@ struct UploadIntake: InstanceReceiver {
         }
         ingest.audit.received(tally, from: ActiveParticipant(userID: uploader, isRequestor: true, roles: [.source]))
     }
+}
+
+/// Whether the node counts for Prometheus: with the web face off there is no `/metrics` and no
+/// backend (swift-metrics' no-op one counts nothing).
+enum WebMetrics {
+    case off
+    case served(PrometheusCollectorRegistry)
 }

@@ -82,7 +82,7 @@ public final class NodeService: @unchecked Sendable {
 
     /// Runs until SIGTERM/SIGINT. Returns the process exit code.
     public func run() throws -> Int32 {
-        let registry = bootstrapMetrics()
+        let metrics = bootstrapMetrics()
         let applied = try Migrations.apply(to: database)
         if !applied.isEmpty { logger.info("database migrated", metadata: ["versions": "\(applied)"]) }
         let owner = try ClaimOwner(database: database)
@@ -107,7 +107,7 @@ public final class NodeService: @unchecked Sendable {
         if configuration.tls.port != 0 { scpConfiguration.tls = (UInt16(configuration.tls.port), configuration.tls.settings) }
         let scp = try StoreSCP(configuration: scpConfiguration, delegate: ingest)
         self.scp = scp
-        try startWeb(registry: registry)
+        try startWeb(metrics: metrics)
         let listenerDone = DispatchSemaphore(value: 0)
         let grace = configuration.shutdownGraceSeconds
         let listener = Thread {

@@ -113,9 +113,9 @@ public final class OutboxSender: @unchecked Sendable {
             peer.tls = knownPeers.first(where: { $0.sameAddress(d) })?.tls
             let statuses = try StoreSCU.send(files: items.map(\.path), to: peer, callingAETitle: callingAETitle)
             for (item, status) in zip(items, statuses) { record(item, status: status) }
-            let sent = zip(items, statuses).filter { $0.1.isSuccess || $0.1.isWarning }.map(\.0)
-            audit.sent(audit.tally(files: sent.map(\.path)), to: d, outcome: .success, why: nil)
-            let refused = zip(items, statuses).filter { !($0.1.isSuccess || $0.1.isWarning) }
+            let sent = zip(items, statuses).filter { $0.1.isStored }.map(\.0)
+            if !sent.isEmpty { audit.sent(audit.tally(files: sent.map(\.path)), to: d, outcome: .success, why: nil) }
+            let refused = zip(items, statuses).filter { !$0.1.isStored }
             if !refused.isEmpty {
                 audit.sent(audit.tally(files: refused.map(\.0.path)), to: d, outcome: .minorFailure,
                            why: "refused by the destination: " + refused.map { "\($0.1)" }.joined(separator: ", "))
@@ -148,7 +148,7 @@ public final class OutboxSender: @unchecked Sendable {
     private func record(_ item: OutboxItem, status: DIMSEStatus) {
         let meta: Logger.Metadata = ["outbox_id": "\(item.id)", "sop_instance_uid": "\(item.sopInstanceUID)",
                                      "destination": "\(item.destination.aeTitle)", "status": "\(status)"]
-        if status.isSuccess || status.isWarning {
+        if status.isStored {
             let at = Date()
             if persist(Outcome(item: item, what: .sent) { try $0.markSent(item, status: status.description, now: at) }) {
                 logger.info("delivered", metadata: meta)

@@ -74,10 +74,11 @@ public final class RetentionSweeper: @unchecked Sendable {
         NodeMetrics.seriesPurged(reason: reason.rawValue)
         if let record {
             var study = StudyInstances(studyInstanceUID: record.studyInstanceUID, patientID: record.descriptors.patientID)
-            study.sopClasses = [record.sopClassUID ?? "": files]
+            // The series' SOP class as its first instance declared it; without one the count stands alone.
+            if let sopClass = record.sopClassUID { study.sopClasses = [sopClass: files] }
             if let a = record.descriptors.accessionNumber { study.accessionNumbers = [a] }
             audit.trail.record(.studyDeleted(study, node: audit.node,
-                                             reason: "received images of series \(c.seriesInstanceUID) purged: \(reason.rawValue)"))
+                                             reason: "\(files) received images of series \(c.seriesInstanceUID) purged: \(reason.rawValue)"))
         }
         return true
     }
