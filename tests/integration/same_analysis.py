@@ -8,6 +8,7 @@ from pathlib import Path
 
 import requests
 
+import nodeproc
 import pacs
 
 PX_TOL = 0.5
@@ -15,13 +16,20 @@ METRIC_TOL = 1e-3
 METRICS = ("peak_confidence", "entropy", "spatial_entropy")
 
 
-def analysis_result(node, series: str) -> dict:
-    """The result of the series' one finished analysis, from the node's API."""
-    detail = requests.get(f"{node.http_url}/api/v1/series/{series}",
-                          headers={"Authorization": f"Bearer {node.admin_token()}"}, timeout=30)
-    assert detail.status_code == 200, detail.text
-    [done] = [a for a in detail.json()["analyses"] if a["state"] == "done"]
-    return done["result"]
+def analysis_result(node, series: str, timeout: float = 240) -> dict:
+    """The result of the analysis of the series' latest revision, once done (a series completed
+    early — a sender slower than the quiet period — is analysed again when the rest arrives)."""
+    def done() -> dict | None:
+        detail = requests.get(f"{node.http_url}/api/v1/series/{series}",
+                              headers={"Authorization": f"Bearer {node.admin_token()}"}, timeout=30)
+        assert detail.status_code == 200, detail.text
+        d = detail.json()
+        if d["state"] != "complete":
+            return None
+        latest = [a for a in d["analyses"] if a["series_revision"] == d["revision"] and a["state"] == "done"]
+        return latest[0]["result"] if latest else None
+
+    return nodeproc.wait_until(done, timeout, 0.2, f"the analysis of series {series}'s latest revision")
 
 
 def assert_same_analysis(got: dict, want: dict) -> None:
@@ -61,9 +69,9 @@ def frame_numbers(reference) -> list[int]:
     return [int(v) for v in value] if isinstance(value, MultiValue) else [int(value)]
 
 
-def results_referencing(delivered: list[Path], sop_instance_uids: set[str]) -> dict:
-    """{SOP Class UID: (path, data set)} of the delivered results whose evidence or source images
-    name one of ``sop_instance_uids``."""
+def results_referencing(scp, sop_instance_uids: set[str], timeout: float = 240) -> dict:
+    """{SOP Class UID: (path, data set)} of the results delivered to ``scp`` whose evidence or source
+    images name one of ``sop_instance_uids``, once the SR, the key image and the KOS are all there."""
     import pydicom
 
     def references(ds) -> bool:
@@ -72,12 +80,20 @@ def results_referencing(delivered: list[Path], sop_instance_uids: set[str]) -> d
         return any(getattr(i, "ReferencedSOPInstanceUID", None) in sop_instance_uids
                    for i in evidence + list(ds.get("SourceImageSequence", [])))
 
-    mine = {}
-    for path in delivered:
-        ds = pydicom.dcmread(path)
-        if references(ds):
-            mine[str(ds.SOPClassUID)] = (path, ds)
-    assert set(mine) == {pacs.COMPREHENSIVE_3D_SR, pacs.SECONDARY_CAPTURE, pacs.KEY_OBJECT_SELECTION}, sorted(mine)
+    kinds = {pacs.COMPREHENSIVE_3D_SR, pacs.SECONDARY_CAPTURE, pacs.KEY_OBJECT_SELECTION}
+    read: dict[Path, object] = {}
+
+    def all_there() -> dict | None:
+        mine = {}
+        for path in scp.files():
+            if path not in read:
+                read[path] = pydicom.dcmread(path)
+            if references(read[path]):
+                mine[str(read[path].SOPClassUID)] = (path, read[path])
+        return mine if set(mine) >= kinds else None
+
+    mine = nodeproc.wait_until(all_there, timeout, 0.2, f"the results referencing {sorted(sop_instance_uids)[:1]}...")
+    assert set(mine) == kinds, sorted(mine)
     return mine
 
 
