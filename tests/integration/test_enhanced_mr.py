@@ -3,7 +3,8 @@ into one Legacy Converted Enhanced MR Image, and into one Enhanced MR Image as t
 larger proton-density echo, go to a running node with a destination (the enhanced ones sent with
 storescu). Each enhanced instance is routed and analysed from its (T2) frames with the classic
 series' points and metrics, and its SR, key image and Key Object Selection reference the analysed
-frame (Referenced Frame Number); all three validate with dciodvfy."""
+frame (Referenced Frame Number); all three validate with dciodvfy. A copy of the enhanced instance
+in the classic series (both forms in one series) is left out of its analysis with the reason."""
 from __future__ import annotations
 
 import subprocess
@@ -32,7 +33,12 @@ def legacy_converted(series_dir: Path, out: Path, *options: str) -> str:
 def test_enhanced_mr_forms_are_analysed_like_the_classic_series(node_factory, lumbar, tmp_path):
     """Two enhanced forms of the series: one stack (Legacy Converted Enhanced MR), and two echoes
     (Enhanced MR: a larger proton-density stack and the T2 stack, each frame's echo time in
-    its MR Echo group). The T2 stack is the one routed and analysed."""
+    its MR Echo group). The T2 stack is the one routed and analysed. The classic series also gets a
+    copy of the one-stack instance (both forms in one series): it is analysed from its single-frame
+    instances, the enhanced copy left out with the reason, never interleaved with them."""
+    import pydicom
+    from pydicom.uid import generate_uid
+
     scp = pacs.StoreSCP(tmp_path / "dest").start()
     try:
         node = node_factory(quiet_seconds=1.0, config={"results": {"destinations": [scp.peer]}})
@@ -44,8 +50,20 @@ def test_enhanced_mr_forms_are_analysed_like_the_classic_series(node_factory, lu
         r = nodeproc.send_files(node.port, classic_files)
         assert len(r.acknowledged) == len(classic_files), r
         # storescu's default presentation contexts lack the enhanced MR classes: -R proposes the files'.
-        pacs.storescu(node.port, list(forms.values()), options=["-R"])
-        want = analysis_result(node, classic_series)
+        mixed = pydicom.dcmread(forms["one-stack"])
+        mixed.SeriesInstanceUID = classic_series
+        mixed.SOPInstanceUID = mixed.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        mixed.save_as(tmp_path / "mixed.dcm")
+        pacs.storescu(node.port, [*forms.values(), tmp_path / "mixed.dcm"], options=["-R"])
+
+        def with_the_mixed_instance() -> dict | None:
+            result = analysis_result(node, classic_series)
+            return result if any(e["instance"] == mixed.SOPInstanceUID for e in result["excluded_instances"] or []) else None
+
+        want = nodeproc.wait_until(with_the_mixed_instance, 120, 0.2, "the classic series analysed with the enhanced copy")
+        [excluded] = want["excluded_instances"]
+        assert excluded["reason"].startswith("another form of the series was analysed"), excluded
+        assert want["slice"]["count"] == len(classic_files) and "frame_number" not in want["slice"], want["slice"]
         for name, path in forms.items():
             check_enhanced_form(node, path, sops[name], FORMS[name][1], want, scp)
     finally:
