@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import warnings
 from pathlib import Path
 
 import nodeproc
@@ -47,7 +48,10 @@ def client_side(path: Path) -> tuple[str | None, tuple[str, str, str] | None]:
     if not path.is_file():
         return "skipped: not a file", None
     try:
-        meta = pydicom.dcmread(path, stop_before_pixels=True).file_meta
+        with warnings.catch_warnings():
+            # Some files are odd on purpose (e.g. implicit VR where the meta header says explicit).
+            warnings.simplefilter("ignore", UserWarning)
+            meta = pydicom.dcmread(path, stop_before_pixels=True).file_meta
     except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError, AttributeError):
         return "skipped: not a DICOM Part 10 file", None
     sop_class, sop, ts = (str(meta.get(k, "") or "") for k in
