@@ -93,7 +93,7 @@ let package = Package(
         ]),
         // The command line.
         .executableTarget(name: "LSTVNodeCLI", dependencies: [
-            "Node", "Cohort", "CohortReport", "Records", "Analysis", "Engine", "Web",
+            "Node", "Cohort", "CohortReport", "Records", "Analysis", "DICOM", "Engine", "Web",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -11,6 +11,7 @@ packages=(libdcmtk-dev libssl-dev dcmtk libopenblas-dev libpq-dev postgresql lib
 if [[ ${1:-} == --test ]]; then
   packages+=(orthanc dicom3tools python3-venv chromium chromium-driver openssl)  # openssl: the TLS tests' certificates
   packages+=(libopenjp2-tools openjph-tools)  # JPEG 2000 / HTJ2K encoders for the tests' compressed copies
+  packages+=(libgdcm-tools)  # gdcmconv: whole DICOM files compressed to JPEG 2000 by an independent toolkit
 fi
 
 missing=()

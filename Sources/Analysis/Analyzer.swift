@@ -19,6 +19,9 @@ public final class Analyzer {
     /// The middle slice is also run under these perturbations for the ladder's stability check
     /// (`LadderStability`; empty: off).
     public let perturbations: [SlicePerturbation]
+    /// Which stack of an enhanced instance is analysed: the node and `lstv-node analyze` give the
+    /// routing rules' choice, the one the series was routed by.
+    public var stackChoice: StackChoice = EnhancedFrames.largestStack
     private let session: Session
     private let normalization: InputNormalization
 
@@ -207,7 +210,7 @@ public final class Analyzer {
     }
 
     public func run(files: [SliceFile]) throws -> Output {
-        try run(SeriesSlices.load(files))
+        try run(SeriesSlices.load(files, stackChoice: stackChoice))
     }
 
     /// Analyses the usable slices; the result names the instances left out.

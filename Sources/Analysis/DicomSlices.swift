@@ -17,19 +17,20 @@ public enum DicomSlices {
 
     /// Every file's slices: the first file that gives none throws (`SeriesSlices.load` leaves such
     /// files out instead).
-    public static func load(paths: [String]) throws -> [SourceSlice] {
-        try paths.flatMap(slices(path:))
+    public static func load(paths: [String], stackChoice: StackChoice = EnhancedFrames.largestStack) throws -> [SourceSlice] {
+        try paths.flatMap { try slices(path: $0, stackChoice: stackChoice) }
     }
 
     /// The slices of one file: its one slice, or the frames of the stack an enhanced multi-frame
-    /// image holds (`EnhancedFrames.slices`).
-    public static func slices(path: String) throws -> [SourceSlice] {
+    /// image holds that `stackChoice` picks (`EnhancedFrames.slices`).
+    public static func slices(path: String, stackChoice: StackChoice = EnhancedFrames.largestStack) throws -> [SourceSlice] {
         let file = try open(path)
         if file.info.frames > 1 || EnhancedFrames.isEnhanced(file.dataset) {
             guard EnhancedFrames.isEnhanced(file.dataset) else {
                 throw LoadError(path: path, sopInstanceUID: file.sop, reason: .multiFrame(frames: file.info.frames))
             }
-            return try EnhancedFrames.slices(file.dataset, frames: file.info, sopInstanceUID: file.sop, path: path)
+            return try EnhancedFrames.slices(file.dataset, frames: file.info, sopInstanceUID: file.sop, path: path,
+                                             choice: stackChoice)
         }
         return [try single(file)]
     }

@@ -1,5 +1,6 @@
 import DICOM
 import Foundation
+import Records
 
 // An enhanced multi-frame image (Enhanced MR Image Storage, Legacy Converted Enhanced MR Image
 // Storage) holds a whole series in one instance: each frame becomes a slice, its geometry from the
@@ -8,7 +9,7 @@ import Foundation
 
 public enum EnhancedFrames {
     /// Whether the image describes its frames with functional groups: frame 1 has a position.
-    static func isEnhanced(_ ds: DicomDataset) -> Bool {
+    public static func isEnhanced(_ ds: DicomDataset) -> Bool {
         ds.frameText(0, .planePositionSequence, .imagePositionPatient) != nil
     }
 
@@ -16,22 +17,50 @@ public enum EnhancedFrames {
     /// or echoes (MR Echo's EffectiveEchoTime); they are not one volume.
     struct StackKey: Hashable { let stackID: String?, echoTime: Double? }
 
-    /// The frames of the largest stack (ties: the one whose first frame comes first), each a slice
-    /// named by the instance's SOP Instance UID and its 1-based frame number. The series' routing
-    /// descriptors are read from frame 1 (`InstanceHeader`), so an instance whose stacks the routing
-    /// rules would tell apart is analysed as its largest stack.
-    static func slices(_ ds: DicomDataset, frames info: DicomDataset.ImageInfo, sopInstanceUID: String,
-                       path: String) throws -> [SourceSlice] {
+    /// The stacks of an instance, in the order of their first frames: each stack's frames (0-based,
+    /// in file order) and the routing descriptors of its first frame — the top level's, with the
+    /// stack's orientation, TE (MR Echo), TR (MR Timing and Related Parameters) and slice thickness
+    /// (Pixel Measures) from the functional groups where they are given.
+    public static func stacks(_ ds: DicomDataset, frames: Int) -> [FrameStack] {
+        let series = SeriesDescriptors(topLevelOf: ds)
         var order: [StackKey] = []
         var members: [StackKey: [Int]] = [:]
-        for f in 0..<info.frames {
+        for f in 0..<frames {
             let key = StackKey(stackID: ds.frameText(f, .frameContentSequence, .stackID),
                                echoTime: ds.frameDoubles(f, .mrEchoSequence, .effectiveEchoTime)?.first)
             if members[key] == nil { order.append(key) }
             members[key, default: []].append(f)
         }
-        var frames: [Int] = []
-        for key in order where members[key]!.count > frames.count { frames = members[key]! }
+        return order.map { key in
+            let f = members[key]![0]
+            var d = series
+            d.imageOrientationPatient = ds.frameDoubles(f, .planeOrientationSequence, .imageOrientationPatient) ?? d.imageOrientationPatient
+            d.echoTime = key.echoTime ?? d.echoTime
+            d.repetitionTime = ds.frameDoubles(f, .mrTimingAndRelatedParametersSequence, .repetitionTime)?.first ?? d.repetitionTime
+            d.sliceThickness = ds.frameDoubles(f, .pixelMeasuresSequence, .sliceThickness)?.first ?? d.sliceThickness
+            return FrameStack(frames: members[key]!, descriptors: d)
+        }
+    }
+
+    /// The largest stack (ties: the one whose first frame comes first): the choice when no routing
+    /// rules are at hand.
+    public static let largestStack: StackChoice = { largest(of: $0, among: $0.indices) }
+
+    /// The index of the largest of `stacks[among]` (ties: the first); 0 when `among` is empty.
+    public static func largest(of stacks: [FrameStack], among candidates: some Sequence<Int>) -> Int {
+        var best: Int?
+        for i in candidates where best == nil || stacks[i].frames.count > stacks[best!].frames.count { best = i }
+        return best ?? 0
+    }
+
+    /// The frames of the stack `choice` picks among the instance's stacks (`stacks`), each a slice
+    /// named by the instance's SOP Instance UID and its 1-based frame number. The node routes an
+    /// enhanced instance by the same choice (`InstanceHeader`), so the stack analysed is the stack
+    /// the routing rules judged.
+    static func slices(_ ds: DicomDataset, frames info: DicomDataset.ImageInfo, sopInstanceUID: String,
+                       path: String, choice: StackChoice) throws -> [SourceSlice] {
+        let all = stacks(ds, frames: info.frames)
+        let frames = all.isEmpty ? [] : all[choice(all)].frames
         // A top-level rescale (absent in enhanced images) is applied by the decoder already.
         let topLevelRescale = ds.text(.rescaleSlope) != nil || ds.text(.rescaleIntercept) != nil
         return try frames.map { f in
@@ -55,3 +84,19 @@ public enum EnhancedFrames {
         }
     }
 }
+
+/// One stack of an enhanced multi-frame instance: its frames (0-based, in file order) and the
+/// routing descriptors of its first frame.
+public struct FrameStack: Sendable, Equatable {
+    public let frames: [Int]
+    public let descriptors: SeriesDescriptors
+
+    public init(frames: [Int], descriptors: SeriesDescriptors) {
+        self.frames = frames
+        self.descriptors = descriptors
+    }
+}
+
+/// Picks the stack of an enhanced instance to route and analyse: an index into the stacks given
+/// (never empty).
+public typealias StackChoice = @Sendable ([FrameStack]) -> Int

@@ -33,6 +33,9 @@ public enum SliceExclusion {
         /// Its ImageOrientationPatient is not the one most of the series' slices of its size have.
         case orientation(ImageOrientation, series: ImageOrientation)
         case unreadable(String)
+        /// The series comes in more than one form — single-frame instances, enhanced multi-frame
+        /// instances — and another form, with `analysed` slices, is the stack analysed.
+        case otherForm(slices: Int, analysed: Int)
 
         public var description: String {
             switch self {
@@ -40,9 +43,11 @@ public enum SliceExclusion {
             case let .multiFrame(frames): return "multi-frame image (\(frames) frames) without functional groups; single-frame slices or enhanced multi-frame images are analysed"
             case let .pixelCount(actual, rows, columns): return "pixel data holds \(actual) values for \(rows)x\(columns)"
             case let .size(r, c, sr, sc): return "rows/columns \(r)x\(c) differ from the series' \(sr)x\(sc)"
-        case let .orientation(o, series):
-            return "image orientation \(Self.text(o)) differs from the series' \(Self.text(series))"
+            case let .orientation(o, series):
+                return "image orientation \(Self.text(o)) differs from the series' \(Self.text(series))"
             case let .unreadable(error): return "cannot be read: \(error)"
+            case let .otherForm(slices, analysed):
+                return "another form of the series was analysed (\(analysed) slices against these \(slices)): single-frame instances and enhanced instances are never stacked together"
             }
         }
 
@@ -88,12 +93,13 @@ public struct SeriesSlices: Sendable {
     /// series mostly made of unusable instances is not the series its description claims.
     public static func minimumUsable(instances: Int) -> Int { max(1, (instances + 1) / 2) }
 
-    /// Reads every file; the ones that give no slice are left out with their reason.
-    public static func load(_ files: [SliceFile]) throws -> SeriesSlices {
+    /// Reads every file (an enhanced instance: the stack `stackChoice` picks); the ones that give no
+    /// slice are left out with their reason.
+    public static func load(_ files: [SliceFile], stackChoice: StackChoice = EnhancedFrames.largestStack) throws -> SeriesSlices {
         var loaded: [SourceSlice] = []
         var unreadable: [ExcludedInstance] = []
         for f in files {
-            do { loaded.append(contentsOf: try DicomSlices.slices(path: f.path)) } catch let e as DicomSlices.LoadError {
+            do { loaded.append(contentsOf: try DicomSlices.slices(path: f.path, stackChoice: stackChoice)) } catch let e as DicomSlices.LoadError {
                 unreadable.append(ExcludedInstance(instance: f.sopInstanceUID ?? e.sopInstanceUID ?? f.path, reason: e.reason))
             }
         }
@@ -109,7 +115,7 @@ public struct SeriesSlices: Sendable {
         let total = instances ?? slices.count + alreadyExcluded.count
         var excluded = alreadyExcluded
         var whole: [SourceSlice] = []
-        for s in slices {
+        for s in oneForm(slices, excluded: &excluded) {
             if s.rows > 0, s.columns > 0, s.pixels.count == s.rows * s.columns {
                 whole.append(s)
             } else {
@@ -138,6 +144,40 @@ public struct SeriesSlices: Sendable {
     }
 
     private struct Size: Hashable { let rows: Int, columns: Int }
+
+    /// The slices of one form of the series. A series may hold the same images twice — single-frame
+    /// instances and an enhanced instance converted from them, or two enhanced instances — whose
+    /// slices share positions: stacked together they would interleave. So the form with the most
+    /// slices (ties: the single-frame instances, then the enhanced instance met first) is kept, and
+    /// each other form is left out, an enhanced instance once by its UID, a single-frame instance each.
+    static func oneForm(_ slices: [SourceSlice], excluded: inout [ExcludedInstance]) -> [SourceSlice] {
+        // nil: the single-frame instances; else the enhanced instance's SOP Instance UID.
+        var order: [String?] = []
+        var forms: [String?: [SourceSlice]] = [:]
+        for s in slices {
+            let form = s.frameNumber == nil ? nil : s.sopInstanceUID
+            if forms[form] == nil { order.append(form) }
+            forms[form, default: []].append(s)
+        }
+        guard order.count > 1 else { return slices }
+        let ranked = order.enumerated().sorted { a, b in
+            let (na, nb) = (forms[a.element]!.count, forms[b.element]!.count)
+            if na != nb { return na > nb }
+            if (a.element == nil) != (b.element == nil) { return a.element == nil }
+            return a.offset < b.offset
+        }
+        let kept = ranked[0].element
+        let analysed = forms[kept]!.count
+        for form in order where form != kept {
+            let reason = SliceExclusion.Reason.otherForm(slices: forms[form]!.count, analysed: analysed)
+            if let uid = form {
+                excluded.append(ExcludedInstance(instance: uid, reason: reason))
+            } else {
+                excluded += forms[form]!.map { ExcludedInstance(instance: $0.sopInstanceUID, reason: reason) }
+            }
+        }
+        return slices.filter { ($0.frameNumber == nil ? nil : $0.sopInstanceUID) == kept }
+    }
 
     /// Leaves out the slices whose orientation (beyond `SliceStack.orientationTolerance`) is not
     /// the one most slices have. Without a strict majority the slices are kept as they are, and

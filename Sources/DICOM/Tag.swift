@@ -40,6 +40,7 @@ extension Tag {
     public static let perFrameFunctionalGroupsSequence = Tag(0x5200, 0x9230)
     public static let mrTimingAndRelatedParametersSequence = Tag(0x0018, 0x9112)
     public static let mrEchoSequence = Tag(0x0018, 0x9114)
+    public static let numberOfFrames = Tag(0x0028, 0x0008)
     public static let effectiveEchoTime = Tag(0x0018, 0x9082)
     public static let frameContentSequence = Tag(0x0020, 0x9111)
     public static let planePositionSequence = Tag(0x0020, 0x9113)

@@ -26,6 +26,8 @@ public enum UID {
 
 /// Storage SOP classes by their PS3.4 names.
 public enum SOPClass {
+    /// C-ECHO; the listener accepts it with the uncompressed syntaxes (`scp_service.cc`).
+    public static let verification = "1.2.840.10008.1.1"
     public static let mrImageStorage = "1.2.840.10008.5.1.4.1.1.4"
     public static let enhancedMRImageStorage = "1.2.840.10008.5.1.4.1.1.4.1"
     public static let legacyConvertedEnhancedMRImageStorage = "1.2.840.10008.5.1.4.1.1.4.4"

@@ -44,7 +44,8 @@ struct Analyze: ParsableCommand {
         }
         // Loaded once; each analyzer makes its own locator session from it.
         let locatorModel = try ModelLocator.loadLocatorModel(locator.map(LocatorSetting.init(word:)) ?? config.thoracolumbarLocator)
-        let (series, unreadable) = try SeriesScanner(router: config.routing.compiled()).scan(paths)
+        let router = try config.routing.compiled()
+        let (series, unreadable) = try SeriesScanner(router: router).scan(paths)
         for u in unreadable { warn("not DICOM or unreadable, skipped: \(u.path) (\(u.reason))") }
         let routed = series.filter { $0.route == .localizer }
         for s in series where s.route != .localizer {
@@ -55,10 +56,12 @@ struct Analyze: ParsableCommand {
         // One analyzer per job: an engine session is not thread-safe.
         let defaultJobs = ProcessInfo.processInfo.activeProcessorCount / max(1, config.analysisThreads)
         let analyzers = try (0..<min(max(1, jobs ?? defaultJobs), routed.count)).map { _ in
-            try Analyzer(model: localizer, threads: config.analysisThreads, neighbours: neighbours ?? config.neighbourSlices,
-                         perturbations: (ladderStability ?? config.ladderStability) ? SlicePerturbation.standard : [],
-                         riskThresholds: config.riskThresholds,
-                         locator: try locatorModel.map { try ThoracolumbarLocator(model: $0, threads: config.analysisThreads) })
+            let analyzer = try Analyzer(model: localizer, threads: config.analysisThreads, neighbours: neighbours ?? config.neighbourSlices,
+                                        perturbations: (ladderStability ?? config.ladderStability) ? SlicePerturbation.standard : [],
+                                        riskThresholds: config.riskThresholds,
+                                        locator: try locatorModel.map { try ThoracolumbarLocator(model: $0, threads: config.analysisThreads) })
+            analyzer.stackChoice = router.stackChoice
+            return analyzer
         }
         let identity = ModelIdentity(localizer)
         let progress = ProgressLine(total: routed.count)

@@ -18,7 +18,7 @@ struct LSTVNode: ParsableCommand {
         abstract: "A DICOM node that flags lumbosacral transitional vertebrae on sagittal T2 lumbar MRI.",
         version: NodeVersion.software,
         subcommands: [Serve.self, Analyze.self, Calibrate.self, Report.self, Evaluate.self, Token.self, DB.self, CheckConfig.self,
-                      SeriesCommand.self, Flags.self, Outbox.self])
+                      SeriesCommand.self, Flags.self, Outbox.self, ConformanceCommand.self])
 }
 
 /// Options shared by every command that reads the configuration.

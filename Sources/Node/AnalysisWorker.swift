@@ -19,6 +19,8 @@ public final class AnalysisWorker: @unchecked Sendable {
     /// The thoracolumbar locator's model (nil: off); each thread makes its own session of it.
     let locatorModel: LocalizerModel?
     let configuration: NodeConfiguration
+    /// Picks the stack of an enhanced instance to analyse: the one the series was routed by.
+    let router: Router
     var builder: ResultBuilder
     let logger: Logger
     /// Called after a job finished (the outbox sender is nudged).
@@ -29,12 +31,13 @@ public final class AnalysisWorker: @unchecked Sendable {
     private var running = 0
 
     init(pipeline: Pipeline, index: InstanceIndex, model: LocalizerModel, locatorModel: LocalizerModel?,
-         configuration: NodeConfiguration, builder: ResultBuilder, logger: Logger) {
+         configuration: NodeConfiguration, router: Router, builder: ResultBuilder, logger: Logger) {
         self.pipeline = pipeline
         self.index = index
         self.model = model
         self.locatorModel = locatorModel
         self.configuration = configuration
+        self.router = router
         self.builder = builder
         self.logger = logger
     }
@@ -46,6 +49,7 @@ public final class AnalysisWorker: @unchecked Sendable {
                                         neighbours: configuration.neighbourSlices,
                                         perturbations: configuration.ladderPerturbations, riskThresholds: configuration.riskThresholds,
                                         locator: try locatorModel.map { try ThoracolumbarLocator(model: $0, threads: configuration.analysisThreads) })
+            analyzer.stackChoice = router.stackChoice
             let t = Thread { [self] in loop(analyzer, owner) }
             t.name = "analysis-\(i)"
             wake.lock(); running += 1; wake.unlock()

@@ -9,6 +9,8 @@ import Store
 /// titles, never patient data.
 public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
     let configuration: NodeConfiguration
+    /// Picks the stack of an enhanced instance that describes the series (`Router.stackChoice`).
+    let router: Router
     let spool: Spool
     let indexer: Indexer
     let logger: Logger
@@ -25,8 +27,9 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
     private var open: [UInt64: Stored] = [:]
     private let openLock = NSLock()
 
-    init(configuration: NodeConfiguration, spool: Spool, indexer: Indexer, audit: NodeAudit, logger: Logger) {
+    init(configuration: NodeConfiguration, router: Router, spool: Spool, indexer: Indexer, audit: NodeAudit, logger: Logger) {
         self.configuration = configuration
+        self.router = router
         self.spool = spool
         self.indexer = indexer
         self.audit = audit
@@ -126,7 +129,7 @@ public final class Ingest: StoreSCPDelegate, @unchecked Sendable {
         }
         let header: InstanceHeader
         do {
-            header = try InstanceHeader.read(path: tmp, expected: expected)
+            header = try InstanceHeader.read(path: tmp, expected: expected, stackChoice: router.stackChoice)
         } catch let problem as InstanceHeader.Problem {
             return refused(problem.status, problem.description)
         } catch {

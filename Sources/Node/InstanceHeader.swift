@@ -1,3 +1,4 @@
+import Analysis
 import DICOM
 import Foundation
 import Records
@@ -39,11 +40,12 @@ struct InstanceHeader {
     }
 
     /// Reads and checks a file. An enhanced multi-frame image keeps orientation, TE, TR and slice
-    /// thickness in its functional groups rather than at the top level: the routing descriptors
-    /// then come from frame 1's (shared or per-frame) groups, which describe the stack analysed
-    /// when the instance holds one (`EnhancedFrames`). `expected` holds the command's affected SOP class and instance
-    /// when the file came over the network.
-    static func read(path: String, expected: (sopClass: String, sopInstance: String)?) throws -> InstanceHeader {
+    /// thickness in its functional groups rather than at the top level, per stack: the routing
+    /// descriptors are then those of the stack `stackChoice` picks (`EnhancedFrames.stacks`), the
+    /// one the analysis reads (`Router.stackChoice` for both in the node). `expected` holds the
+    /// command's affected SOP class and instance when the file came over the network.
+    static func read(path: String, expected: (sopClass: String, sopInstance: String)?,
+                     stackChoice: StackChoice = EnhancedFrames.largestStack) throws -> InstanceHeader {
         let ds: DicomDataset
         do { ds = try DicomDataset(path: path, headerOnly: true) } catch { throw Problem.unreadable("\(error)") }
         func uid(_ tag: Tag, _ name: String) throws -> String {
@@ -59,14 +61,11 @@ struct InstanceHeader {
             if expected.sopClass != sopClass { throw Problem.sopClassMismatch }
             if expected.sopInstance != sop { throw Problem.sopInstanceMismatch }
         }
-        let d = SeriesDescriptors(
-            patientID: ds.text(.patientID), accessionNumber: ds.text(.accessionNumber), studyDate: ds.text(.studyDate),
-            modality: ds.text(.modality), seriesDescription: ds.text(.seriesDescription), protocolName: ds.text(.protocolName),
-            seriesNumber: ds.int(.seriesNumber), imageType: ds.strings(.imageType).filter { !$0.isEmpty },
-            imageOrientationPatient: ds.doubles(.imageOrientationPatient) ?? ds.frameDoubles(0, .planeOrientationSequence, .imageOrientationPatient),
-            echoTime: ds.double(.echoTime) ?? ds.frameDoubles(0, .mrEchoSequence, .effectiveEchoTime)?.first,
-            repetitionTime: ds.double(.repetitionTime) ?? ds.frameDoubles(0, .mrTimingAndRelatedParametersSequence, .repetitionTime)?.first,
-            sliceThickness: ds.double(.sliceThickness) ?? ds.frameDoubles(0, .pixelMeasuresSequence, .sliceThickness)?.first)
+        var d = SeriesDescriptors(topLevelOf: ds)
+        if EnhancedFrames.isEnhanced(ds) {
+            let stacks = EnhancedFrames.stacks(ds, frames: max(1, ds.int(.numberOfFrames) ?? 1))
+            d = stacks[stackChoice(stacks)].descriptors
+        }
         return InstanceHeader(sopClassUID: sopClass, sopInstanceUID: sop, studyInstanceUID: study, seriesInstanceUID: series,
                               transferSyntaxUID: ds.text(.transferSyntaxUID) ?? TransferSyntax.explicitVRLittleEndian,
                               instanceNumber: ds.int(.instanceNumber), descriptors: d)

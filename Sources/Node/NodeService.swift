@@ -24,6 +24,9 @@ public final class NodeService: @unchecked Sendable {
     let spool: Spool
     let indexer: Indexer
     let assembler: SeriesAssembler
+    /// The routing rules, compiled once: they route complete series and pick the stack of an
+    /// enhanced instance for routing and analysis alike.
+    let router: Router
     let sweeper: RetentionSweeper
     let pipeline: Pipeline
     let model: LocalizerModel
@@ -34,7 +37,9 @@ public final class NodeService: @unchecked Sendable {
     /// C-STORE's delegate, and where STOW-RS uploads go too.
     let ingest: Ingest
     let notifier = SystemdNotifier()
-    private var reconciler: SpoolReconciler { SpoolReconciler(spool: spool, index: index, logger: Logger(label: "reconcile")) }
+    private var reconciler: SpoolReconciler {
+        SpoolReconciler(spool: spool, index: index, router: router, logger: Logger(label: "reconcile"))
+    }
     private var scp: StoreSCP?
     var web: WebServer?
     private let stopRequested = NSCondition()
@@ -54,7 +59,8 @@ public final class NodeService: @unchecked Sendable {
         index = InstanceIndex(database: database)
         spool = try Spool(root: configuration.spoolDirectory)
         indexer = Indexer(index: index, logger: Logger(label: "indexer"))
-        assembler = SeriesAssembler(index: index, indexer: indexer, router: try configuration.routing.compiled(),
+        router = try configuration.routing.compiled()
+        assembler = SeriesAssembler(index: index, indexer: indexer, router: router,
                                     quietSeconds: configuration.quietSeconds, logger: Logger(label: "assembler"))
 
         pipeline = Pipeline(database: database)
@@ -65,7 +71,7 @@ public final class NodeService: @unchecked Sendable {
             throw ConfigurationError("cannot load the localizer model \(modelURL.path): \(error)")
         }
         let locatorModel = try ModelLocator.loadLocatorModel(configuration.thoracolumbarLocator)
-        worker = AnalysisWorker(pipeline: pipeline, index: index, model: model, locatorModel: locatorModel, configuration: configuration,
+        worker = AnalysisWorker(pipeline: pipeline, index: index, model: model, locatorModel: locatorModel, configuration: configuration, router: router,
                                 builder: try ResultBuilder(configuration: configuration), logger: Logger(label: "analysis"))
         audit = try NodeAudit(configuration: configuration, logger: Logger(label: "audit"))
         sweeper = RetentionSweeper(index: index, spool: spool, configuration: configuration, audit: audit,
@@ -76,7 +82,8 @@ public final class NodeService: @unchecked Sendable {
         assembler.model = ModelIdentity(model)
         assembler.onComplete = { [worker] s in if s.route == .localizer { worker.nudge() } }
         worker.onFinished = { [sender] in sender.nudge() }
-        ingest = Ingest(configuration: configuration, spool: spool, indexer: indexer, audit: audit, logger: Logger(label: "ingest"))
+        ingest = Ingest(configuration: configuration, router: router, spool: spool, indexer: indexer, audit: audit,
+                        logger: Logger(label: "ingest"))
         assembler.sending = { [ingest] in ingest.seriesInOpenAssociations }
     }
 

@@ -47,7 +47,7 @@ public struct SeriesScanner {
         var unreadable: [Unreadable] = []
         for path in files.sorted() {
             do {
-                let h = try InstanceHeader.read(path: path, expected: nil)
+                let h = try InstanceHeader.read(path: path, expected: nil, stackChoice: router.stackChoice)
                 if bySeries[h.seriesInstanceUID] == nil {
                     let (route, reason) = router.route(h.descriptors)
                     bySeries[h.seriesInstanceUID] = ScannedSeries(

@@ -9,10 +9,13 @@ public struct SpoolReconciler {
     let spool: Spool
     let index: InstanceIndex
     let logger: Logger
+    /// Picks the stack of an enhanced instance that describes the series, as `Ingest` does.
+    let router: Router
 
-    public init(spool: Spool, index: InstanceIndex, logger: Logger) {
+    public init(spool: Spool, index: InstanceIndex, router: Router, logger: Logger) {
         self.spool = spool
         self.index = index
+        self.router = router
         self.logger = logger
     }
 
@@ -47,7 +50,7 @@ public struct SpoolReconciler {
         var missing: [InstanceRecord] = []
         for path in spool.committedFiles() where !known.contains(path) {
             do {
-                let h = try InstanceHeader.read(path: path, expected: nil)
+                let h = try InstanceHeader.read(path: path, expected: nil, stackChoice: router.stackChoice)
                 var st = stat()
                 stat(path, &st)
                 let mtime = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)

@@ -51,18 +51,60 @@ extension SeriesSlicesTests {
         }
     }
 
-    /// Two echoes in one instance (MR Echo per frame): not one volume; the larger echo's frames are
-    /// the stack, in their geometric order.
-    func testTheLargestEchoOfAnInstanceIsTheStack() throws {
+    /// The legacy-converted series with an MR Echo per frame: frames 1…firstEcho TE 30, the rest
+    /// (the larger stack) TE 100.
+    func twoEchoes() throws -> (enhanced: (path: String, uid: String), frames: Int, firstEcho: Int) {
         let enhanced = try legacyConverted()
         let frames = try DicomDataset(path: enhanced.path).imageInfo.frames
-        let firstEcho = frames / 2  // frames 1…firstEcho: TE 30, the rest (the larger): TE 100
+        let firstEcho = frames / 2
         try dcmodify(["-nb"] + (0..<frames).flatMap { f in
             ["-i", "(5200,9230)[\(f)].(0018,9114)[0].(0018,9082)=\(f < firstEcho ? 30 : 100)"]
         } + [enhanced.path])
+        return (enhanced, frames, firstEcho)
+    }
+
+    /// Two echoes in one instance (MR Echo per frame): not one volume; the larger echo's frames are
+    /// the stack, in their geometric order.
+    func testTheLargestEchoOfAnInstanceIsTheStack() throws {
+        let (enhanced, frames, firstEcho) = try twoEchoes()
         let stack = try SeriesSlices.load([SliceFile(path: enhanced.path)]).stack
         XCTAssertEqual(stack.count, frames - firstEcho)
         XCTAssertEqual(Set(stack.slices.compactMap(\.frameNumber)), Set((firstEcho + 1)...frames))
         XCTAssertEqual(stack.ordering, .slicePosition)
+    }
+
+    /// The stacks of a two-echo instance carry their own echo time; a stack choice other than the
+    /// largest (the node's routing rules) is the stack analysed.
+    func testTheChosenEchoOfAnInstanceIsTheStack() throws {
+        let (enhanced, frames, firstEcho) = try twoEchoes()
+        let stacks = EnhancedFrames.stacks(try DicomDataset(path: enhanced.path), frames: frames)
+        XCTAssertEqual(stacks.map(\.descriptors.echoTime), [30, 100])
+        XCTAssertEqual(stacks.map(\.frames.count), [firstEcho, frames - firstEcho])
+        XCTAssertEqual(stacks[0].descriptors.seriesDescription, try DicomDataset(path: enhanced.path).text(.seriesDescription))
+        let shortEcho = try SeriesSlices.load([SliceFile(path: enhanced.path)], stackChoice: { stacks in
+            stacks.firstIndex { $0.descriptors.echoTime == 30 }!
+        }).stack
+        XCTAssertEqual(Set(shortEcho.slices.compactMap(\.frameNumber)), Set(1...firstEcho))
+    }
+
+    /// A series holding its slices twice — single-frame instances and the enhanced instance made from
+    /// them — is analysed from one form, the one with more slices (ties: the single-frame ones); the
+    /// other is left out with its reason, never interleaved.
+    func testASeriesInBothFormsIsAnalysedFromOneForm() throws {
+        let classic = try TestData.files(of: TestData.sagittalSeries)
+        let enhanced = try legacyConverted()
+        let both = try SeriesSlices.load((classic + [enhanced.path]).map { SliceFile(path: $0) })
+        XCTAssertEqual(both.stack.count, classic.count)
+        XCTAssertTrue(both.stack.slices.allSatisfy { $0.frameNumber == nil })
+        XCTAssertEqual(both.excluded, [ExcludedInstance(instance: enhanced.uid,
+                                                        reason: .otherForm(slices: classic.count, analysed: classic.count))])
+        // Fewer single-frame instances than frames: the enhanced instance is the stack.
+        let few = Array(classic.prefix(5))
+        let mostlyEnhanced = try SeriesSlices.load((few + [enhanced.path]).map { SliceFile(path: $0) })
+        XCTAssertEqual(mostlyEnhanced.stack.count, classic.count)
+        XCTAssertTrue(mostlyEnhanced.stack.slices.allSatisfy { $0.sopInstanceUID == enhanced.uid })
+        XCTAssertEqual(mostlyEnhanced.excluded.map(\.instance), try few.map { try XCTUnwrap(DicomDataset(path: $0).text(.sopInstanceUID)) })
+        XCTAssertEqual(Set(mostlyEnhanced.excluded.map(\.reason)),
+                       [SliceExclusion.Reason.otherForm(slices: few.count, analysed: classic.count).description])
     }
 }

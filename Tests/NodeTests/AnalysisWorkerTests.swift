@@ -33,6 +33,7 @@ final class AnalysisWorkerTests: XCTestCase {
         var builder = try ResultBuilder(configuration: configuration)
         builder.installation = try pipeline.installationUUID()
         return AnalysisWorker(pipeline: pipeline, index: index, model: model, locatorModel: nil, configuration: configuration,
+                              router: try configuration.routing.compiled(),
                               builder: builder, logger: log.logger("analysis"))
     }
 

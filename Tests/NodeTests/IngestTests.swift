@@ -13,6 +13,7 @@ final class IngestTests: XCTestCase {
     var index: InstanceIndex!
     var indexer: Indexer!
     var audit: NodeAudit!
+    var router: Router!
     let log = LogRecorder()
     var files: [String] = []
 
@@ -24,9 +25,11 @@ final class IngestTests: XCTestCase {
         indexer = Indexer(index: index, logger: log.logger("indexer"))
         audit = try NodeAudit(configuration: configuration, logger: log.logger("audit"))
         files = try TestData.files(of: TestData.sagittalSeries)
+        router = try configuration.routing.compiled()
     }
 
-    var ingest: Ingest { Ingest(configuration: configuration, spool: spool, indexer: indexer, audit: audit, logger: log.logger("ingest")) }
+    var ingest: Ingest { Ingest(configuration: configuration, router: router, spool: spool, indexer: indexer, audit: audit,
+                                 logger: log.logger("ingest")) }
 
     func association(calling: String = "PACS", called: String = "LSTVNODE", peer: String = "10.1.2.3") -> AssociationInfo {
         AssociationInfo(callingAETitle: calling, calledAETitle: called, peerHost: peer, id: 1)
