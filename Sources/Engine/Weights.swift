@@ -71,13 +71,13 @@ final class WeightStore {
     /// memory (U is 16/9 the size of the kernels; the wide low-resolution convs keep im2col).
     init(file: SafeTensorsFile, convs: [ConvSpec], winogradMinPlane: Int) throws {
         try WeightStore.check(file, convs)
-        // Cost model (measured on AVX-512, scalar transforms): a tile saves 20 multiply-adds per
-        // (cin, cout) pair in the GEMMs but costs ~40 scalar operations per input and per output
-        // channel in the transforms, so Winograd only pays when cin*cout/(cin+cout) is large
-        // (>= 48). winogradMinPlane == 1 forces it on every 3x3 stride-1 conv (tests).
+        // Measured on AVX-512 with the vectorised transforms (CKernels, docs/ENGINE.md): every 3x3
+        // stride-1 conv with a plane >= 400 px is faster as Winograd whatever its channels (16->16
+        // at 160x160: 2.2x), while at 10x10 and 5x5 the GEMMs get too thin (25 and 9 tiles) and the
+        // 16/9 larger U costs more to stream than the multiplies it saves, so those keep im2col.
+        // winogradMinPlane == 1 forces it on every 3x3 stride-1 conv (tests).
         let wino = convs.map {
             $0.k == 3 && $0.stride == 1 && $0.pad == 1 && $0.plane >= winogradMinPlane
-                && (winogradMinPlane == 1 || $0.cin * $0.cout >= 48 * ($0.cin + $0.cout))
         }
         // One block: each conv's weights then bias, every piece starting on a 64-byte boundary.
         func round16(_ n: Int) -> Int { (n + 15) & ~15 }

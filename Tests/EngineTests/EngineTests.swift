@@ -66,6 +66,27 @@ final class GoldenTests: XCTestCase {
         }
     }
 
+    func testPortableKernels() throws {
+        // The C kernels' portable code (CPUs without AVX-512) on the golden cases, with Winograd on
+        // every 3x3 stride-1 conv so its transforms run on every plane size, 1 and 2 threads.
+        let before = Engine.kernelSet
+        Engine.kernelSet = .portable
+        defer { Engine.kernelSet = before }
+        XCTAssertEqual(Engine.kernelSet, .portable)
+        let cases = try SafeTensorsFile(url: fixture("golden_bottleneck_cases.safetensors"))
+        let grey = try cases.floats("grey"), want = try cases.floats("probs_grey")
+        let model = try LocalizerModel(contentsOf: fixture("golden_bottleneck.safetensors"), winogradMinPlane: 1)
+        for threads in [1, 2] {
+            let d = maxAbsDiff(try model.makeSession(batch: 2, threads: threads).run(grey: grey), want)
+            XCTAssertLessThan(d, tolerance, "portable kernels, \(threads) threads: max diff \(d)")
+        }
+        let basic = try SafeTensorsFile(url: fixture("golden_basic_cases.safetensors"))
+        let basicModel = try LocalizerModel(contentsOf: fixture("golden_basic.safetensors"), winogradMinPlane: 1)
+        let d = maxAbsDiff(try basicModel.makeSession(batch: 2, threads: 2).run(input: try basic.floats("input_float")),
+                           try basic.floats("probs_float"))
+        XCTAssertLessThan(d, tolerance, "portable kernels, basic: max diff \(d)")
+    }
+
     func testTinyScratchChunking() throws {
         // A scratch of a few thousand floats forces every chunking path: many row chunks, K cut into
         // channel blocks (accumulating in C), Winograd tile chunks, pointwise column chunks.
