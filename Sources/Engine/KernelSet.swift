@@ -11,7 +11,9 @@ public enum KernelSet: Equatable, Sendable {
 
 extension Engine {
     /// The kernel set in effect for every session of the process. Setting `.avx512` on a CPU without
-    /// it leaves `.portable`. Not for use while a session runs.
+    /// it leaves `.portable`. Set it before loading a model: the loader packs the weights for
+    /// CKernels' GEMM only under `.avx512` (otherwise they stay row-major for OpenBLAS), and a
+    /// model's layout must not change under its sessions.
     public static var kernelSet: KernelSet {
         get { lstv_kernels_avx512() != 0 ? .avx512 : .portable }
         set { _ = lstv_kernels_set_avx512(newValue == .avx512 ? 1 : 0) }

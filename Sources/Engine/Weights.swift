@@ -3,17 +3,20 @@
 //   scale = gamma / sqrt(var + eps);  W' = W * scale (per output channel);  b' = beta - mean * scale
 // All folded weights and biases live in one 64-byte-aligned block owned by `WeightStore`.
 
+import CKernels
 import Foundation
 
 let batchNormEps = 1e-5
 
 /// A convolution ready to run: folded weight [cout x cin*k*k] (row-major, PyTorch's OIHW order) and bias.
-/// With `winograd`, weight holds the F(2x2,3x3) transform U[16][cout][cin] instead (Winograd.swift).
+/// With `winograd`, weight holds the F(2x2,3x3) transform U[16][cout][cin] instead (Winograd.swift);
+/// with `packed`, the same matrix in the panels of `lstv_gemm_packed` (CKernels/gemm.c).
 struct ConvLayer {
     var spec: ConvSpec
     var weight: UnsafeMutablePointer<Float>
     var bias: UnsafeMutablePointer<Float>
     var winograd: Bool
+    var packed: Bool
     var kdim: Int { spec.cin * spec.k * spec.k }
 }
 
@@ -79,6 +82,9 @@ final class WeightStore {
         let wino = convs.map {
             $0.k == 3 && $0.stride == 1 && $0.pad == 1 && $0.plane >= winogradMinPlane
         }
+        // The other convs' weights are packed for CKernels' GEMM where it runs (AVX-512); elsewhere
+        // they stay row-major for OpenBLAS.
+        let packed = convs.indices.map { !wino[$0] && Engine.kernelSet == .avx512 }
         // One block: each conv's weights then bias, every piece starting on a 64-byte boundary.
         func round16(_ n: Int) -> Int { (n + 15) & ~15 }
         var offsets: [(Int, Int)] = []
@@ -87,6 +93,7 @@ final class WeightStore {
             let w = total
             total += round16(c.cout * c.cin * c.k * c.k)
             if wino[offsets.count] { total = w + round16(16 * c.cout * c.cin) }
+            if packed[offsets.count] { total = w + round16(lstv_gemm_packed_count(Int32(c.cout), Int32(c.cin * c.k * c.k))) }
             offsets.append((w, total))
             total += round16(c.cout)
         }
@@ -120,8 +127,23 @@ final class WeightStore {
                     try file.readFloats(file.tensors[bias]!, into: b)
                 }
                 if wino[i] { winogradWeights(kernel, cout: c.cout, cin: c.cin, into: base + offsets[i].0) }
-                layers.append(ConvLayer(spec: c, weight: base + offsets[i].0, bias: b, winograd: wino[i]))
+                if packed[i] { WeightStore.packInPlace(kernel, rows: c.cout, kdim: kdim) }
+                layers.append(ConvLayer(spec: c, weight: base + offsets[i].0, bias: b, winograd: wino[i], packed: packed[i]))
             }
+        }
+    }
+
+    /// Packs a row-major matrix for CKernels' GEMM in its own slot (sized for the packed count). A
+    /// panel of 8 rows occupies the same floats in both layouts, so one panel's rows are staged at a
+    /// time (at most 8 x K floats): no second copy of the weights at load, which would add to the peak RSS.
+    static func packInPlace(_ w: UnsafeMutablePointer<Float>, rows: Int, kdim: Int) {
+        let panel = Int(LSTV_GEMM_PANEL)
+        let staging = UnsafeMutablePointer<Float>.allocate(capacity: panel * kdim)
+        defer { staging.deallocate() }
+        for r0 in stride(from: 0, to: rows, by: panel) {
+            let r = min(panel, rows - r0), slot = w + r0 * kdim
+            staging.update(from: slot, count: r * kdim)
+            lstv_gemm_pack(staging, Int32(r), Int32(kdim), kdim, slot)
         }
     }
 

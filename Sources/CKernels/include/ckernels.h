@@ -28,6 +28,23 @@ void lstv_winograd_input(const float *x, int c1, const float *x2, int cin, int h
 void lstv_winograd_output(const float *m, int cout, int h, int w, int n, long t0, int tc,
                           const float *bias, float *y, int relu, int accumulate);
 
+/// Rows of a packed GEMM panel: A (M x K) is stored as ceil(M/8) panels of K x 8 (row r of panel p
+/// is A's row 8p + r; rows past M are zero), so the kernel reads 8 rows' weights for one k at once.
+enum { LSTV_GEMM_PANEL = 8 };
+
+/// Floats of A packed (M x K).
+long lstv_gemm_packed_count(int m, int k);
+
+/// Packs a row-major A (M x K, lda) into `packed` (lstv_gemm_packed_count(m, k) floats).
+void lstv_gemm_pack(const float *a, int m, int k, long lda, float *packed);
+
+/// AVX-512 only (lstv_kernels_avx512() must be 1): C (m x n, ldc) = A * B, or C += A * B when
+/// accumulate, then + bias[row] and ReLU when bias is not NULL. `a` is a packed A's panel holding
+/// C's row 0, advanced to column k0 (a = packed + panel * K * 8 + k0 * 8); panel_stride = K * 8;
+/// B is k x n row-major (ldb), its row 0 being A's column k0. No B packing: B is read in place.
+void lstv_gemm_packed(const float *a, long panel_stride, int m, int n, int k, const float *b, long ldb,
+                      float *c, long ldc, int accumulate, const float *bias, int relu);
+
 #ifdef __cplusplus
 }
 #endif
