@@ -285,7 +285,7 @@ public final class Session: ParallelWork {
             let tiles = split(winogradTiles(h: y.h, w: y.w, n: n), part, parts)
             if tiles.isEmpty { return }
             winogradConv(x: xin, c1: x.c, x2: xin2, cin: s.cin, h: x.h, w: x.w, n: n, u: L.weight, bias: L.bias,
-                         cout: s.cout, y: yout, relu: relu, accumulate: accumulate, chunkTiles: tilesPerChunk,
+                         cout: s.cout, y: yout, relu: relu, accumulate: accumulate, packed: L.packed, chunkTiles: tilesPerChunk,
                          scratch: scratch, tiles: tiles)
         case .pointwise(let columnsPerChunk):
             precondition(x2 == nil, "pointwise conv with a second input")

@@ -84,7 +84,8 @@ final class WeightStore {
         }
         // The other convs' weights are packed for CKernels' GEMM where it runs (AVX-512); elsewhere
         // they stay row-major for OpenBLAS.
-        let packed = convs.indices.map { !wino[$0] && Engine.kernelSet == .avx512 }
+        // Winograd's U is packed per transform point xi (16 matrices cout x cin).
+        let packed = convs.map { _ in Engine.kernelSet == .avx512 }
         // One block: each conv's weights then bias, every piece starting on a 64-byte boundary.
         func round16(_ n: Int) -> Int { (n + 15) & ~15 }
         var offsets: [(Int, Int)] = []
@@ -92,8 +93,10 @@ final class WeightStore {
         for c in convs {
             let w = total
             total += round16(c.cout * c.cin * c.k * c.k)
-            if wino[offsets.count] { total = w + round16(16 * c.cout * c.cin) }
             if packed[offsets.count] { total = w + round16(lstv_gemm_packed_count(Int32(c.cout), Int32(c.cin * c.k * c.k))) }
+            if wino[offsets.count] {
+                total = w + round16(16 * (packed[offsets.count] ? lstv_gemm_packed_count(Int32(c.cout), Int32(c.cin)) : c.cout * c.cin))
+            }
             offsets.append((w, total))
             total += round16(c.cout)
         }
@@ -126,8 +129,13 @@ final class WeightStore {
                 } else if let bias = c.bias {
                     try file.readFloats(file.tensors[bias]!, into: b)
                 }
-                if wino[i] { winogradWeights(kernel, cout: c.cout, cin: c.cin, into: base + offsets[i].0) }
-                if packed[i] { WeightStore.packInPlace(kernel, rows: c.cout, kdim: kdim) }
+                if wino[i] && packed[i] {
+                    WeightStore.packWinograd(kernel, cout: c.cout, cin: c.cin, into: base + offsets[i].0)
+                } else if wino[i] {
+                    winogradWeights(kernel, cout: c.cout, cin: c.cin, into: base + offsets[i].0)
+                } else if packed[i] {
+                    WeightStore.packInPlace(kernel, rows: c.cout, kdim: kdim)
+                }
                 layers.append(ConvLayer(spec: c, weight: base + offsets[i].0, bias: b, winograd: wino[i], packed: packed[i]))
             }
         }
@@ -145,6 +153,16 @@ final class WeightStore {
             staging.update(from: slot, count: r * kdim)
             lstv_gemm_pack(staging, Int32(r), Int32(kdim), kdim, slot)
         }
+    }
+
+    /// U (Winograd.swift) of folded 3x3 weights, each of its 16 matrices packed for CKernels' GEMM
+    /// (`lstv_gemm_packed_count(cout, cin)` floats apart).
+    static func packWinograd(_ kernel: UnsafePointer<Float>, cout: Int, cin: Int, into slot: UnsafeMutablePointer<Float>) {
+        let u = UnsafeMutablePointer<Float>.allocate(capacity: 16 * cout * cin)
+        defer { u.deallocate() }
+        winogradWeights(kernel, cout: cout, cin: cin, into: u)
+        let stride = lstv_gemm_packed_count(Int32(cout), Int32(cin))
+        for xi in 0..<16 { lstv_gemm_pack(u + xi * cout * cin, Int32(cout), Int32(cin), cin, slot + xi * stride) }
     }
 
     deinit { base.deallocate() }

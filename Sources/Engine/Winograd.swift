@@ -41,7 +41,7 @@ func winogradTiles(h: Int, w: Int, n: Int) -> Int { n * ((h + 1) / 2) * ((w + 1)
 /// for the tiles in `tiles` (default all; tile t = image t / (th*tw), then row-major tiles).
 func winogradConv(x: UnsafePointer<Float>, c1: Int, x2: UnsafePointer<Float>?, cin: Int, h: Int, w: Int, n: Int,
                   u: UnsafePointer<Float>, bias: UnsafePointer<Float>, cout: Int,
-                  y: UnsafeMutablePointer<Float>, relu: Bool, accumulate: Bool,
+                  y: UnsafeMutablePointer<Float>, relu: Bool, accumulate: Bool, packed: Bool,
                   chunkTiles: Int, scratch: UnsafeMutablePointer<Float>, tiles: Range<Int>? = nil) {
     let range = tiles ?? 0..<winogradTiles(h: h, w: w, n: n)
     var t0 = range.lowerBound
@@ -51,9 +51,16 @@ func winogradConv(x: UnsafePointer<Float>, c1: Int, x2: UnsafePointer<Float>?, c
         // Input transform: V[xi][ci][t] (CKernels: AVX-512 where the CPU has it).
         lstv_winograd_input(x, Int32(c1), x2, Int32(cin), Int32(h), Int32(w), Int32(n), t0, Int32(tc), v)
         // 16 GEMMs: M[xi] (cout x tc) = U[xi] (cout x cin) * V[xi] (cin x tc).
+        // Packed U (AVX-512): CKernels' GEMM, its 16 matrices lstv_gemm_packed_count apart.
+        let uStride = packed ? lstv_gemm_packed_count(Int32(cout), Int32(cin)) : cout * cin
         for xi in 0..<16 {
-            sgemm(m: cout, n: tc, k: cin, a: u + xi * cout * cin, lda: cin, b: v + xi * cin * tc, ldb: tc,
-                  c: m + xi * cout * tc, ldc: tc, beta: 0)
+            if packed {
+                lstv_gemm_packed(u + xi * uStride, cin * Int(LSTV_GEMM_PANEL), Int32(cout), Int32(tc), Int32(cin),
+                                 v + xi * cin * tc, tc, m + xi * cout * tc, tc, 0, nil, 0)
+            } else {
+                sgemm(m: cout, n: tc, k: cin, a: u + xi * uStride, lda: cin, b: v + xi * cin * tc, ldb: tc,
+                      c: m + xi * cout * tc, ldc: tc, beta: 0)
+            }
         }
         // Output transform + bias (+ residual) (+ ReLU).
         lstv_winograd_output(m, Int32(cout), Int32(h), Int32(w), Int32(n), t0, Int32(tc), bias, y,
