@@ -70,22 +70,23 @@ final class WeightStore {
     }
 
     /// Winograd is used for 3x3 stride-1 convs whose output plane (at the model's input size) is at
-    /// least `winogradMinPlane` pixels: there it saves the most work for the least extra weight
-    /// memory (U is 16/9 the size of the kernels; the wide low-resolution convs keep im2col).
+    /// least `winogradMinPlane` pixels (below 400 px only with a small U): there it saves the most
+    /// work for the least extra weight memory (U is 16/9 the size of the kernels).
     init(file: SafeTensorsFile, convs: [ConvSpec], winogradMinPlane: Int) throws {
         try WeightStore.check(file, convs)
-        // Measured on AVX-512 with the vectorised transforms (CKernels, docs/ENGINE.md): every 3x3
-        // stride-1 conv with a plane >= 400 px is faster as Winograd whatever its channels (16->16
-        // at 160x160: 2.2x), while at 10x10 and 5x5 the GEMMs get too thin (25 and 9 tiles) and the
-        // 16/9 larger U costs more to stream than the multiplies it saves, so those keep im2col.
+        // Measured on AVX-512 with the vectorised transforms and packed U (CKernels, docs/ENGINE.md):
+        // every 3x3 stride-1 conv with a plane >= 400 px is faster as Winograd whatever its channels
+        // (16->16 at 160x160: 2.2x); at 10x10 (25 tiles per image) only while U (16 x cin x cout)
+        // stays small: 256->256 gains 30-50%, but decoder block 0's 3072->256 has a 50 MB U to stream
+        // for 25 columns (17% slower, and +22 MB of weights). 5x5 (9 tiles) stays im2col.
         // winogradMinPlane == 1 forces it on every 3x3 stride-1 conv (tests).
         let wino = convs.map {
             $0.k == 3 && $0.stride == 1 && $0.pad == 1 && $0.plane >= winogradMinPlane
+                && (winogradMinPlane == 1 || $0.plane >= 400 || $0.cin * $0.cout <= 256 * 256)
         }
-        // The other convs' weights are packed for CKernels' GEMM where it runs (AVX-512); elsewhere
-        // they stay row-major for OpenBLAS.
-        // Winograd's U is packed per transform point xi (16 matrices cout x cin).
-        let packed = convs.map { _ in Engine.kernelSet == .avx512 }
+        // Weights (Winograd's U: each of its 16 matrices) are packed for CKernels' GEMM where it runs
+        // (AVX-512); elsewhere they stay row-major for OpenBLAS.
+        let pack = Engine.kernelSet == .avx512
         // One block: each conv's weights then bias, every piece starting on a 64-byte boundary.
         func round16(_ n: Int) -> Int { (n + 15) & ~15 }
         var offsets: [(Int, Int)] = []
@@ -93,9 +94,9 @@ final class WeightStore {
         for c in convs {
             let w = total
             total += round16(c.cout * c.cin * c.k * c.k)
-            if packed[offsets.count] { total = w + round16(lstv_gemm_packed_count(Int32(c.cout), Int32(c.cin * c.k * c.k))) }
+            if pack { total = w + round16(lstv_gemm_packed_count(Int32(c.cout), Int32(c.cin * c.k * c.k))) }
             if wino[offsets.count] {
-                total = w + round16(16 * (packed[offsets.count] ? lstv_gemm_packed_count(Int32(c.cout), Int32(c.cin)) : c.cout * c.cin))
+                total = w + round16(16 * (pack ? lstv_gemm_packed_count(Int32(c.cout), Int32(c.cin)) : c.cout * c.cin))
             }
             offsets.append((w, total))
             total += round16(c.cout)
@@ -129,14 +130,14 @@ final class WeightStore {
                 } else if let bias = c.bias {
                     try file.readFloats(file.tensors[bias]!, into: b)
                 }
-                if wino[i] && packed[i] {
+                if wino[i] && pack {
                     WeightStore.packWinograd(kernel, cout: c.cout, cin: c.cin, into: base + offsets[i].0)
                 } else if wino[i] {
                     winogradWeights(kernel, cout: c.cout, cin: c.cin, into: base + offsets[i].0)
-                } else if packed[i] {
+                } else if pack {
                     WeightStore.packInPlace(kernel, rows: c.cout, kdim: kdim)
                 }
-                layers.append(ConvLayer(spec: c, weight: base + offsets[i].0, bias: b, winograd: wino[i], packed: packed[i]))
+                layers.append(ConvLayer(spec: c, weight: base + offsets[i].0, bias: b, winograd: wino[i], packed: pack))
             }
         }
     }

@@ -22,7 +22,7 @@ final class GoldenTests: XCTestCase {
     let tolerance: Float = 5e-5
     /// Kernel policies: the default (Winograd for large planes), Winograd for every 3x3 stride-1 conv
     /// (odd 3x3 and 5x5 planes exercise the tile clipping), and im2col everywhere.
-    let policies = [400, 1, Int.max]
+    let policies = [100, 1, Int.max]
 
     func testBottleneckGreyBatchOfTwo() throws {
         let cases = try SafeTensorsFile(url: fixture("golden_bottleneck_cases.safetensors"))
