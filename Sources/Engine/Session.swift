@@ -9,7 +9,8 @@
 // others are the pool's own pthreads, asleep between ops). Every op is split into that many
 // independent parts; OpenBLAS is set single-threaded, so each part's sgemm runs on the part's
 // thread. LSTV_ENGINE_BLAS_THREADS=1 instead runs each op whole and lets OpenBLAS thread inside
-// sgemm (for comparison). A session is not thread-safe; make one per thread.
+// sgemm (for comparison; on AVX-512 the GEMMs are CKernels' own on packed weights, single-threaded,
+// so that mode then runs on one thread). A session is not thread-safe; make one per thread.
 
 import CKernels
 import COpenBLAS
