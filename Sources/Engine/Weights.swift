@@ -85,8 +85,13 @@ final class WeightStore {
                 && (winogradMinPlane == 1 || $0.plane >= 400 || $0.cin * $0.cout <= 256 * 256)
         }
         // Weights (Winograd's U: each of its 16 matrices) are packed for CKernels' GEMM where it runs
-        // (AVX-512); elsewhere they stay row-major for OpenBLAS.
-        let pack = Engine.kernelSet == .avx512
+        // (AVX-512); elsewhere they stay row-major for OpenBLAS. Also row-major: convs with a huge K
+        // (decoder block 0: 3072 x 9 = 27648), whose weights are streamed once a run whatever the
+        // GEMM, and where OpenBLAS's aligned copy of the im2col block beat reading it in place
+        // (bare 256 x 100 x 10485 GEMM: ~120 vs ~107 GFLOP/s; in the network a small gain, 1-2% of
+        // the batch-1 run's CPU time, consistent over three interleaved pairs).
+        let avx512 = Engine.kernelSet == .avx512
+        let packed = convs.enumerated().map { i, c in avx512 && (wino[i] || c.cin * c.k * c.k <= 16384) }
         // One block: each conv's weights then bias, every piece starting on a 64-byte boundary.
         func round16(_ n: Int) -> Int { (n + 15) & ~15 }
         var offsets: [(Int, Int)] = []
@@ -94,9 +99,9 @@ final class WeightStore {
         for c in convs {
             let w = total
             total += round16(c.cout * c.cin * c.k * c.k)
-            if pack { total = w + round16(lstv_gemm_packed_count(Int32(c.cout), Int32(c.cin * c.k * c.k))) }
+            if packed[offsets.count] { total = w + round16(lstv_gemm_packed_count(Int32(c.cout), Int32(c.cin * c.k * c.k))) }
             if wino[offsets.count] {
-                total = w + round16(16 * (pack ? lstv_gemm_packed_count(Int32(c.cout), Int32(c.cin)) : c.cout * c.cin))
+                total = w + round16(16 * (packed[offsets.count] ? lstv_gemm_packed_count(Int32(c.cout), Int32(c.cin)) : c.cout * c.cin))
             }
             offsets.append((w, total))
             total += round16(c.cout)
@@ -130,14 +135,14 @@ final class WeightStore {
                 } else if let bias = c.bias {
                     try file.readFloats(file.tensors[bias]!, into: b)
                 }
-                if wino[i] && pack {
+                if wino[i] && packed[i] {
                     WeightStore.packWinograd(kernel, cout: c.cout, cin: c.cin, into: base + offsets[i].0)
                 } else if wino[i] {
                     winogradWeights(kernel, cout: c.cout, cin: c.cin, into: base + offsets[i].0)
-                } else if pack {
+                } else if packed[i] {
                     WeightStore.packInPlace(kernel, rows: c.cout, kdim: kdim)
                 }
-                layers.append(ConvLayer(spec: c, weight: base + offsets[i].0, bias: b, winograd: wino[i], packed: pack))
+                layers.append(ConvLayer(spec: c, weight: base + offsets[i].0, bias: b, winograd: wino[i], packed: packed[i]))
             }
         }
     }

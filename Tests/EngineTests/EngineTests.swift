@@ -76,6 +76,7 @@ final class GoldenTests: XCTestCase {
         let cases = try SafeTensorsFile(url: fixture("golden_bottleneck_cases.safetensors"))
         let grey = try cases.floats("grey"), want = try cases.floats("probs_grey")
         let model = try LocalizerModel(contentsOf: fixture("golden_bottleneck.safetensors"), winogradMinPlane: 1)
+        XCTAssertFalse(model.weights.layers.contains(where: \.packed), "portable kernels: row-major weights for OpenBLAS")
         for threads in [1, 2] {
             let d = maxAbsDiff(try model.makeSession(batch: 2, threads: threads).run(grey: grey), want)
             XCTAssertLessThan(d, tolerance, "portable kernels, \(threads) threads: max diff \(d)")
@@ -85,6 +86,17 @@ final class GoldenTests: XCTestCase {
         let d = maxAbsDiff(try basicModel.makeSession(batch: 2, threads: 2).run(input: try basic.floats("input_float")),
                            try basic.floats("probs_float"))
         XCTAssertLessThan(d, tolerance, "portable kernels, basic: max diff \(d)")
+    }
+
+    func testWeightLayoutFollowsTheKernelSet() throws {
+        // With AVX-512 the golden cases above ran on packed weights (CKernels' GEMM); without it on
+        // row-major ones (OpenBLAS), as in testPortableKernels.
+        let model = try LocalizerModel(contentsOf: fixture("golden_bottleneck.safetensors"))
+        if Engine.kernelSet == .avx512 {
+            XCTAssertTrue(model.weights.layers.allSatisfy { $0.packed || $0.spec.cin * $0.spec.k * $0.spec.k > 16384 })
+        } else {
+            XCTAssertFalse(model.weights.layers.contains(where: \.packed))
+        }
     }
 
     func testTinyScratchChunking() throws {
