@@ -43,7 +43,10 @@ let package = Package(
         // DICOM I/O: the Swift face of CDICOM.
         .target(name: "DICOM", dependencies: ["CDICOM", "Records"]),
         // The network engine: tensors, kernels, safetensors models. Knows nothing of DICOM.
-        .target(name: "Engine", dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Engine", dependencies: ["COpenBLAS", "CKernels", .product(name: "Crypto", package: "swift-crypto")]),
+        // The engine's hot loops in C: AVX-512 intrinsics chosen at run time, portable C otherwise.
+        // -O2 even in debug builds, so the engine's golden tests do not crawl through -O0 intrinsics.
+        .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O2"])]),
         // Series → volume → preprocessing → engine → metrics → ladder → suspicion → risk. Knows nothing of the network or database.
         .target(name: "Analysis", dependencies: ["Engine", "DICOM", "Records"]),
         // The records the node's modules hand each other (series descriptors, routes, model identity,

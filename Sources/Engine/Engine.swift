@@ -47,7 +47,7 @@ public final class LocalizerModel: @unchecked Sendable {
     /// checks every tensor (first mismatch throws, naming the tensor), reads and folds the weights.
     /// `winogradMinPlane`: 3x3 stride-1 convs with at least this many output pixels (at the model's
     /// input size) run as Winograd F(2x2,3x3); Int.max turns it off, 1 uses it everywhere.
-    public init(contentsOf url: URL, winogradMinPlane: Int = 400) throws {
+    public init(contentsOf url: URL, winogradMinPlane: Int = 100) throws {
         self.url = url
         let file = try SafeTensorsFile(url: url)
         metadata = try ModelMetadata(file.metadata)

@@ -3,6 +3,7 @@
 // upsampling are loops over planes. Convolutions go to OpenBLAS sgemm; everything else is plain
 // loops the compiler vectorises (the build uses -O; pointer loops avoid bounds checks).
 
+import CKernels
 import COpenBLAS
 import Foundation
 
@@ -11,6 +12,24 @@ func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafeP
            c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
                 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// C (rows x n, ldc) = W[rows, k0 ..< k0+k] * B (k x n, ldb), or C += when accumulate, with the
+/// layer's weights in their layout: packed (CKernels' GEMM, bias + ReLU fused when `epilogue`) or
+/// row-major (OpenBLAS, then the epilogue). Packed rows must start on a panel (multiple of 8).
+func convGemm(_ L: ConvLayer, rows: Range<Int>, k0: Int, k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int,
+              c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: Bool, relu: Bool) {
+    let kdim = L.kdim
+    if L.packed {
+        precondition(rows.lowerBound % Int(LSTV_GEMM_PANEL) == 0, "packed rows from \(rows.lowerBound)")
+        lstv_gemm_packed(L.weight + rows.lowerBound * kdim + k0 * Int(LSTV_GEMM_PANEL), kdim * Int(LSTV_GEMM_PANEL),
+                         Int32(rows.count), Int32(n), Int32(k), b, ldb, c, ldc, accumulate ? 1 : 0,
+                         epilogue ? UnsafePointer(L.bias + rows.lowerBound) : nil, relu ? 1 : 0)
+        return
+    }
+    sgemm(m: rows.count, n: n, k: k, a: L.weight + rows.lowerBound * kdim + k0, lda: kdim, b: b, ldb: ldb,
+          c: c, ldc: ldc, beta: accumulate ? 1 : 0)
+    if epilogue { biasActivation(c, ldc: ldc, rows: rows.count, cols: n, bias: L.bias + rows.lowerBound, relu: relu) }
 }
 
 /// im2col for output rows [r0, r1) of the whole batch (row r = image r / oh, output row r % oh).

@@ -9,8 +9,10 @@
 // others are the pool's own pthreads, asleep between ops). Every op is split into that many
 // independent parts; OpenBLAS is set single-threaded, so each part's sgemm runs on the part's
 // thread. LSTV_ENGINE_BLAS_THREADS=1 instead runs each op whole and lets OpenBLAS thread inside
-// sgemm (for comparison). A session is not thread-safe; make one per thread.
+// sgemm (for comparison; on AVX-512 the GEMMs are CKernels' own on packed weights, single-threaded,
+// so that mode then runs on one thread). A session is not thread-safe; make one per thread.
 
+import CKernels
 import COpenBLAS
 import Foundation
 
@@ -278,38 +280,34 @@ public final class Session: ParallelWork {
         let xin = ptr(x, n), yout = ptr(y, n)
         let xin2: UnsafeMutablePointer<Float>? = x2.map { ptr($0, n) }
         let ldx = n * x.h * x.w, ldy = n * y.h * y.w
-        let beta: Float = accumulate ? 1 : 0
         let scratch = scratch(part)
         switch strategy {
         case .winograd(let tilesPerChunk):
             let tiles = split(winogradTiles(h: y.h, w: y.w, n: n), part, parts)
             if tiles.isEmpty { return }
             winogradConv(x: xin, c1: x.c, x2: xin2, cin: s.cin, h: x.h, w: x.w, n: n, u: L.weight, bias: L.bias,
-                         cout: s.cout, y: yout, relu: relu, accumulate: accumulate, chunkTiles: tilesPerChunk,
+                         cout: s.cout, y: yout, relu: relu, accumulate: accumulate, packed: L.packed, chunkTiles: tilesPerChunk,
                          scratch: scratch, tiles: tiles)
         case .pointwise(let columnsPerChunk):
             precondition(x2 == nil, "pointwise conv with a second input")
             // Pointwise: the input rows are the GEMM's B directly.
             if parts > 1 && ldy < Session.minColumnsPerPart * parts {
-                let m = split(s.cout, part, parts)
+                let m = split(s.cout, part, parts, align: Int(LSTV_GEMM_PANEL))
                 if m.isEmpty { return }
-                sgemm(m: m.count, n: ldy, k: s.cin, a: L.weight + m.lowerBound * s.cin, lda: s.cin, b: xin, ldb: ldx,
-                      c: yout + m.lowerBound * ldy, ldc: ldy, beta: beta)
-                biasActivation(yout + m.lowerBound * ldy, ldc: ldy, rows: m.count, cols: ldy,
-                               bias: L.bias + m.lowerBound, relu: relu)
+                convGemm(L, rows: m, k0: 0, k: s.cin, n: ldy, b: xin, ldb: ldx, c: yout + m.lowerBound * ldy, ldc: ldy,
+                         accumulate: accumulate, epilogue: true, relu: relu)
                 return
             }
             let range = split(ldy, part, parts, align: 16)
             var c0 = range.lowerBound
             while c0 < range.upperBound {
                 let cols = min(columnsPerChunk, range.upperBound - c0)
-                sgemm(m: s.cout, n: cols, k: s.cin, a: L.weight, lda: s.cin, b: xin + c0, ldb: ldx,
-                      c: yout + c0, ldc: ldy, beta: beta)
-                biasActivation(yout + c0, ldc: ldy, rows: s.cout, cols: cols, bias: L.bias, relu: relu)
+                convGemm(L, rows: 0..<s.cout, k0: 0, k: s.cin, n: cols, b: xin + c0, ldb: ldx, c: yout + c0, ldc: ldy,
+                         accumulate: accumulate, epilogue: true, relu: relu)
                 c0 += cols
             }
         case .im2col(let rowsPerChunk):
-            let kdim = L.kdim, kk = s.k * s.k
+            let kk = s.k * s.k
             // This part's output rows, in chunks on its own scratch. A chunk has the whole K when
             // that still leaves >= 512 columns; otherwise (huge K: the decoder's first conv has
             // K = 27648) it keeps 512+ columns and cuts K into channel blocks, accumulating in C —
@@ -328,11 +326,10 @@ public final class Session: ParallelWork {
                     let c1 = min(s.cin, c0 + perBlock)
                     im2col(xin, c1: x.c, xin2, cin: s.cin, h: x.h, w: x.w, n: n, k: s.k, stride: s.stride, pad: s.pad,
                            oh: y.h, ow: y.w, r0: r0, r1: r1, col: scratch, channels: c0..<c1, colBase: c0)
-                    sgemm(m: s.cout, n: cols, k: (c1 - c0) * kk, a: L.weight + c0 * kk, lda: kdim, b: scratch, ldb: cols,
-                          c: c, ldc: ldy, beta: c0 == 0 ? beta : 1)
+                    convGemm(L, rows: 0..<s.cout, k0: c0 * kk, k: (c1 - c0) * kk, n: cols, b: scratch, ldb: cols,
+                             c: c, ldc: ldy, accumulate: c0 > 0 || accumulate, epilogue: c1 == s.cin, relu: relu)
                     c0 = c1
                 }
-                biasActivation(c, ldc: ldy, rows: s.cout, cols: cols, bias: L.bias, relu: relu)
                 r0 = r1
             }
         }
@@ -355,15 +352,11 @@ public final class Session: ParallelWork {
     private func multiplyBlock(_ L: ConvLayer, _ y: Ref, n: Int, relu: Bool, accumulate: Bool, channels block: Range<Int>,
                                part: Int, parts: Int) {
         let s = L.spec, kk = s.k * s.k
-        let m = split(s.cout, part, parts)
+        let m = split(s.cout, part, parts, align: Int(LSTV_GEMM_PANEL))
         if m.isEmpty { return }
-        let ldy = n * y.h * y.w, cols = ldy
-        let c = ptr(y, n) + m.lowerBound * ldy
-        let beta: Float = block.lowerBound == 0 ? (accumulate ? 1 : 0) : 1
-        sgemm(m: m.count, n: cols, k: block.count * kk, a: L.weight + m.lowerBound * L.kdim + block.lowerBound * kk, lda: L.kdim,
-              b: scratch(0), ldb: cols, c: c, ldc: ldy, beta: beta)
-        if block.upperBound == s.cin {
-            biasActivation(c, ldc: ldy, rows: m.count, cols: cols, bias: L.bias + m.lowerBound, relu: relu)
-        }
+        let ldy = n * y.h * y.w
+        convGemm(L, rows: m, k0: block.lowerBound * kk, k: block.count * kk, n: ldy, b: scratch(0), ldb: ldy,
+                 c: ptr(y, n) + m.lowerBound * ldy, ldc: ldy, accumulate: block.lowerBound > 0 || accumulate,
+                 epilogue: block.upperBound == s.cin, relu: relu)
     }
 }

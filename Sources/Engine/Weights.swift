@@ -3,17 +3,20 @@
 //   scale = gamma / sqrt(var + eps);  W' = W * scale (per output channel);  b' = beta - mean * scale
 // All folded weights and biases live in one 64-byte-aligned block owned by `WeightStore`.
 
+import CKernels
 import Foundation
 
 let batchNormEps = 1e-5
 
 /// A convolution ready to run: folded weight [cout x cin*k*k] (row-major, PyTorch's OIHW order) and bias.
-/// With `winograd`, weight holds the F(2x2,3x3) transform U[16][cout][cin] instead (Winograd.swift).
+/// With `winograd`, weight holds the F(2x2,3x3) transform U[16][cout][cin] instead (Winograd.swift);
+/// with `packed`, the same matrix in the panels of `lstv_gemm_packed` (CKernels/gemm.c).
 struct ConvLayer {
     var spec: ConvSpec
     var weight: UnsafeMutablePointer<Float>
     var bias: UnsafeMutablePointer<Float>
     var winograd: Bool
+    var packed: Bool
     var kdim: Int { spec.cin * spec.k * spec.k }
 }
 
@@ -67,18 +70,28 @@ final class WeightStore {
     }
 
     /// Winograd is used for 3x3 stride-1 convs whose output plane (at the model's input size) is at
-    /// least `winogradMinPlane` pixels: there it saves the most work for the least extra weight
-    /// memory (U is 16/9 the size of the kernels; the wide low-resolution convs keep im2col).
+    /// least `winogradMinPlane` pixels (below 400 px only with a small U): there it saves the most
+    /// work for the least extra weight memory (U is 16/9 the size of the kernels).
     init(file: SafeTensorsFile, convs: [ConvSpec], winogradMinPlane: Int) throws {
         try WeightStore.check(file, convs)
-        // Cost model (measured on AVX-512, scalar transforms): a tile saves 20 multiply-adds per
-        // (cin, cout) pair in the GEMMs but costs ~40 scalar operations per input and per output
-        // channel in the transforms, so Winograd only pays when cin*cout/(cin+cout) is large
-        // (>= 48). winogradMinPlane == 1 forces it on every 3x3 stride-1 conv (tests).
+        // Measured on AVX-512 with the vectorised transforms and packed U (CKernels, docs/ENGINE.md):
+        // every 3x3 stride-1 conv with a plane >= 400 px is faster as Winograd whatever its channels
+        // (16->16 at 160x160: 2.2x); at 10x10 (25 tiles per image) only while U (16 x cin x cout)
+        // stays small: 256->256 gains 30-50%, but decoder block 0's 3072->256 has a 50 MB U to stream
+        // for 25 columns (17% slower, and +22 MB of weights). 5x5 (9 tiles) stays im2col.
+        // winogradMinPlane == 1 forces it on every 3x3 stride-1 conv (tests).
         let wino = convs.map {
             $0.k == 3 && $0.stride == 1 && $0.pad == 1 && $0.plane >= winogradMinPlane
-                && (winogradMinPlane == 1 || $0.cin * $0.cout >= 48 * ($0.cin + $0.cout))
+                && (winogradMinPlane == 1 || $0.plane >= 400 || $0.cin * $0.cout <= 256 * 256)
         }
+        // Weights (Winograd's U: each of its 16 matrices) are packed for CKernels' GEMM where it runs
+        // (AVX-512); elsewhere they stay row-major for OpenBLAS. Also row-major: convs with a huge K
+        // (decoder block 0: 3072 x 9 = 27648), whose weights are streamed once a run whatever the
+        // GEMM, and where OpenBLAS's aligned copy of the im2col block beat reading it in place
+        // (bare 256 x 100 x 10485 GEMM: ~120 vs ~107 GFLOP/s; in the network a small gain, 1-2% of
+        // the batch-1 run's CPU time, consistent over three interleaved pairs).
+        let avx512 = Engine.kernelSet == .avx512
+        let packed = convs.enumerated().map { i, c in avx512 && (wino[i] || c.cin * c.k * c.k <= 16384) }
         // One block: each conv's weights then bias, every piece starting on a 64-byte boundary.
         func round16(_ n: Int) -> Int { (n + 15) & ~15 }
         var offsets: [(Int, Int)] = []
@@ -86,7 +99,10 @@ final class WeightStore {
         for c in convs {
             let w = total
             total += round16(c.cout * c.cin * c.k * c.k)
-            if wino[offsets.count] { total = w + round16(16 * c.cout * c.cin) }
+            if packed[offsets.count] { total = w + round16(lstv_gemm_packed_count(Int32(c.cout), Int32(c.cin * c.k * c.k))) }
+            if wino[offsets.count] {
+                total = w + round16(16 * (packed[offsets.count] ? lstv_gemm_packed_count(Int32(c.cout), Int32(c.cin)) : c.cout * c.cin))
+            }
             offsets.append((w, total))
             total += round16(c.cout)
         }
@@ -119,10 +135,40 @@ final class WeightStore {
                 } else if let bias = c.bias {
                     try file.readFloats(file.tensors[bias]!, into: b)
                 }
-                if wino[i] { winogradWeights(kernel, cout: c.cout, cin: c.cin, into: base + offsets[i].0) }
-                layers.append(ConvLayer(spec: c, weight: base + offsets[i].0, bias: b, winograd: wino[i]))
+                if wino[i] && packed[i] {
+                    WeightStore.packWinograd(kernel, cout: c.cout, cin: c.cin, into: base + offsets[i].0)
+                } else if wino[i] {
+                    winogradWeights(kernel, cout: c.cout, cin: c.cin, into: base + offsets[i].0)
+                } else if packed[i] {
+                    WeightStore.packInPlace(kernel, rows: c.cout, kdim: kdim)
+                }
+                layers.append(ConvLayer(spec: c, weight: base + offsets[i].0, bias: b, winograd: wino[i], packed: packed[i]))
             }
         }
+    }
+
+    /// Packs a row-major matrix for CKernels' GEMM in its own slot (sized for the packed count). A
+    /// panel of 8 rows occupies the same floats in both layouts, so one panel's rows are staged at a
+    /// time (at most 8 x K floats): no second copy of the weights at load, which would add to the peak RSS.
+    static func packInPlace(_ w: UnsafeMutablePointer<Float>, rows: Int, kdim: Int) {
+        let panel = Int(LSTV_GEMM_PANEL)
+        let staging = UnsafeMutablePointer<Float>.allocate(capacity: panel * kdim)
+        defer { staging.deallocate() }
+        for r0 in stride(from: 0, to: rows, by: panel) {
+            let r = min(panel, rows - r0), slot = w + r0 * kdim
+            staging.update(from: slot, count: r * kdim)
+            lstv_gemm_pack(staging, Int32(r), Int32(kdim), kdim, slot)
+        }
+    }
+
+    /// U (Winograd.swift) of folded 3x3 weights, each of its 16 matrices packed for CKernels' GEMM
+    /// (`lstv_gemm_packed_count(cout, cin)` floats apart).
+    static func packWinograd(_ kernel: UnsafePointer<Float>, cout: Int, cin: Int, into slot: UnsafeMutablePointer<Float>) {
+        let u = UnsafeMutablePointer<Float>.allocate(capacity: 16 * cout * cin)
+        defer { u.deallocate() }
+        winogradWeights(kernel, cout: cout, cin: cin, into: u)
+        let stride = lstv_gemm_packed_count(Int32(cout), Int32(cin))
+        for xi in 0..<16 { lstv_gemm_pack(u + xi * cout * cin, Int32(cout), Int32(cin), cin, slot + xi * stride) }
     }
 
     deinit { base.deallocate() }

@@ -22,7 +22,7 @@ final class GoldenTests: XCTestCase {
     let tolerance: Float = 5e-5
     /// Kernel policies: the default (Winograd for large planes), Winograd for every 3x3 stride-1 conv
     /// (odd 3x3 and 5x5 planes exercise the tile clipping), and im2col everywhere.
-    let policies = [400, 1, Int.max]
+    let policies = [100, 1, Int.max]
 
     func testBottleneckGreyBatchOfTwo() throws {
         let cases = try SafeTensorsFile(url: fixture("golden_bottleneck_cases.safetensors"))
@@ -63,6 +63,39 @@ final class GoldenTests: XCTestCase {
             let session = try model.makeSession(batch: 2, threads: 2)
             let d = maxAbsDiff(try session.run(input: x), want)
             XCTAssertLessThan(d, tolerance, "basic, winograd >= \(policy): max diff \(d)")
+        }
+    }
+
+    func testPortableKernels() throws {
+        // The C kernels' portable code (CPUs without AVX-512) on the golden cases, with Winograd on
+        // every 3x3 stride-1 conv so its transforms run on every plane size, 1 and 2 threads.
+        let before = Engine.kernelSet
+        Engine.kernelSet = .portable
+        defer { Engine.kernelSet = before }
+        XCTAssertEqual(Engine.kernelSet, .portable)
+        let cases = try SafeTensorsFile(url: fixture("golden_bottleneck_cases.safetensors"))
+        let grey = try cases.floats("grey"), want = try cases.floats("probs_grey")
+        let model = try LocalizerModel(contentsOf: fixture("golden_bottleneck.safetensors"), winogradMinPlane: 1)
+        XCTAssertFalse(model.weights.layers.contains(where: \.packed), "portable kernels: row-major weights for OpenBLAS")
+        for threads in [1, 2] {
+            let d = maxAbsDiff(try model.makeSession(batch: 2, threads: threads).run(grey: grey), want)
+            XCTAssertLessThan(d, tolerance, "portable kernels, \(threads) threads: max diff \(d)")
+        }
+        let basic = try SafeTensorsFile(url: fixture("golden_basic_cases.safetensors"))
+        let basicModel = try LocalizerModel(contentsOf: fixture("golden_basic.safetensors"), winogradMinPlane: 1)
+        let d = maxAbsDiff(try basicModel.makeSession(batch: 2, threads: 2).run(input: try basic.floats("input_float")),
+                           try basic.floats("probs_float"))
+        XCTAssertLessThan(d, tolerance, "portable kernels, basic: max diff \(d)")
+    }
+
+    func testWeightLayoutFollowsTheKernelSet() throws {
+        // With AVX-512 the golden cases above ran on packed weights (CKernels' GEMM); without it on
+        // row-major ones (OpenBLAS), as in testPortableKernels.
+        let model = try LocalizerModel(contentsOf: fixture("golden_bottleneck.safetensors"))
+        if Engine.kernelSet == .avx512 {
+            XCTAssertTrue(model.weights.layers.allSatisfy { $0.packed || $0.spec.cin * $0.spec.k * $0.spec.k > 16384 })
+        } else {
+            XCTAssertFalse(model.weights.layers.contains(where: \.packed))
         }
     }
 

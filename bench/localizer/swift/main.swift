@@ -3,7 +3,7 @@
 // per setting) next to PyTorch and onnxruntime.
 //
 //   localizer-bench --model M.safetensors [--batch 8] [--threads 2] [--seconds 4] [--cases C.safetensors]
-//                   [--winograd-min-plane 400]
+//                   [--winograd-min-plane 100]
 //
 // --cases: a file with "input" (n x 3 x H x W, normalised) and "probs" (PyTorch's output): the run
 // uses that input and reports the max |engine - PyTorch| over the probabilities it computed.
@@ -50,7 +50,7 @@ let seconds = Double(arg("--seconds") ?? "4")!
 
 do {
     let t0 = now()
-    let minPlane = Int(arg("--winograd-min-plane") ?? "400")!
+    let minPlane = Int(arg("--winograd-min-plane") ?? "100")!
     let model = try LocalizerModel(contentsOf: URL(fileURLWithPath: modelPath), winogradMinPlane: minPlane)
     let loadSeconds = now() - t0
     let session = try model.makeSession(batch: batch, threads: threads)
