@@ -68,19 +68,19 @@ public final class Spool: @unchecked Sendable {
         // rewrites), so one found there needs nothing more.
         if access(path, F_OK) == 0 { return .duplicate(path: path) }
         let record = try journal.append(filePath: tmp, relativePath: "\(study)/\(series)/\(sop).dcm")
+        // Whatever happens next (linked, a concurrent association's copy found first, a failure),
+        // the record goes to the mover once this returns: a record never retired would hold the
+        // ring's space for good.
+        defer { if let record { mover.enqueue(record.seq) } }
         if record == nil { try Spool.fsyncFile(tmp) }
         _ = try Spool.makeDirectoryIfMissing(studyDir)
         _ = try Spool.makeDirectoryIfMissing(seriesDir)
         if link(tmp, path) != 0 {
             let e = errno
-            // A concurrent association stored the same instance first; the record is retired as moved.
-            if let record { mover.enqueue(record.seq) }
             if e == EEXIST { return .duplicate(path: path) }
             throw Failure(errno: e, operation: "link into spool")
         }
-        if let record {
-            mover.enqueue(record.seq)
-        } else {
+        if record == nil {
             // Every level, not only the directories made here: one made for a journalled instance
             // may not be synced yet (a clean directory costs no commit).
             for dir in [seriesDir, studyDir, instances] { try Spool.fsyncDirectory(dir) }
