@@ -57,7 +57,11 @@ public final class NodeService: @unchecked Sendable {
         logger = Logger(label: "node")
         database = Database(url: configuration.effectiveDatabaseURL)
         index = InstanceIndex(database: database)
-        spool = try Spool(root: configuration.spoolDirectory)
+        let spoolLogger = Logger(label: "spool")
+        spool = try Spool(root: configuration.spoolDirectory) { failure in
+            spoolLogger.error("spool journal stopped; instances now take the direct path (fsync of each file and directory), what it holds is replayed at the next start",
+                              metadata: ["error": "\(failure)"])
+        }
         indexer = Indexer(index: index, logger: Logger(label: "indexer"))
         router = try configuration.routing.compiled()
         assembler = SeriesAssembler(index: index, indexer: indexer, router: router,

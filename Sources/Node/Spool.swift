@@ -4,18 +4,26 @@ import Foundation
 ///
 ///     spool/incoming/<token>.<random>.part    data set being received (never acknowledged)
 ///     spool/incoming/<token>.receiver         flock'd by the receiving process while it lives (SpoolReceiver)
+///     spool/incoming/<token>.journal          that process's recycled journal (SpoolJournal)
 ///     spool/instances/<study>/<series>/<sop>.dcm
 ///
-/// `commit` fsyncs the file, links it into place (link fails if the instance is already there, so
-/// a re-sent instance is recognised without a race), removes the temporary name and fsyncs the
-/// directories: after it returns, a power cut cannot lose the instance. Paths are built only from
-/// UIDs that passed `UID.isValid`, so no component can be "..", empty or contain a slash.
+/// `commit` appends the received file to the journal, which syncs it once (together with the
+/// instances of concurrent associations), links it into place (a link that fails because the
+/// instance is already there recognises a re-sent instance) and removes the temporary name: after
+/// it returns, a power cut cannot lose the instance, since recovery replays the journal's live
+/// records into the layout. `SpoolMover` makes the layout durable in batches, off the response
+/// path, before the journal reuses the space. An instance the journal cannot take (larger than a
+/// quarter of it, or the ring full) is made durable directly: fsync of the file, link, fsync of
+/// the directories. Paths are built only from UIDs that passed `UID.isValid`, so no component can
+/// be "..", empty or contain a slash.
 public final class Spool: @unchecked Sendable {
     public let root: String
     public let incoming: String
     public let instances: String
     /// This process's identity in `incoming`: whose partial files are whose.
     private let receiver: SpoolReceiver
+    private let journal: SpoolJournal
+    private let mover: SpoolMover
 
     public enum Outcome: Equatable { case stored(path: String), duplicate(path: String) }
 
@@ -26,7 +34,9 @@ public final class Spool: @unchecked Sendable {
         public var description: String { "\(operation): \(String(cString: strerror(errno)))" }
     }
 
-    public init(root: String) throws {
+    /// `journalFailed`: told once if the journal stops (a failed write or sync); the spool goes
+    /// on with the direct path.
+    public init(root: String, journalFailed: @escaping @Sendable (Spool.Failure) -> Void = { _ in }) throws {
         // One spelling of every path (no "//" or "./"): paths are compared as strings.
         let root = URL(fileURLWithPath: root).standardizedFileURL.path
         self.root = root
@@ -34,7 +44,11 @@ public final class Spool: @unchecked Sendable {
         instances = (root as NSString).appendingPathComponent("instances")
         for dir in [root, incoming, instances] { try Spool.makeDirectory(dir) }
         receiver = try SpoolReceiver(incoming: incoming)
+        journal = try SpoolJournal(path: receiver.journalPath(in: incoming))
+        mover = try SpoolMover(journal: journal, root: root, failed: journalFailed)
     }
+
+    deinit { stopReceiving() }
 
     public func temporaryPath() -> String {
         receiver.partialPath(in: incoming)
@@ -46,21 +60,38 @@ public final class Spool: @unchecked Sendable {
     }
 
     public func commit(temporaryPath tmp: String, study: String, series: String, sop: String) throws -> Outcome {
-        try Spool.fsyncFile(tmp)
+        defer { unlink(tmp) }
         let studyDir = "\(instances)/\(study)"
         let seriesDir = "\(studyDir)/\(series)"
-        if try Spool.makeDirectoryIfMissing(studyDir) { try Spool.fsyncDirectory(instances) }
-        if try Spool.makeDirectoryIfMissing(seriesDir) { try Spool.fsyncDirectory(studyDir) }
         let path = finalPath(study: study, series: series, sop: sop)
+        // Only durable instances are linked into place (or live journal records, which recovery
+        // rewrites), so one found there needs nothing more.
+        if access(path, F_OK) == 0 { return .duplicate(path: path) }
+        let record = try journal.append(filePath: tmp, relativePath: "\(study)/\(series)/\(sop).dcm")
+        // Whatever happens next (linked, a concurrent association's copy found first, a failure),
+        // the record goes to the mover once this returns: a record never retired would hold the
+        // ring's space for good.
+        defer { if let record { mover.enqueue(record.seq) } }
+        if record == nil { try Spool.fsyncFile(tmp) }
+        _ = try Spool.makeDirectoryIfMissing(studyDir)
+        _ = try Spool.makeDirectoryIfMissing(seriesDir)
         if link(tmp, path) != 0 {
             let e = errno
-            unlink(tmp)
             if e == EEXIST { return .duplicate(path: path) }
             throw Failure(errno: e, operation: "link into spool")
         }
-        unlink(tmp)
-        try Spool.fsyncDirectory(seriesDir)
+        if record == nil {
+            // Every level, not only the directories made here: one made for a journalled instance
+            // may not be synced yet (a clean directory costs no commit).
+            for dir in [seriesDir, studyDir, instances] { try Spool.fsyncDirectory(dir) }
+        }
         return .stored(path: path)
+    }
+
+    /// Makes everything acknowledged durable in the layout and retires the journal (a clean
+    /// stop): true when the journal holds nothing live any more.
+    func drainJournal() -> Bool {
+        mover.drain()
     }
 
     /// Bytes available to the node on the spool's file system.
@@ -71,20 +102,25 @@ public final class Spool: @unchecked Sendable {
     }
 
     /// Removes data sets that were being received by a process that is gone (none was
-    /// acknowledged); those of a live process sharing this spool, or of this one, stay. Returns
-    /// how many writers were found gone and how many partial files were removed.
+    /// acknowledged), after replaying its journal (what it acknowledged but had not yet made
+    /// durable in the layout); those of a live process sharing this spool, or of this one, stay.
+    /// Returns how many writers were found gone, how many partial files were removed and how
+    /// many instances were replayed.
     @discardableResult
-    public func removeIncomplete() throws -> (writers: Int, parts: Int) {
+    public func removeIncomplete() throws -> (writers: Int, parts: Int, replayed: Int) {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: incoming) } catch {
             throw Failure(errno: EIO, operation: "list \(incoming): \(error)")
         }
-        return SpoolReceiver.removeAbandoned(in: incoming, names: names)
+        return try SpoolReceiver.removeAbandoned(in: incoming, names: names) { journal in
+            try SpoolJournal.replay(path: journal, instances: instances)
+        }
     }
 
     /// Called once nothing is being received any more (a clean stop): the receiver marker goes,
     /// so no other process sharing the spool mistakes this one for a receiver that died.
     public func stopReceiving() {
+        if drainJournal() { unlink(journal.path) }
         receiver.release()
     }
 

@@ -52,15 +52,22 @@ final class SpoolReceiver {
         fd = -1
     }
 
+    /// This process's journal in `incoming`.
+    func journalPath(in incoming: String) -> String {
+        (incoming as NSString).appendingPathComponent(token + SpoolJournal.suffix)
+    }
+
     /// A new partial file name in `incoming`.
     func partialPath(in incoming: String) -> String {
         (incoming as NSString).appendingPathComponent("\(token).\(UUID().uuidString.lowercased())\(SpoolReceiver.partSuffix)")
     }
 
     /// Removes the partial files (and the markers) of every writer that is gone; never this
-    /// process's own or a live one's. Returns how many writers were found gone and how many
-    /// partial files were removed.
-    static func removeAbandoned(in incoming: String, names: [String]) -> (writers: Int, parts: Int) {
+    /// process's own or a live one's. A gone writer's journal is first handed to `replay` (what
+    /// it acknowledged may be durable nowhere else) and removed once that succeeded; if it
+    /// throws, the writer's files all stay for the next attempt. Returns how many writers were
+    /// found gone and how many partial files were removed.
+    static func removeAbandoned(in incoming: String, names: [String], replay: (String) throws -> Int) throws -> (writers: Int, parts: Int, replayed: Int) {
         var partsByToken: [String: [String]] = [:]
         var tokens = Set<String>()
         for name in names {
@@ -71,10 +78,13 @@ final class SpoolReceiver {
                 tokens.insert(token)
             } else if name.hasSuffix(markerSuffix) {
                 tokens.insert(String(name.dropLast(markerSuffix.count)))
+            } else if name.hasSuffix(SpoolJournal.suffix) {
+                tokens.insert(String(name.dropLast(SpoolJournal.suffix.count)))
             }
         }
         var removed = 0
         var gone = 0
+        var replayed = 0
         for token in tokens {
             let marker = (incoming as NSString).appendingPathComponent(token + markerSuffix)
             let fd = open(marker, O_RDWR | O_CLOEXEC)
@@ -84,12 +94,23 @@ final class SpoolReceiver {
             } else if errno != ENOENT {
                 continue  // cannot tell whether the writer lives: leave its files
             }
+            let journal = (incoming as NSString).appendingPathComponent(token + SpoolJournal.suffix)
+            if access(journal, F_OK) == 0 {
+                do {
+                    replayed += try replay(journal)
+                    unlink(journal)
+                    try Spool.fsyncDirectory(incoming)
+                } catch {
+                    if fd >= 0 { close(fd) }
+                    throw error
+                }
+            }
             gone += 1
             for name in partsByToken[token] ?? [] where unlink((incoming as NSString).appendingPathComponent(name)) == 0 {
                 removed += 1
             }
             if fd >= 0 { unlink(marker); close(fd) }
         }
-        return (gone, removed)
+        return (gone, removed, replayed)
     }
 }

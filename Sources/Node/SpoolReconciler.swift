@@ -42,6 +42,9 @@ public struct SpoolReconciler {
             logger.info("receivers gone; their unacknowledged partial receptions removed",
                         metadata: ["receivers": "\(gone.writers)", "files": "\(gone.parts)"])
         }
+        if gone.replayed > 0 {
+            logger.info("receivers gone; their journals replayed into the spool", metadata: ["replayed": "\(gone.replayed)"])
+        }
         return gone.writers
     }
 

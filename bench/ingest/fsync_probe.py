@@ -9,14 +9,47 @@ journal commits of concurrent fsyncs).
               and directory entries; the second fsync finds nothing left to commit)
   fdatasync : write, fdatasync(file) only (what Orthanc's SyncStorageArea does; no directory sync)
   nosync    : write, link, unlink (what storescp does: page cache only)
+  journal   : write, link, unlink, then the same bytes pwrite'd into a preallocated, already
+              written (recycled) journal file and one fdatasync of it: no size or block allocation
+              change, so no file-system journal commit, only data blocks and a cache flush
+              (what lstv-node's spool journal does on the response path)
+  journalgc : journal, with group commit: a writer whose record was covered by another writer's
+              fdatasync started after its write does not flush again
 
-usage: fsync_probe.py DIR [FILES] [THREADS]
+usage: fsync_probe.py DIR [FILES] [THREADS] [BYTES] [MODES]
 """
 import os, statistics, sys, tempfile, threading, time
 
-PAYLOAD = os.urandom(525_426)
+PAYLOAD = os.urandom(int(sys.argv[4]) if len(sys.argv) > 4 else 525_426)
+JOURNAL_BYTES = 64 << 20
 
-def one(mode, base, i, lat):
+class Journal:
+    """A recycled ring: preallocated by writing it once, so later writes overwrite written blocks."""
+    def __init__(self, base):
+        self.fd = os.open(f"{base}/journal", os.O_RDWR | os.O_CREAT, 0o640)
+        chunk = b"\0" * (1 << 20)
+        for _ in range(JOURNAL_BYTES >> 20): os.write(self.fd, chunk)
+        os.fsync(self.fd)
+        self.lock = threading.Condition(); self.pos = 0; self.written = 0; self.synced = 0; self.syncing = False
+
+    def append(self, data, group):
+        with self.lock:
+            size = (len(data) + 4095) & ~4095
+            if self.pos + size > JOURNAL_BYTES: self.pos = 0
+            at = self.pos; self.pos += size; self.written += 1; seq = self.written
+        os.pwrite(self.fd, data, at)
+        if not group:
+            os.fdatasync(self.fd); return
+        with self.lock:
+            while self.synced < seq:
+                if self.syncing: self.lock.wait(); continue
+                self.syncing = True; upto = self.written
+                self.lock.release()
+                try: os.fdatasync(self.fd)
+                finally: self.lock.acquire()
+                self.syncing = False; self.synced = max(self.synced, upto); self.lock.notify_all()
+
+def one(mode, base, i, lat, journal=None):
     tmp = f"{base}/incoming/{i}.part"; final = f"{base}/final/{i}.dcm"
     a = time.perf_counter()
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
@@ -32,6 +65,9 @@ def one(mode, base, i, lat):
     elif mode == "fdatasync":
         os.fdatasync(fd); os.close(fd)
         os.link(tmp, final); os.unlink(tmp)
+    elif mode.startswith("journal"):
+        os.close(fd); os.link(tmp, final); os.unlink(tmp)
+        journal.append(PAYLOAD, mode == "journalgc")
     else:
         os.close(fd); os.link(tmp, final); os.unlink(tmp)
     lat.append(time.perf_counter() - a)
@@ -40,14 +76,16 @@ def main():
     where = sys.argv[1] if len(sys.argv) > 1 else "."
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 200
     threads = int(sys.argv[3]) if len(sys.argv) > 3 else 4
-    for mode in ("spool", "linkfirst", "fdatasync", "nosync"):
+    modes = sys.argv[5].split(",") if len(sys.argv) > 5 else ["spool", "linkfirst", "fdatasync", "journal", "journalgc", "nosync"]
+    for mode in modes:
         for nt in (1, threads):
             os.sync()
             with tempfile.TemporaryDirectory(dir=where) as base:
                 os.makedirs(f"{base}/incoming"); os.makedirs(f"{base}/final")
                 lat = []; per = n // nt
+                journal = Journal(base) if mode.startswith("journal") else None
                 def work(k):
-                    for j in range(per): one(mode, base, k * per + j, lat)
+                    for j in range(per): one(mode, base, k * per + j, lat, journal)
                 start = time.perf_counter()
                 ths = [threading.Thread(target=work, args=(k,)) for k in range(nt)]
                 [x.start() for x in ths]; [x.join() for x in ths]

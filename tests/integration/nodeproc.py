@@ -174,8 +174,9 @@ class Node:
 
     def __init__(self, data_dir: Path, database_url: str, *, port: int | None = None, ae_title: str = NODE_AE,
                  quiet_seconds: float = 2.0, config: dict | None = None, log_path: Path | None = None,
-                 http_port: int | None = None):
+                 http_port: int | None = None, env: dict[str, str] | None = None):
         self.binary = node_binary()
+        self.env = dict(env or {})  # added to the process environment (a test's debug hooks)
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.database_url = database_url
@@ -247,7 +248,7 @@ class Node:
         self._log_file = open(self.log_path, "ab")
         self._log_offset = self._log_file.tell()
         self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=self._log_file,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, env={**os.environ, **self.env})
         self.wait_for_log("msg=listening", timeout, "msg=listening (lstv-node started)")
         if check_echo and echo(self.port, self.ae_title) != SUCCESS:
             pytest.fail(f"lstv-node logged msg=listening but C-ECHO failed:\n{self.log_tail()}")

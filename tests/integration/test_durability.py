@@ -96,6 +96,43 @@ def test_kill9_before_indexing_is_reconciled_at_restart(node_factory, lumbar, da
     assert_consistent(node, study, series, expected=SAGITTAL_COUNT)
 
 
+def test_kill9_during_the_move_replays_the_journal(node_factory, lumbar):
+    """Acknowledged instances are durable in the spool journal before the spool layout is: with
+    the mover held (LSTV_SPOOL_HOLD_JOURNAL, so nothing is retired), a kill -9 leaves every record
+    live. What a power cut may do to a layout never synced is done by hand (files gone, files
+    empty); the restart replays the journal, byte for byte, and indexes everything once."""
+    node = node_factory(env={"LSTV_SPOOL_HOLD_JOURNAL": "1"})
+    files = nodeproc.dicom_files(lumbar[0].axial)
+    study, series = nodeproc.series_uids(lumbar[0].axial)
+    r = nodeproc.send_files(node.port, files)
+    assert len(r.acknowledged) == len(files), r
+    stored = {p.name: p.read_bytes() for p in (node.instances_dir / study / series).iterdir()}
+    assert len(stored) == len(files)
+    journals = list(node.incoming_dir.glob("*.journal"))
+    assert len(journals) == 1, journals
+    node.kill()
+
+    names = sorted(stored)
+    for name in names[0::2]:
+        (node.instances_dir / study / series / name).unlink()
+    for name in names[1::2]:
+        (node.instances_dir / study / series / name).write_bytes(b"")
+    node.env = {}
+    node.start()
+    node.wait_for_log("receivers gone; their journals replayed", 30, "the journal replay at start")
+    assert f"replayed={len(files)}" in node.log(current_run=True), node.log_tail()
+    node.wait_complete([series], {series: len(files)}, timeout=30)
+    assert_consistent(node, study, series, expected=len(files))
+    for name, data in stored.items():
+        assert (node.instances_dir / study / series / name).read_bytes() == data, f"{name} differs after replay"
+    assert not journals[0].exists(), "the dead receiver's journal was not removed after its replay"
+    assert not node.partial_files()
+
+    # Retired records are not replayed again: a clean stop retires everything and leaves no journal.
+    assert node.terminate() == 0
+    assert not list(node.incoming_dir.glob("*.journal")), "a clean stop left a journal"
+
+
 def test_sigterm_during_transfer_finishes_in_flight_and_exits_0(node_factory, lumbar):
     grace = 20
     node = node_factory(config={"shutdown_grace_seconds": grace})
