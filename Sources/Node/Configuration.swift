@@ -86,7 +86,7 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
               example: "/usr/local/share/lstv-node/models/lstv-localizer.safetensors"),
         .init("thoracolumbar_locator", \.thoracolumbarLocator, "the count's second anchor: bundled, a model file, or off"),
         .init("analysis_threads", \.analysisThreads,
-              "threads per analysis (the engine's pool; OpenBLAS single-threaded inside): 1…64, or auto = the cores available / analysis_workers (analyze: / --jobs)",
+              "threads per analysis (the engine's pool; OpenBLAS single-threaded inside): 1…64, or auto = the cores available / analysis_workers (analyze: / its default jobs)",
               check: \.problem),
         .init("risk_thresholds", \.riskThresholds, "risk from lstv_suspicion: the model file's thresholds, or a site's own {high: H, medium: M}",
               check: { if case let .configured(t) = $0 { return t.problem } else { return nil } }),

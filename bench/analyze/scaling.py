@@ -61,18 +61,18 @@ def analyze(node: str, model: Path, folder: Path, count: int, args: list[str], c
     start = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     rss = []
-    if sample_rss:
-        while p.poll() is None:
-            try:
-                status = Path(f"/proc/{p.pid}/status").read_text()
-            except OSError:
-                break
-            m = re.search(r"VmRSS:\s+(\d+) kB", status)
-            if m:
-                rss.append((time.perf_counter() - start, int(m.group(1)) / 1024))
-            time.sleep(0.2)
-    # Peak RSS of the finished child: GNU time is not assumed, so wait4's rusage.
-    _, status, usage = os.wait4(p.pid, 0)
+    while True:
+        # wait4 (not Popen.poll, which would reap the child and lose its rusage): its peak RSS.
+        pid, status, usage = os.wait4(p.pid, os.WNOHANG if sample_rss else 0)
+        if pid:
+            break
+        try:
+            m = re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{p.pid}/status").read_text())
+        except OSError:
+            m = None
+        if m:
+            rss.append((time.perf_counter() - start, int(m.group(1)) / 1024))
+        time.sleep(0.2)
     stderr = p.stderr.read()
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0 or f"summary: {count} series analysed" not in stderr:
@@ -140,7 +140,9 @@ def main() -> None:
                 sub = work / f"memory{count}"
                 sub.mkdir()
                 for d in sorted(folder.iterdir())[:count]:
-                    os.symlink(d, sub / d.name)
+                    (sub / d.name).mkdir()  # hard links: the scan does not follow linked folders
+                    for f in d.iterdir():
+                        os.link(f, sub / d.name / f.name)
                 r = analyze(args.node, model, sub, count, REFERENCE, config, sample_rss=(count == args.memory_series))
                 flat.append((count, r["peak_mb"]))
                 if count == args.memory_series:
