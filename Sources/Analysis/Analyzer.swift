@@ -24,6 +24,8 @@ public final class Analyzer {
     public var stackChoice: StackChoice = EnhancedFrames.largestStack
     private let session: Session
     private let normalization: InputNormalization
+    /// Where this analyzer's time went, over every series it ran (`StageTimes`).
+    public private(set) var stageTimes = StageTimes()
 
     public init(model: LocalizerModel, threads: Int = 1, neighbours: Int = 0,
                 perturbations: [SlicePerturbation] = [], riskThresholds: RiskThresholdSource = .model,
@@ -56,8 +58,10 @@ public final class Analyzer {
     public func analyse(_ stack: SliceStack) throws -> AnalysisResult { try run(stack).result }
 
     public func run(_ stack: SliceStack) throws -> Output {
+        var t = StageTimes()
+        defer { stageTimes = stageTimes + t }
         let rows = model.inputHeight, columns = model.inputWidth
-        let range = IntensityRange(of: stack)
+        let range = t.time(.range) { IntensityRange(of: stack) }
         // The middle slice first (the reference metrics), then its neighbours inside the stack, then
         // the middle slice's perturbed copies.
         let mid = stack.middleIndex
@@ -70,31 +74,35 @@ public final class Analyzer {
         var middleGrid: [UInt8] = []  // at the network's size: what the perturbations start from
         for i in indices {
             let s = stack.slices[i]
-            let original = Preprocess.scaleTo8Bit(s.pixels, range: range)
-            let u8 = resizeBilinearLikeOpenCV(original, srcRows: s.rows, srcCols: s.columns, dstRows: rows, dstCols: columns)
+            let original = t.time(.scale) { Preprocess.scaleTo8Bit(s.pixels, range: range) }
+            let u8 = t.time(.resize) { resizeBilinearLikeOpenCV(original, srcRows: s.rows, srcCols: s.columns, dstRows: rows, dstCols: columns) }
             if i == mid { middle8Bit = original; middleGrid = u8 }
-            input += try networkInput(u8)
+            input += try t.time(.input) { try networkInput(u8) }
         }
-        input += try perturbedInputs(of: middleGrid)
-        let pass = try Pass(all: session.run(input: input), analyzer: self)
-        let discs = try (0..<(indices.count + perturbations.count)).map { try pass.discs(image: $0) }
-        let landmarks = try pass.landmarks(image: 0)
-        var result = try AnalysisResult.assemble(metrics: discs[0], landmarks: landmarks, sites: pass.sites(image: 0),
-                                                 gridRows: rows, gridColumns: columns, stack: stack,
-                                                 ladderThresholds: ladderThresholds)
-        if indices.count > 1 {
-            result.neighbourSpread = spread(indices: indices, metrics: Array(discs[..<indices.count]), stack: stack)
+        input += try t.time(.input) { try perturbedInputs(of: middleGrid) }
+        let pass = try t.time(.network) { try Pass(all: session.run(input: input), analyzer: self) }
+        let (discs, landmarks, sites) = try t.time(.metrics) {
+            (try (0..<(indices.count + perturbations.count)).map { try pass.discs(image: $0) },
+             try pass.landmarks(image: 0), try pass.sites(image: 0))
         }
-        result.ladder = result.ladder.adding(violations: stabilityViolations(middle: discs[0], perturbed: discs[indices.count...]))
-        result.decide(evidence: try pass.evidence(image: 0, discs: discs[0], landmarks: landmarks, grid: middleGrid),
-                      calibration: calibration, thresholds: riskThresholds)
-        let middle = pass.image(0), plane = rows * columns
-        let heatmaps = LevelName.allCases.map { level -> [Float] in
-            guard let c = model.classes.firstIndex(of: level.displayName) else { return [] }
-            return Array(middle[(c * plane)..<((c + 1) * plane)])
+        let evidence = try t.time(.evidence) { try pass.evidence(image: 0, discs: discs[0], landmarks: landmarks, grid: middleGrid) }
+        return try t.time(.assemble) {
+            var result = try AnalysisResult.assemble(metrics: discs[0], landmarks: landmarks, sites: sites,
+                                                     gridRows: rows, gridColumns: columns, stack: stack,
+                                                     ladderThresholds: ladderThresholds)
+            if indices.count > 1 {
+                result.neighbourSpread = spread(indices: indices, metrics: Array(discs[..<indices.count]), stack: stack)
+            }
+            result.ladder = result.ladder.adding(violations: stabilityViolations(middle: discs[0], perturbed: discs[indices.count...]))
+            result.decide(evidence: evidence, calibration: calibration, thresholds: riskThresholds)
+            let middle = pass.image(0), plane = rows * columns
+            let heatmaps = LevelName.allCases.map { level -> [Float] in
+                guard let c = model.classes.firstIndex(of: level.displayName) else { return [] }
+                return Array(middle[(c * plane)..<((c + 1) * plane)])
+            }
+            return Output(result: result, stack: stack, middleSlice8Bit: middle8Bit, heatmaps: heatmaps,
+                          gridRows: rows, gridColumns: columns)
         }
-        return Output(result: result, stack: stack, middleSlice8Bit: middle8Bit, heatmaps: heatmaps,
-                      gridRows: rows, gridColumns: columns)
     }
 
     /// What the network gave for one slice already prepared at its size (8-bit, as `lstv-node
@@ -210,7 +218,12 @@ public final class Analyzer {
     }
 
     public func run(files: [SliceFile]) throws -> Output {
-        try run(SeriesSlices.load(files, stackChoice: stackChoice))
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { stageTimes.addSeries(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+        var t = StageTimes()
+        let series = try t.time(.read) { try SeriesSlices.load(files, stackChoice: stackChoice) }
+        stageTimes = stageTimes + t
+        return try run(series)
     }
 
     /// Analyses the usable slices; the result names the instances left out.

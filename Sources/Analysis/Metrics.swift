@@ -69,6 +69,7 @@ public enum Metrics {
         let bh = rows / grid, bw = columns / grid
         var peak = -Double.infinity
         var bins = [Double](repeating: 0, count: grid * grid)
+        var total = 0.0  // Σh in pixel order, as `entropy` adds it
         var rowSum = 0.0, colSum = 0.0, n = 0
         var i = h.startIndex
         for r in 0..<rows {
@@ -79,6 +80,7 @@ public enum Metrics {
                 guard v.isFinite else { throw MetricsError.nonFinite(level: name) }
                 let d = Double(v)
                 if d > peak { peak = d }
+                total += d
                 bins[binRow + c / bw] += d
                 if v > pointThreshold {
                     rowSum += Double(r)
@@ -89,9 +91,33 @@ public enum Metrics {
         }
         return LevelMetrics(
             peakConfidence: peak,
-            entropy: entropy(h.lazy.map(Double.init)),
+            entropy: entropy(h.lazy.map(Double.init), total: total),
             spatialEntropy: entropy(bins),
             point: n > 0 ? PixelPoint(row: rowSum / Double(n), column: colSum / Double(n)) : nil)
+    }
+
+    /// `level(...).point` alone: the mean (row, col) of the pixels above `pointThreshold`, without
+    /// the entropies (a landmark needs only its point).
+    public static func point<C: Collection>(_ h: C, rows: Int, columns: Int, name: String = "channel") throws -> PixelPoint?
+    where C.Element == Float, C.Index == Int {
+        guard h.count == rows * columns, rows > 0, columns > 0 else {
+            throw MetricsError.shape("\(h.count) values for \(rows)x\(columns)")
+        }
+        var rowSum = 0.0, colSum = 0.0, n = 0
+        var i = h.startIndex
+        for r in 0..<rows {
+            for c in 0..<columns {
+                let v = h[i]
+                i += 1
+                guard v.isFinite else { throw MetricsError.nonFinite(level: name) }
+                if v > pointThreshold {
+                    rowSum += Double(r)
+                    colSum += Double(c)
+                    n += 1
+                }
+            }
+        }
+        return n > 0 ? PixelPoint(row: rowSum / Double(n), column: colSum / Double(n)) : nil
     }
 
     /// The sites of one channel: the centroids of the connected parts (8-neighbourhood) of its pixels
@@ -100,22 +126,32 @@ public enum Metrics {
     /// (the mean of all those pixels) then lies between discs, which the ladder check reports.
     public static func sites<C: Collection>(_ h: C, rows: Int, columns: Int) -> [PixelPoint]
     where C.Element == Float, C.Index == Int {
-        var pixels: [Int] = []
-        for (k, i) in h.indices.enumerated() where h[i] > pointThreshold { pixels.append(k) }
-        guard !pixels.isEmpty else { return [] }
-        var unvisited = Set(pixels)
+        // A flag per pixel (above the threshold and not yet reached) rather than a set of indices:
+        // the parts, their sizes and centroids do not depend on how they are walked, and seeds are
+        // taken in pixel order as before, so the parts come out in the same order.
+        var open = [Bool](repeating: false, count: rows * columns)
+        var any = false
+        var k = 0
+        for i in h.indices {
+            if h[i] > pointThreshold { open[k] = true; any = true }
+            k += 1
+        }
+        guard any else { return [] }
         var parts: [(size: Int, point: PixelPoint)] = []
-        for seed in pixels where unvisited.remove(seed) != nil {
-            var stack = [seed], size = 0, rowSum = 0.0, colSum = 0.0
+        var stack: [Int] = []
+        for seed in 0..<open.count where open[seed] {
+            open[seed] = false
+            stack.append(seed)
+            var size = 0, rowSum = 0.0, colSum = 0.0
             while let p = stack.popLast() {
                 let r = p / columns, c = p % columns
                 size += 1
                 rowSum += Double(r)
                 colSum += Double(c)
-                for dr in -1...1 {
+                for dr in -1...1 where r + dr >= 0 && r + dr < rows {
                     for dc in -1...1 where (dr, dc) != (0, 0) && c + dc >= 0 && c + dc < columns {
                         let q = (r + dr) * columns + c + dc
-                        if unvisited.remove(q) != nil { stack.append(q) }
+                        if open[q] { open[q] = false; stack.append(q) }
                     }
                 }
             }
@@ -157,7 +193,8 @@ public enum Metrics {
     public static func landmarkPoints(probabilities: ArraySlice<Float>, classes: [String], rows: Int, columns: Int) throws -> [LadderRung: PixelPoint] {
         var out: [LadderRung: PixelPoint] = [:]
         for rung in LadderRung.landmarks {
-            if let p = try channel(rung.className, of: probabilities, classes: classes, rows: rows, columns: columns)?.point {
+            if let h = try plane(rung.className, of: probabilities, classes: classes, rows: rows, columns: columns),
+               let p = try point(h, rows: rows, columns: columns, name: rung.className) {
                 out[rung] = p
             }
         }
@@ -185,6 +222,11 @@ public enum Metrics {
     static func entropy<S: Sequence>(_ x: S) -> Double where S.Element == Double {
         var total = 0.0
         for v in x { total += v }
+        return entropy(x, total: total)
+    }
+
+    /// The same with Σx already added up (in the sequence's order).
+    static func entropy<S: Sequence>(_ x: S, total: Double) -> Double where S.Element == Double {
         let denom = total + epsilon
         var h = 0.0
         for v in x {

@@ -183,7 +183,7 @@ struct LadderMaps {
             guard let h = map(rung) else { continue }
             if let known {
                 points[rung] = known[rung]
-            } else if let p = try Metrics.level(h, rows: rows, columns: columns, name: rung.className).point {
+            } else if let p = try Metrics.point(h, rows: rows, columns: columns, name: rung.className) {
                 points[rung] = p
             }
             masses[rung] = h.reduce(0.0) { $0 + Double($1) }

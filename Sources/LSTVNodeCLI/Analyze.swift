@@ -24,10 +24,13 @@ struct Analyze: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Also run the middle slice zoomed and moved; a disc that jumps makes the ladder inconsistent (default: ladder_stability, on).")
     var ladderStability: Bool?
     @Option(help: """
-        Series analysed at once, each with its own analyzer of analysis_threads threads (default: the cores \
-        divided by analysis_threads, at least 1). The output is the same for any value.
+        Series analysed at once, each with its own analyzer of analysis_threads threads (default: one per \
+        core, or per analysis_threads cores when that is a number; never more than the series; auto threads \
+        divide the cores among these default jobs). The output is the same for any value.
         """)
     var jobs: Int?
+    @Flag(help: "Print where the analysis' time went on stderr (one JSON line: seconds per stage, per series).")
+    var profile = false
     @Argument(help: "DICOM files or folders.") var paths: [String]
 
     func validate() throws {
@@ -44,8 +47,10 @@ struct Analyze: ParsableCommand {
         }
         // Loaded once; each analyzer makes its own locator session from it.
         let locatorModel = try ModelLocator.loadLocatorModel(locator.map(LocatorSetting.init(word:)) ?? config.thoracolumbarLocator)
+        let scanStart = DispatchTime.now().uptimeNanoseconds
         let router = try config.routing.compiled()
         let (series, unreadable) = try SeriesScanner(router: router).scan(paths)
+        let scanSeconds = Double(DispatchTime.now().uptimeNanoseconds - scanStart) / 1e9
         for u in unreadable { warn("not DICOM or unreadable, skipped: \(u.path) (\(u.reason))") }
         let routed = series.filter { $0.route == .localizer }
         for s in series where s.route != .localizer {
@@ -54,12 +59,23 @@ struct Analyze: ParsableCommand {
         if routed.isEmpty { warn("no series matched the routing rules for the localizer") }
 
         // One analyzer per job: an engine session is not thread-safe.
-        let defaultJobs = ProcessInfo.processInfo.activeProcessorCount / max(1, config.analysisThreads)
-        let analyzers = try (0..<min(max(1, jobs ?? defaultJobs), routed.count)).map { _ in
-            let analyzer = try Analyzer(model: localizer, threads: config.analysisThreads, neighbours: neighbours ?? config.neighbourSlices,
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        // By default one job per core (with a number of threads, per that many cores), never more
+        // than the series. `auto` threads divide the cores among those default jobs, whatever
+        // --jobs says: the engine's sums depend on its thread count in the last bits, and the
+        // output must not depend on --jobs.
+        let defaultJobs: Int
+        switch config.analysisThreads {
+        case .auto: defaultJobs = max(1, min(cores, routed.count))
+        case let .fixed(n): defaultJobs = max(1, min(cores / n, routed.count))
+        }
+        let jobCount = max(1, min(jobs ?? defaultJobs, routed.count))
+        let threads = config.analysisThreads.resolved(concurrent: defaultJobs, cores: cores)
+        let analyzers = try (0..<jobCount).map { _ in
+            let analyzer = try Analyzer(model: localizer, threads: threads, neighbours: neighbours ?? config.neighbourSlices,
                                         perturbations: (ladderStability ?? config.ladderStability) ? SlicePerturbation.standard : [],
                                         riskThresholds: config.riskThresholds,
-                                        locator: try locatorModel.map { try ThoracolumbarLocator(model: $0, threads: config.analysisThreads) })
+                                        locator: try locatorModel.map { try ThoracolumbarLocator(model: $0, threads: threads) })
             analyzer.stackChoice = router.stackChoice
             return analyzer
         }
@@ -76,6 +92,7 @@ struct Analyze: ParsableCommand {
             progress.update(done)
         })
         progress.finish()
+        if profile { try printProfile(analyzers, scanSeconds: scanSeconds, jobs: jobCount, threads: threads) }
 
         let text: String
         switch format {
@@ -88,6 +105,18 @@ struct Analyze: ParsableCommand {
         warn("summary: " + BatchSummary(analysed: reports.count - failed, ignored: series.count - routed.count,
                                         unreadableFiles: unreadable.count, failed: failed).line)
         if failed > 0 { throw ExitCode.failure }
+    }
+
+    /// `--profile`: the scan and each stage's seconds summed over the jobs, and each series' seconds
+    /// (read to result; the jobs' lists one after the other).
+    func printProfile(_ analyzers: [Analyzer], scanSeconds: Double, jobs: Int, threads: Int) throws {
+        let times = analyzers.map(\.stageTimes).reduce(StageTimes(), +)
+        var stages: [(String, Double)] = [("scan", scanSeconds)]
+        stages += AnalysisStage.allCases.map { ($0.rawValue, times.seconds[$0] ?? 0) }
+        // Key order kept by hand: JSONSerialization would sort or shuffle the stages.
+        let stageText = stages.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ")
+        let seriesText = times.seriesSeconds.map { "\($0)" }.joined(separator: ", ")
+        warn("profile: {\"jobs\": \(jobs), \"threads\": \(threads), \"stages\": {\(stageText)}, \"series_seconds\": [\(seriesText)]}")
     }
 
     func warn(_ message: String) { FileHandle.standardError.write("lstv-node analyze: \(message)\n".data(using: .utf8)!) }

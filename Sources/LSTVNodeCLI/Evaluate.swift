@@ -27,7 +27,7 @@ struct Evaluate: ParsableCommand {
         }
         let n = shape[0], plane = shape[1] * shape[2]
         // The node's own analyzer: the same input preparation, passes and ladder flag as a series.
-        let analyzer = try Analyzer(model: localizer, threads: config.analysisThreads, perturbations: config.ladderPerturbations,
+        let analyzer = try Analyzer(model: localizer, threads: config.analysisThreads.resolved(concurrent: 1), perturbations: config.ladderPerturbations,
                                     riskThresholds: config.riskThresholds,
                                     locator: try ModelLocator.makeLocator(word: locator, configuration: config))
         var out: [[String: Any]] = []

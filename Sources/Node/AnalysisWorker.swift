@@ -43,12 +43,16 @@ public final class AnalysisWorker: @unchecked Sendable {
     }
 
     public func start(owner: ClaimOwner) throws {
+        let threads = configuration.threadsPerAnalysis
+        logger.info("analysis: \(configuration.analysisWorkers) worker(s) of \(threads) thread(s) each",
+                    metadata: ["analysis_threads": "\(configuration.analysisThreads)",
+                               "cores": "\(ProcessInfo.processInfo.activeProcessorCount)"])
         for i in 0..<configuration.analysisWorkers {
             // Each thread owns its analyzer: a session's planned memory is not shared.
-            let analyzer = try Analyzer(model: model, threads: configuration.analysisThreads,
+            let analyzer = try Analyzer(model: model, threads: threads,
                                         neighbours: configuration.neighbourSlices,
                                         perturbations: configuration.ladderPerturbations, riskThresholds: configuration.riskThresholds,
-                                        locator: try locatorModel.map { try ThoracolumbarLocator(model: $0, threads: configuration.analysisThreads) })
+                                        locator: try locatorModel.map { try ThoracolumbarLocator(model: $0, threads: threads) })
             analyzer.stackChoice = router.stackChoice
             let t = Thread { [self] in loop(analyzer, owner) }
             t.name = "analysis-\(i)"

@@ -30,7 +30,9 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
     public var retentionFreeDiskMB = 1024
     public var modelPath: String?
     public var thoracolumbarLocator = LocatorSetting.bundled
-    public var analysisThreads = 1
+    public var analysisThreads = AnalysisThreads.auto
+    /// `analysis_threads` resolved for the node's `analysis_workers` analyzers.
+    public var threadsPerAnalysis: Int { analysisThreads.resolved(concurrent: analysisWorkers) }
     public var riskThresholds = RiskThresholdSource.model
     public var riskThresholdsProvenance: String?
     public var neighbourSlices = 2
@@ -83,8 +85,9 @@ public struct NodeConfiguration: ConfigurationSection, Sendable, Equatable {
         .init("model", \.modelPath, "the localizer model file; default: the bundled model",
               example: "/usr/local/share/lstv-node/models/lstv-localizer.safetensors"),
         .init("thoracolumbar_locator", \.thoracolumbarLocator, "the count's second anchor: bundled, a model file, or off"),
-        .init("analysis_threads", \.analysisThreads, "threads per analysis (the engine's pool; OpenBLAS single-threaded inside)",
-              check: { (1...64).contains($0) ? nil : "must be 1…64" }),
+        .init("analysis_threads", \.analysisThreads,
+              "threads per analysis (the engine's pool; OpenBLAS single-threaded inside): 1…64, or auto = the cores available / analysis_workers (analyze: / its default jobs)",
+              check: \.problem),
         .init("risk_thresholds", \.riskThresholds, "risk from lstv_suspicion: the model file's thresholds, or a site's own {high: H, medium: M}",
               check: { if case let .configured(t) = $0 { return t.problem } else { return nil } }),
         .init("risk_thresholds_provenance", \.riskThresholdsProvenance, "where a site's risk_thresholds came from (lstv-node calibrate writes it)",

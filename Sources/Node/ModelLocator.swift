@@ -26,10 +26,10 @@ public enum ModelLocator {
         }
     }
 
-    /// A locator for one analyzer: the command line's word if given, else the configuration's.
+    /// A locator for a command's one analyzer: the command line's word if given, else the configuration's.
     public static func makeLocator(word: String?, configuration: NodeConfiguration) throws -> ThoracolumbarLocator? {
         try loadLocatorModel(word.map(LocatorSetting.init(word:)) ?? configuration.thoracolumbarLocator)
-            .map { try ThoracolumbarLocator(model: $0, threads: configuration.analysisThreads) }
+            .map { try ThoracolumbarLocator(model: $0, threads: configuration.analysisThreads.resolved(concurrent: 1)) }
     }
 
     /// Loads the locator model `setting` names (nil when off), failing with the file's name. The

@@ -124,7 +124,8 @@ final class ConfigurationTests: XCTestCase {
                             ("risk_thresholds: modle\n", "risk_thresholds"), ("risk_thresholds: {high: 1, medium: 2}\n", "risk_thresholds"),
                             ("log_level: loud\n", "log_level"), ("results: {sr_document: enhancd}\n", "sr_document"),
                             ("results: {max_attempts: 0}\n", "max_attempts"), ("peers: [{ae_title: '', host: h, port: 1}]\n", "peers"),
-                            ("analysis_workers: 0\n", "analysis_workers"),
+                            ("analysis_workers: 0\n", "analysis_workers"), ("analysis_threads: 0\n", "analysis_threads"),
+                            ("analysis_threads: all\n", "analysis_threads"),
                             ("results: {initial_backoff_seconds: 9, max_backoff_seconds: 1}\n", "max_backoff_seconds")] {
             let path = NSTemporaryDirectory() + "/cfg-\(UUID().uuidString).yaml"
             try yaml.write(toFile: path, atomically: true, encoding: .utf8)
@@ -151,6 +152,27 @@ final class ConfigurationTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("/srv/models/tl.safetensors"), "\(error)")
         }
         XCTAssertNil(try ModelLocator.resolveLocator(.off))
+    }
+
+    /// `analysis_threads`: `auto` by default (the shipped file cannot hold one machine's core count),
+    /// the cores shared among the analyses that run at once; a number stands as written.
+    func testAnalysisThreadsAutoSharesTheCores() throws {
+        XCTAssertEqual(NodeConfiguration().analysisThreads, .auto)
+        XCTAssertEqual(AnalysisThreads.auto.resolved(concurrent: 1, cores: 8), 8)
+        XCTAssertEqual(AnalysisThreads.auto.resolved(concurrent: 3, cores: 8), 2)
+        XCTAssertEqual(AnalysisThreads.auto.resolved(concurrent: 4, cores: 2), 1, "at least one thread")
+        XCTAssertEqual(AnalysisThreads.fixed(3).resolved(concurrent: 2, cores: 8), 3)
+        var c = NodeConfiguration()
+        c.analysisWorkers = 2
+        XCTAssertEqual(c.threadsPerAnalysis, max(1, ProcessInfo.processInfo.activeProcessorCount / 2))
+        let path = NSTemporaryDirectory() + "/cfg-\(UUID().uuidString).yaml"
+        for (yaml, value) in [("analysis_threads: auto\n", AnalysisThreads.auto), ("analysis_threads: 3\n", .fixed(3))] {
+            try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+            XCTAssertEqual(try NodeConfiguration.load(path: path).analysisThreads, value)
+        }
+        c.analysisThreads = .fixed(5)
+        try c.yamlFile(template: false).write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try NodeConfiguration.load(path: path).analysisThreads, .fixed(5))
     }
 
     func testPrivateClusterURLUnderTheDataDirectory() {

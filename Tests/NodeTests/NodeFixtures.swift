@@ -18,7 +18,7 @@ enum NodeFixtures {
     static func configuration() throws -> NodeConfiguration {
         var c = NodeConfiguration()
         c.dataDirectory = try TestData.temporaryDirectory("node")
-        c.analysisThreads = 1
+        c.analysisThreads = .fixed(1)
         c.neighbourSlices = 0
         c.ladderStability = false
         c.thoracolumbarLocator = .off
@@ -26,7 +26,7 @@ enum NodeFixtures {
     }
 
     static func analyzer(_ c: NodeConfiguration) throws -> Analyzer {
-        try Analyzer(model: model.get(), threads: c.analysisThreads, neighbours: c.neighbourSlices,
+        try Analyzer(model: model.get(), threads: c.threadsPerAnalysis, neighbours: c.neighbourSlices,
                      perturbations: c.ladderPerturbations, riskThresholds: c.riskThresholds)
     }
 

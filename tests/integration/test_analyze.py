@@ -206,6 +206,24 @@ def test_output_writes_the_file(binary, dicom_root, json_run, tmp_path):
     assert json.loads(out.read_text()) == json_run[1]
 
 
+def test_profile_names_each_stage_and_times_each_series(binary, dicom_root, json_run):
+    """`--profile`: one JSON line on stderr with the scan and every stage of the analysis, and one time
+    per analysed series that covers its stages (the stdout report is unchanged)."""
+    proc = analyze(binary, "--model", MODEL, "--format", "json", "--jobs", "1", "--profile", dicom_root)
+    assert proc.returncode == 0, explain(proc)
+    assert json.loads(proc.stdout) == json_run[1]
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("lstv-node analyze: profile: ")]
+    assert len(lines) == 1, explain(proc)
+    profile = json.loads(lines[0].split("profile: ", 1)[1])
+    stages = profile["stages"]
+    assert list(stages) == ["scan", "read", "range", "scale", "resize", "input", "network", "metrics", "evidence", "assemble"]
+    assert all(v > 0 for v in stages.values()), stages
+    series = profile["series_seconds"]
+    assert len(series) == len(json_run[1])
+    assert sum(v for k, v in stages.items() if k != "scan") <= sum(series), (stages, series)
+    assert profile["jobs"] == 1 and profile["threads"] >= 1
+
+
 # ------------------------------------------------------------------ unreadable input, bad models
 
 
