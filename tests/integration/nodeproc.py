@@ -213,8 +213,12 @@ class Node:
         node's receiver marker ``*.receiver``)."""
         return sorted(p.name for p in self.incoming_dir.glob("*.part"))
 
-    def receiver_markers(self) -> set[Path]:
-        return set(self.incoming_dir.glob("*.receiver"))
+    def receiver_files(self) -> set[Path]:
+        """The running receivers' own files in incoming/: each one's flock'd marker and, beside
+        it, its spool journal (`<token>.journal`, where instances are made durable)."""
+        markers = set(self.incoming_dir.glob("*.receiver"))
+        journals = {m.with_suffix(".journal") for m in markers}
+        return markers | {j for j in journals if j.exists()}
 
     @property
     def http_url(self) -> str:

@@ -87,13 +87,13 @@ def tree(root: Path) -> set[str]:
 def assert_spool_clean(node, allowed_instances: set[Path] = frozenset()):
     """No file anywhere under the data dir but the allowed instance files (and node state beside the
     spool: the hash of the web face's first-start admin token, the audit trail, the running node's
-    receiver marker in incoming/); under spool/ nothing but incoming/ (no partial file) and
+    receiver marker and spool journal in incoming/); under spool/ nothing but incoming/ (no partial file) and
     instances/<uid>/<uid>/<uid>.dcm with valid UIDs."""
     state = {node.data_dir / "http-admin-token.sha256", node.data_dir / "audit.log"}
-    files = {p for p in node.data_dir.rglob("*") if p.is_file()} - state - node.receiver_markers()
+    files = {p for p in node.data_dir.rglob("*") if p.is_file()} - state - node.receiver_files()
     assert files == set(allowed_instances), \
         f"unexpected files in the data dir: {sorted(map(str, files - set(allowed_instances)))}"
-    for p in set(node.spool.rglob("*")) - node.receiver_markers():
+    for p in set(node.spool.rglob("*")) - node.receiver_files():
         rel = p.relative_to(node.spool).parts
         assert rel[0] in ("incoming", "instances"), f"unexpected {p}"
         assert rel[0] == "instances" or len(rel) == 1, f"{p} left in spool/incoming"
