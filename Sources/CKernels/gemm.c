@@ -91,8 +91,12 @@ void lstv_gemm_packed(const float *a, long panel_stride, int m, int n, int k, co
                     const int left = nc - j;
                     const float *bp = b + (long)k0 * ldb + n0 + j;
                     float *cp = c + (long)m0 * ldc + n0 + j;
-                    if (left > 32) { micro3(ap, kc, bp, ldb, cp, ldc, rows, left, load_c, bb, relu); j += 48; }
-                    else if (left > 16) { micro2(ap, kc, bp, ldb, cp, ldc, rows, left, load_c, bb, relu); j += 32; }
+                    // 3 vectors while that leaves no lone vector: 4 left go as 2 + 2, since a
+                    // 1-vector call does 8 broadcasts for 8 FMAs and is load-bound (256 x 100 x 27648:
+                    // 48 + 48 + 4 columns took 16.7 ms, 48 + 32 + 20 takes ~10.5).
+                    const int vectors = (left + 15) / 16;
+                    if (vectors >= 3 && vectors != 4) { micro3(ap, kc, bp, ldb, cp, ldc, rows, left, load_c, bb, relu); j += 48; }
+                    else if (vectors >= 2) { micro2(ap, kc, bp, ldb, cp, ldc, rows, left, load_c, bb, relu); j += 32; }
                     else { micro1(ap, kc, bp, ldb, cp, ldc, rows, left, load_c, bb, relu); j += 16; }
                 }
             }

@@ -27,6 +27,23 @@ enum ConvStrategy: Equatable {
         }
     }
 
+    /// im2col convs with a K at least this deep (decoder block 0 of the reference network: 3072 x 9 =
+    /// 27648) cut K into blocks of about `deepKBlockRows` rows (the GEMM's own K block): the im2col
+    /// block (256 x 100 floats at batch 1, <= 512 KB at batch 8) stays in L2 between im2col writing
+    /// it and the GEMM reading it, where a scratch-sized block (4 MB) went through memory (that conv:
+    /// 20.7-21.2% -> 18.1-19.3% of a batch-1 run). The golden bottleneck network's first decoder conv
+    /// (K = 6912) runs this path when Winograd is off.
+    static let deepK = 6144
+    static let deepKBlockRows = 256
+
+    /// Input channels per K block of an im2col conv over `columns` output columns, within the scratch.
+    static func channelsPerBlock(_ s: ConvSpec, columns: Int, scratchFloats: Int) -> Int {
+        let kk = s.k * s.k
+        var channels = scratchFloats / (kk * columns)
+        if s.cin * kk >= deepK { channels = min(channels, (deepKBlockRows + kk - 1) / kk) }
+        return max(1, min(s.cin, channels))
+    }
+
     /// The strategy of a conv producing `y` for `batch` images, and the scratch (floats) it needs per part.
     static func plan(_ layer: ConvLayer, output y: Ref, batch: Int, budget: Budget) -> (ConvStrategy, scratch: Int) {
         let s = layer.spec

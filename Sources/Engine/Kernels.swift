@@ -36,44 +36,15 @@ func convGemm(_ L: ConvLayer, rows: Range<Int>, k0: Int, k: Int, n: Int, b: Unsa
 /// col is [cin*k*k] x [(r1-r0)*ow], row-major: row (ci, ky, kx), column (r, ox).
 /// Input channels [0, c1) come from x, [c1, cin) from x2 (the decoder's concat, read in place).
 /// `channels` restricts the work to some input channels (their rows of col), for splitting across
-/// threads or cutting a huge K into blocks; col then starts at channel `colBase`.
+/// threads or cutting a huge K into blocks; col then starts at channel `colBase`. The copy itself is
+/// CKernels' (`lstv_im2col`: masked AVX-512 loads, stride 2 by a permute).
 func im2col(_ x: UnsafePointer<Float>, c1: Int, _ x2: UnsafePointer<Float>?, cin: Int, h: Int, w: Int, n: Int,
             k: Int, stride: Int, pad: Int, oh: Int, ow: Int, r0: Int, r1: Int, col: UnsafeMutablePointer<Float>,
             channels: Range<Int>? = nil, colBase: Int = 0) {
-    let cols = (r1 - r0) * ow
-    let plane = h * w, rowStride = n * plane
     let chans = channels ?? 0..<cin
-    var dst = col + (chans.lowerBound - colBase) * k * k * cols  // col's first row is channel colBase
-    for ci in chans {
-        let xc = ci < c1 ? x + ci * rowStride : x2! + (ci - c1) * rowStride
-        for ky in 0..<k {
-            for kx in 0..<k {
-                // Valid output columns for this kx: 0 <= ox*stride - pad + kx < w.
-                let lo = max(0, (pad - kx + stride - 1) / stride)
-                let hi = w - 1 + pad - kx < 0 ? 0 : min(ow, (w - 1 + pad - kx) / stride + 1)
-                var d = dst
-                for r in r0..<r1 {
-                    let img = r / oh, oy = r - img * oh
-                    let iy = oy * stride - pad + ky
-                    if iy < 0 || iy >= h || hi <= lo {
-                        d.update(repeating: 0, count: ow)
-                    } else {
-                        let src = xc + img * plane + iy * w - pad + kx
-                        if lo > 0 { d.update(repeating: 0, count: lo) }
-                        if stride == 1 {
-                            (d + lo).update(from: src + lo, count: hi - lo)
-                        } else {
-                            var ox = lo
-                            while ox < hi { d[ox] = src[ox * stride]; ox += 1 }
-                        }
-                        if hi < ow { (d + hi).update(repeating: 0, count: ow - hi) }
-                    }
-                    d += ow
-                }
-                dst += cols
-            }
-        }
-    }
+    precondition(x2 != nil || chans.upperBound <= c1, "im2col: channels past the first input without a second")
+    lstv_im2col(x, Int32(c1), x2, Int32(h), Int32(w), Int32(n), Int32(k), Int32(stride), Int32(pad), Int32(oh), Int32(ow),
+                Int32(r0), Int32(r1), col, Int32(chans.lowerBound), Int32(chans.upperBound), Int32(colBase))
 }
 
 /// y[c][j] = act(y[c][j] + bias[c]) for j < cols, rows ldc apart.

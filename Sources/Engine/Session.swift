@@ -212,6 +212,8 @@ public final class Session: ParallelWork {
                n * y.h * y.w < Session.minColumnsPerPart * parts {
                 // Few output columns: all of them at once, K cut into channel blocks that fit the scratch.
                 let s = layers[l].spec, cols = n * y.h * y.w
+                // (Blocks as large as the scratch allows: each costs two pool barriers, and the parts
+                // share part 0's scratch, so the L2-sized deep-K blocks would not stay in one core's L2.)
                 let perBlock = max(1, min(s.cin, plan.scratchFloatsPerPart / (s.k * s.k * cols)))
                 for c0 in stride(from: 0, to: s.cin, by: perBlock) {
                     let block = c0..<min(s.cin, c0 + perBlock)
@@ -319,7 +321,7 @@ public final class Session: ParallelWork {
             while r0 < rows.upperBound {
                 let r1 = min(rows.upperBound, r0 + rowsPer)
                 let cols = (r1 - r0) * y.w
-                let perBlock = max(1, min(s.cin, plan.scratchFloatsPerPart / (kk * cols)))
+                let perBlock = ConvStrategy.channelsPerBlock(s, columns: cols, scratchFloats: plan.scratchFloatsPerPart)
                 let c = yout + r0 * y.w
                 var c0 = 0
                 while c0 < s.cin {

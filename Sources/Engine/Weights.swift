@@ -85,13 +85,11 @@ final class WeightStore {
                 && (winogradMinPlane == 1 || $0.plane >= 400 || $0.cin * $0.cout <= 256 * 256)
         }
         // Weights (Winograd's U: each of its 16 matrices) are packed for CKernels' GEMM where it runs
-        // (AVX-512); elsewhere they stay row-major for OpenBLAS. Also row-major: convs with a huge K
-        // (decoder block 0: 3072 x 9 = 27648), whose weights are streamed once a run whatever the
-        // GEMM, and where OpenBLAS's aligned copy of the im2col block beat reading it in place
-        // (bare 256 x 100 x 10485 GEMM: ~120 vs ~107 GFLOP/s; in the network a small gain, 1-2% of
-        // the batch-1 run's CPU time, consistent over three interleaved pairs).
-        let avx512 = Engine.kernelSet == .avx512
-        let packed = convs.enumerated().map { i, c in avx512 && (wino[i] || c.cin * c.k * c.k <= 16384) }
+        // (AVX-512); elsewhere they stay row-major for OpenBLAS. Convs with a huge K (decoder block 0:
+        // 3072 x 9 = 27648) are packed too since their im2col blocks stay in L2
+        // (ConvStrategy.deepKBlockFloats) and the GEMM no longer ends a 100-column row on a lone
+        // 16-column vector: OpenBLAS spent ~3% of the batch-1 run re-packing those weights.
+        let packed = [Bool](repeating: Engine.kernelSet == .avx512, count: convs.count)
         // One block: each conv's weights then bias, every piece starting on a 64-byte boundary.
         func round16(_ n: Int) -> Int { (n + 15) & ~15 }
         var offsets: [(Int, Int)] = []

@@ -28,6 +28,13 @@ void lstv_winograd_input(const float *x, int c1, const float *x2, int cin, int h
 void lstv_winograd_output(const float *m, int cout, int h, int w, int n, long t0, int tc,
                           const float *bias, float *y, int relu, int accumulate);
 
+/// im2col of output rows [r0, r1) of a conv over n images of h x w (CNHW; row r = image r / oh, output
+/// row r % oh) for input channels [ch0, ch1): col is [cin*k*k] x [(r1-r0)*ow] row-major, row (ci, ky, kx),
+/// its first row being channel col_base. Channels ci < c1 are rows of x, the rest rows of x2 (the
+/// decoder's concat, read in place), n*h*w floats apart.
+void lstv_im2col(const float *x, int c1, const float *x2, int h, int w, int n, int k, int stride, int pad,
+                 int oh, int ow, int r0, int r1, float *col, int ch0, int ch1, int col_base);
+
 /// Rows of a packed GEMM panel: A (M x K) is stored as ceil(M/8) panels of K x 8 (row r of panel p
 /// is A's row 8p + r; rows past M are zero), so the kernel reads 8 rows' weights for one k at once.
 enum { LSTV_GEMM_PANEL = 8 };
