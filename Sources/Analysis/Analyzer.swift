@@ -23,6 +23,11 @@ public final class Analyzer {
     /// routing rules' choice, the one the series was routed by.
     public var stackChoice: StackChoice = EnhancedFrames.largestStack
     private let session: Session
+    /// The session's batch is capped here: the cost per image hardly changes with the batch
+    /// (BENCHMARKS.md, "How analyze's cost grows"), while the planned memory grows by every image's
+    /// activations (5–7 MiB each on the full-size reference network). With the default 11 images in
+    /// one pass `analyze` peaked at 2.27x that network's weights, at 8 at 2.14x, at 4 at 1.98x.
+    public static let maxImagesPerPass = 4
     private let normalization: InputNormalization
     /// Where this analyzer's time went, over every series it ran (`StageTimes`).
     public private(set) var stageTimes = StageTimes()
@@ -37,8 +42,10 @@ public final class Analyzer {
         self.ladderThresholds = ladderThresholds
         self.neighbours = max(0, neighbours)
         self.perturbations = perturbations
-        // One batch holds the middle slice, its neighbours and its perturbed copies: one pass.
-        session = try model.makeSession(batch: 1 + 2 * self.neighbours + perturbations.count, threads: threads)
+        // The middle slice, its neighbours and its perturbed copies go through the network together,
+        // at most `maxImagesPerPass` at a time.
+        session = try model.makeSession(batch: min(Analyzer.maxImagesPerPass, 1 + 2 * self.neighbours + perturbations.count),
+                                        threads: threads)
         let n = model.normalization
         normalization = InputNormalization(scale: n.scale, mean: n.mean, std: n.std)
     }
@@ -80,7 +87,7 @@ public final class Analyzer {
             input += try t.time(.input) { try networkInput(u8) }
         }
         input += try t.time(.input) { try perturbedInputs(of: middleGrid) }
-        let pass = try t.time(.network) { try Pass(all: session.run(input: input), analyzer: self) }
+        let pass = try t.time(.network) { try Pass(all: session.run(passes: input), analyzer: self) }
         let (discs, landmarks, sites) = try t.time(.metrics) {
             (try (0..<(indices.count + perturbations.count)).map { try pass.discs(image: $0) },
              try pass.landmarks(image: 0), try pass.sites(image: 0))
@@ -118,7 +125,7 @@ public final class Analyzer {
     }
 
     public func run(grid: [UInt8]) throws -> GridOutput {
-        let pass = try Pass(all: session.run(input: networkInput(grid) + perturbedInputs(of: grid)), analyzer: self)
+        let pass = try Pass(all: session.run(passes: networkInput(grid) + perturbedInputs(of: grid)), analyzer: self)
         let discs = try (0...perturbations.count).map { try pass.discs(image: $0) }
         let landmarks = try pass.landmarks(image: 0)
         let ladder = LevelLadder.check(discs[0].compactMapValues { $0.point.map { LadderPoint(grid: $0) } },

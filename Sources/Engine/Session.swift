@@ -183,6 +183,27 @@ public final class Session: ParallelWork {
         return out
     }
 
+    /// Convenience: any number of normalised NCHW images, run at most `batch` at a time, NCHW
+    /// probabilities out (allocates the result). The arena is planned for `batch` images, so more
+    /// images cost more passes, never more memory.
+    public func run(passes input: [Float]) throws -> [Float] {
+        guard !input.isEmpty, input.count % inputCountPerImage == 0 else {
+            throw EngineError.badInput("\(input.count) input floats is not a whole number of \(inputCountPerImage)-float images")
+        }
+        let images = input.count / inputCountPerImage
+        var out = [Float](repeating: 0, count: images * outputCountPerImage)
+        try input.withUnsafeBufferPointer { all in
+            try out.withUnsafeMutableBufferPointer { result in
+                for first in stride(from: 0, to: images, by: batch) {
+                    let n = min(batch, images - first)
+                    try run(input: UnsafeBufferPointer(rebasing: all[(first * inputCountPerImage)..<((first + n) * inputCountPerImage)]),
+                            output: UnsafeMutableBufferPointer(rebasing: result[(first * outputCountPerImage)..<((first + n) * outputCountPerImage)]))
+                }
+            }
+        }
+        return out
+    }
+
     /// Convenience: grey N x H x W (0...255) in, NCHW probabilities out (allocates the result).
     public func run(grey: [Float]) throws -> [Float] {
         var out = [Float](repeating: 0, count: grey.count / (height * width) * outputCountPerImage)

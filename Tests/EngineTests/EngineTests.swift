@@ -145,6 +145,32 @@ final class GoldenTests: XCTestCase {
         }
     }
 
+    func testMoreImagesThanTheBatchRunInPasses() throws {
+        let model = try LocalizerModel(contentsOf: fixture("golden_bottleneck.safetensors"))
+        let grey = try SafeTensorsFile(url: fixture("golden_bottleneck_cases.safetensors")).floats("grey")
+        let single = try model.makeSession(batch: 1, threads: 1)
+        let plane = 160 * 160
+        // Three normalised images (the two cases and the first again) through a batch-2 session.
+        let images = (0..<2).map { Array(grey[$0 * plane..<($0 + 1) * plane]) } + [Array(grey[0..<plane])]
+        let inputs = images.map { normalised(model, grey: $0) }
+        let passes = try model.makeSession(batch: 2, threads: 1).run(passes: inputs.flatMap { $0 })
+        XCTAssertEqual(passes.count, 3 * single.outputCountPerImage)
+        for (i, input) in inputs.enumerated() {
+            let one = try single.run(input: input)
+            let part = Array(passes[i * one.count..<(i + 1) * one.count])
+            XCTAssertLessThan(maxAbsDiff(one, part), 1e-5, "image \(i): in passes vs single")
+        }
+        XCTAssertThrowsError(try single.run(passes: [1, 2, 3]))
+    }
+
+    /// The grey path's normalisation (`run(grey:)`), done here: 3 x H x W floats for `run(input:)`.
+    private func normalised(_ model: LocalizerModel, grey: [Float]) -> [Float] {
+        let n = model.metadata.normalization
+        var out = [Float]()
+        for c in 0..<3 { out += grey.map { ($0 / n.scale - n.mean[c]) / n.std[c] } }
+        return out
+    }
+
     func testSteadyStateRunDoesNotAllocate() throws {
         let model = try LocalizerModel(contentsOf: fixture("golden_basic.safetensors"))
         let x = try SafeTensorsFile(url: fixture("golden_basic_cases.safetensors")).floats("input_float")
