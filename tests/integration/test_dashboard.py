@@ -22,6 +22,17 @@ from browser import browser, keep_artefact  # noqa: F401 (browser: a fixture)
 WAIT = 300  # seconds for the upload and the analysis of one series on a busy machine
 
 
+def detached(element) -> bool:
+    """Whether a page element is gone with its page (a new page was loaded)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+
+
 def wait_for(driver, condition, what: str, timeout: float = 60):
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -122,10 +133,15 @@ def test_upload_worklist_and_series_page_in_a_browser(node_factory, lumbar, brow
     assert len(buttons) == pacs.PER_ANALYSIS, "an admin gets a resend button per dead delivery"
     keep_artefact(browser.screenshot(tmp_path / "dashboard-series.png"))
 
-    buttons[0].click()
+    resend = buttons[0]
+    resend.click()
+    # The page was the series page before the click too: wait for the old one to go (its button
+    # detached), then for the new one, then for the node's record of the resend.
+    wait_for(browser.driver, lambda d: detached(resend), "the page left after the resend button")
     wait_for(browser.driver, lambda d: d.current_url == f"{node.http_url}/series/{series}"
              and d.execute_script("return document.readyState") == "complete", "back on the series page after resending")
-    assert "delivery retried from the dashboard" in node.log_path.read_text(), "the resend reached Pipeline.retry"
+    wait_for(browser.driver, lambda d: "delivery retried from the dashboard" in node.log_path.read_text(),
+             "the resend reaching Pipeline.retry (the node's log)")
 
     sign_in(browser, node, viewer)
     browser.open(f"{node.http_url}/series/{series}")
