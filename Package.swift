@@ -109,7 +109,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),
         .target(name: "MallocCounter", path: "Tests/MallocCounter"),
         .testTarget(name: "DICOMTests", dependencies: ["DICOM", "Records", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "MallocCounter"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "CKernels", "MallocCounter"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "DICOM", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WebTests", dependencies: [
             "Web", "Raster", "Records", "Analysis", "Store", "Cohort", .product(name: "Hummingbird", package: "hummingbird"),

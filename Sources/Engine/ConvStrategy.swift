@@ -44,19 +44,45 @@ enum ConvStrategy: Equatable {
         return max(1, min(s.cin, channels))
     }
 
-    /// The strategy of a conv producing `y` for `batch` images, and the scratch (floats) it needs per part.
-    static func plan(_ layer: ConvLayer, output y: Ref, batch: Int, budget: Budget) -> (ConvStrategy, scratch: Int) {
+    /// im2col chunks keep at least this many output columns (K is cut into blocks instead), so the
+    /// weights are streamed a few times, not once per thin chunk.
+    static let minChunkColumns = 512
+
+    /// Output rows of an im2col chunk, for a part holding `rows` output rows.
+    static func im2colChunkRows(_ rowsPerChunk: Int, rows: Int, outputWidth ow: Int) -> Int {
+        max(1, min(max(rows, 1), max(rowsPerChunk, (minChunkColumns + ow - 1) / ow)))
+    }
+
+    /// Scratch floats one part needs for a conv: the gathered input (im2col columns or Winograd's
+    /// tiles) and, for channel-panel weights, the transposed result (gemm_wide.c) in which the K
+    /// blocks accumulate before it is stored into the output.
+    struct Scratch: Equatable {
+        var gather = 0
+        var transposed = 0
+    }
+
+    /// The strategy of a conv producing `y` for `batch` images split into `parts`, and the scratch
+    /// it needs per part.
+    static func plan(_ layer: ConvLayer, output y: Ref, batch: Int, parts: Int, budget: Budget) -> (ConvStrategy, Scratch) {
         let s = layer.spec
         if layer.winograd {
             let tiles = batch * ((y.h + 1) / 2) * ((y.w + 1) / 2)
             let perChunk = max(1, min(tiles, budget.winograd / winogradScratch(cin: s.cin, cout: s.cout, tiles: 1)))
-            return (.winograd(tilesPerChunk: perChunk), winogradScratch(cin: s.cin, cout: s.cout, tiles: perChunk))
+            return (.winograd(tilesPerChunk: perChunk), Scratch(gather: winogradScratch(cin: s.cin, cout: s.cout, tiles: perChunk)))
+        }
+        // Columns of one GEMM call: a chunk, or every column at once when there are too few to
+        // split by columns (Session.forward / conv split those by output channels instead).
+        let columns = batch * y.h * y.w, fewColumns = Session.minColumnsPerPart * parts
+        func transposed(chunkColumns: Int) -> Int {
+            layer.layout == .channelPanels ? s.cout * min(columns, max(chunkColumns, fewColumns)) : 0
         }
         if s.k == 1 && s.stride == 1 {
-            return (.pointwise(columnsPerChunk: max(16, budget.pointwise / s.cout)), 0)
+            let perChunk = max(16, budget.pointwise / s.cout)
+            return (.pointwise(columnsPerChunk: perChunk), Scratch(transposed: transposed(chunkColumns: perChunk)))
         }
         let kdim = s.cin * s.k * s.k
         let rows = max(1, min(batch * y.h, budget.im2col / (kdim * y.w)))
-        return (.im2col(rowsPerChunk: rows), kdim * rows * y.w)
+        let chunkRows = im2colChunkRows(rows, rows: batch * y.h, outputWidth: y.w)
+        return (.im2col(rowsPerChunk: rows), Scratch(gather: kdim * rows * y.w, transposed: transposed(chunkColumns: chunkRows * y.w)))
     }
 }

@@ -14,22 +14,35 @@ func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafeP
                 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
-/// C (rows x n, ldc) = W[rows, k0 ..< k0+k] * B (k x n, ldb), or C += when accumulate, with the
-/// layer's weights in their layout: packed (CKernels' GEMM, bias + ReLU fused when `epilogue`) or
-/// row-major (OpenBLAS, then the epilogue). Packed rows must start on a panel (multiple of 8).
+/// One K block of a conv's GEMM: C (rows x n, ldc) = W[rows, k0 ..< k0+k] * B (k x n, ldb), the
+/// blocks summed in order (k0 > 0 adds to the earlier ones), plus C's old value when `residual`;
+/// bias + ReLU after the last block (`epilogue`). By the layer's weight layout: column panels
+/// (CKernels' gemm.c, summing in C), channel panels (gemm_wide.c, summing in `transposed`, this
+/// part's n x rows floats, and storing into C after the last block) or row-major (OpenBLAS, then
+/// the epilogue). Packed rows must start on a panel.
 func convGemm(_ L: ConvLayer, rows: Range<Int>, k0: Int, k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int,
-              c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: Bool, relu: Bool) {
-    let kdim = L.kdim
-    if L.packed {
-        precondition(rows.lowerBound % Int(LSTV_GEMM_PANEL) == 0, "packed rows from \(rows.lowerBound)")
-        lstv_gemm_packed(L.weight + rows.lowerBound * kdim + k0 * Int(LSTV_GEMM_PANEL), kdim * Int(LSTV_GEMM_PANEL),
-                         Int32(rows.count), Int32(n), Int32(k), b, ldb, c, ldc, accumulate ? 1 : 0,
-                         epilogue ? UnsafePointer(L.bias + rows.lowerBound) : nil, relu ? 1 : 0)
-        return
+              c: UnsafeMutablePointer<Float>, ldc: Int, residual: Bool, epilogue: Bool, relu: Bool,
+              transposed: UnsafeMutablePointer<Float>) {
+    let kdim = L.kdim, panel = L.layout.panelRows
+    precondition(rows.lowerBound % panel == 0, "packed rows from \(rows.lowerBound)")
+    let bias = epilogue ? UnsafePointer(L.bias + rows.lowerBound) : nil
+    let accumulate = k0 > 0 || residual
+    switch L.layout {
+    case .channelPanels:
+        precondition(rows.count % panel == 0, "channel panels: \(rows.count) rows")
+        lstv_gemm_wide(L.weight + rows.lowerBound * kdim + k0 * panel, kdim * panel, Int32(rows.count), Int32(n), Int32(k),
+                       b, ldb, transposed, rows.count, k0 > 0 ? 1 : 0)
+        if epilogue {
+            lstv_gemm_wide_store(transposed, rows.count, Int32(rows.count), Int32(n), c, ldc, residual ? 1 : 0, bias, relu ? 1 : 0)
+        }
+    case .columnPanels:
+        lstv_gemm_packed(L.weight + rows.lowerBound * kdim + k0 * panel, kdim * panel, Int32(rows.count), Int32(n), Int32(k),
+                         b, ldb, c, ldc, accumulate ? 1 : 0, bias, relu ? 1 : 0)
+    case .rowMajor:
+        sgemm(m: rows.count, n: n, k: k, a: L.weight + rows.lowerBound * kdim + k0, lda: kdim, b: b, ldb: ldb,
+              c: c, ldc: ldc, beta: accumulate ? 1 : 0)
+        if let bias { biasActivation(c, ldc: ldc, rows: rows.count, cols: n, bias: bias, relu: relu) }
     }
-    sgemm(m: rows.count, n: n, k: k, a: L.weight + rows.lowerBound * kdim + k0, lda: kdim, b: b, ldb: ldb,
-          c: c, ldc: ldc, beta: accumulate ? 1 : 0)
-    if epilogue { biasActivation(c, ldc: ldc, rows: rows.count, cols: n, bias: L.bias + rows.lowerBound, relu: relu) }
 }
 
 /// im2col for output rows [r0, r1) of the whole batch (row r = image r / oh, output row r % oh).

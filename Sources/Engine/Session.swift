@@ -64,6 +64,9 @@ public final class Session: ParallelWork {
     private var step = Step.op(0)
     /// Images in the run in progress.
     private var runImages = 1
+    /// Floats at the start of each part's scratch for gathered input (im2col, Winograd tiles); the
+    /// rest is the transposed result of channel-panel GEMMs.
+    private let gatherFloats: Int
     /// Below this many output columns per part, convs split their output channels instead.
     static let minColumnsPerPart = 128
 
@@ -87,25 +90,29 @@ public final class Session: ParallelWork {
         // --- each conv's strategy and the scratch per part ---
         let budget = ConvStrategy.Budget.fromEnvironment()
         var strategies = [ConvStrategy?](repeating: nil, count: g.ops.count)
-        var scratchFloats = 16
+        // LSTV_ENGINE_BLAS_THREADS=1: leave the threading to OpenBLAS (for comparison).
+        let useBlas = getenv("LSTV_ENGINE_BLAS_THREADS").map { String(cString: $0) == "1" } ?? false
+        parts = useBlas ? 1 : threads
+        blasThreads = useBlas ? threads : 1
+        var need = ConvStrategy.Scratch(gather: 16)
         var flops = 0.0
         for (i, op) in g.ops.enumerated() {
             guard case let .conv(l, _, _, y, _, _) = op else { continue }
             let s = layers[l].spec
             flops += 2.0 * Double(s.cout * s.cin * s.k * s.k * y.h * y.w)
-            let (strategy, scratch) = ConvStrategy.plan(layers[l], output: y, batch: batch, budget: budget)
+            let (strategy, scratch) = ConvStrategy.plan(layers[l], output: y, batch: batch, parts: parts, budget: budget)
             strategies[i] = strategy
-            scratchFloats = max(scratchFloats, scratch)
+            need.gather = max(need.gather, MemoryPlan.aligned(scratch.gather))
+            need.transposed = max(need.transposed, scratch.transposed)
         }
         self.strategies = strategies
         flopsPerImage = flops
 
         // --- the arena ---
-        // LSTV_ENGINE_BLAS_THREADS=1: leave the threading to OpenBLAS (for comparison).
-        let useBlas = getenv("LSTV_ENGINE_BLAS_THREADS").map { String(cString: $0) == "1" } ?? false
-        parts = useBlas ? 1 : threads
-        blasThreads = useBlas ? threads : 1
-        plan = MemoryPlan(graph: g, batch: batch, scratchFloatsPerPart: scratchFloats, parts: parts)
+        // Each part's scratch: the gathered input first, the transposed result after it (a block
+        // step's parts share part 0's gathered input while each keeps its own transposed sums).
+        gatherFloats = need.gather
+        plan = MemoryPlan(graph: g, batch: batch, scratchFloatsPerPart: need.gather + need.transposed, parts: parts)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: plan.arenaFloats * 4, alignment: 64)
         arena = raw.bindMemory(to: Float.self, capacity: plan.arenaFloats)
         arena.initialize(repeating: 0, count: plan.arenaFloats)
@@ -145,6 +152,7 @@ public final class Session: ParallelWork {
 
     @inline(__always)
     private func scratch(_ part: Int) -> UnsafeMutablePointer<Float> { arena + plan.scratch(part: part) }
+    private func transposedScratch(_ part: Int) -> UnsafeMutablePointer<Float> { scratch(part) + gatherFloats }
 
     /// Runs n <= batch images: `input` is n x 3 x H x W, already normalised (NCHW float32);
     /// `output` receives n x classes x H x W softmax probabilities (NCHW). Allocates nothing.
@@ -235,7 +243,7 @@ public final class Session: ParallelWork {
                 let s = layers[l].spec, cols = n * y.h * y.w
                 // (Blocks as large as the scratch allows: each costs two pool barriers, and the parts
                 // share part 0's scratch, so the L2-sized deep-K blocks would not stay in one core's L2.)
-                let perBlock = max(1, min(s.cin, plan.scratchFloatsPerPart / (s.k * s.k * cols)))
+                let perBlock = max(1, min(s.cin, gatherFloats / (s.k * s.k * cols)))
                 for c0 in stride(from: 0, to: s.cin, by: perBlock) {
                     let block = c0..<min(s.cin, c0 + perBlock)
                     step = .gatherBlock(op: i, channels: block); pool.run(parts: parts)
@@ -315,10 +323,10 @@ public final class Session: ParallelWork {
             precondition(x2 == nil, "pointwise conv with a second input")
             // Pointwise: the input rows are the GEMM's B directly.
             if parts > 1 && ldy < Session.minColumnsPerPart * parts {
-                let m = split(s.cout, part, parts, align: Int(LSTV_GEMM_PANEL))
+                let m = split(s.cout, part, parts, align: L.layout.panelRows)
                 if m.isEmpty { return }
                 convGemm(L, rows: m, k0: 0, k: s.cin, n: ldy, b: xin, ldb: ldx, c: yout + m.lowerBound * ldy, ldc: ldy,
-                         accumulate: accumulate, epilogue: true, relu: relu)
+                         residual: accumulate, epilogue: true, relu: relu, transposed: transposedScratch(part))
                 return
             }
             let range = split(ldy, part, parts, align: 16)
@@ -326,7 +334,7 @@ public final class Session: ParallelWork {
             while c0 < range.upperBound {
                 let cols = min(columnsPerChunk, range.upperBound - c0)
                 convGemm(L, rows: 0..<s.cout, k0: 0, k: s.cin, n: cols, b: xin + c0, ldb: ldx, c: yout + c0, ldc: ldy,
-                         accumulate: accumulate, epilogue: true, relu: relu)
+                         residual: accumulate, epilogue: true, relu: relu, transposed: transposedScratch(part))
                 c0 += cols
             }
         case .im2col(let rowsPerChunk):
@@ -336,13 +344,12 @@ public final class Session: ParallelWork {
             // K = 27648) it keeps 512+ columns and cuts K into channel blocks, accumulating in C —
             // so the weights are streamed a few times, not once per thin column chunk.
             let rows = split(n * y.h, part, parts)
-            let minRows = (512 + y.w - 1) / y.w
-            let rowsPer = max(1, min(max(rows.count, 1), max(rowsPerChunk, minRows)))
+            let rowsPer = ConvStrategy.im2colChunkRows(rowsPerChunk, rows: rows.count, outputWidth: y.w)
             var r0 = rows.lowerBound
             while r0 < rows.upperBound {
                 let r1 = min(rows.upperBound, r0 + rowsPer)
                 let cols = (r1 - r0) * y.w
-                let perBlock = ConvStrategy.channelsPerBlock(s, columns: cols, scratchFloats: plan.scratchFloatsPerPart)
+                let perBlock = ConvStrategy.channelsPerBlock(s, columns: cols, scratchFloats: gatherFloats)
                 let c = yout + r0 * y.w
                 var c0 = 0
                 while c0 < s.cin {
@@ -350,7 +357,8 @@ public final class Session: ParallelWork {
                     im2col(xin, c1: x.c, xin2, cin: s.cin, h: x.h, w: x.w, n: n, k: s.k, stride: s.stride, pad: s.pad,
                            oh: y.h, ow: y.w, r0: r0, r1: r1, col: scratch, channels: c0..<c1, colBase: c0)
                     convGemm(L, rows: 0..<s.cout, k0: c0 * kk, k: (c1 - c0) * kk, n: cols, b: scratch, ldb: cols,
-                             c: c, ldc: ldy, accumulate: c0 > 0 || accumulate, epilogue: c1 == s.cin, relu: relu)
+                             c: c, ldc: ldy, residual: accumulate, epilogue: c1 == s.cin, relu: relu,
+                             transposed: transposedScratch(part))
                     c0 = c1
                 }
                 r0 = r1
@@ -375,11 +383,11 @@ public final class Session: ParallelWork {
     private func multiplyBlock(_ L: ConvLayer, _ y: Ref, n: Int, relu: Bool, accumulate: Bool, channels block: Range<Int>,
                                part: Int, parts: Int) {
         let s = L.spec, kk = s.k * s.k
-        let m = split(s.cout, part, parts, align: Int(LSTV_GEMM_PANEL))
+        let m = split(s.cout, part, parts, align: L.layout.panelRows)
         if m.isEmpty { return }
         let ldy = n * y.h * y.w
         convGemm(L, rows: m, k0: block.lowerBound * kk, k: block.count * kk, n: ldy, b: scratch(0), ldb: ldy,
-                 c: ptr(y, n) + m.lowerBound * ldy, ldc: ldy, accumulate: block.lowerBound > 0 || accumulate,
-                 epilogue: block.upperBound == s.cin, relu: relu)
+                 c: ptr(y, n) + m.lowerBound * ldy, ldc: ldy, residual: accumulate,
+                 epilogue: block.upperBound == s.cin, relu: relu, transposed: transposedScratch(part))
     }
 }

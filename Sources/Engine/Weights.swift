@@ -10,14 +10,16 @@ let batchNormEps = 1e-5
 
 /// A convolution ready to run: folded weight [cout x cin*k*k] (row-major, PyTorch's OIHW order) and bias.
 /// With `winograd`, weight holds the F(2x2,3x3) transform U[16][cout][cin] instead (Winograd.swift);
-/// with `packed`, the same matrix in the panels of `lstv_gemm_packed` (CKernels/gemm.c).
+/// `layout` says how the matrix (or each of U's 16) is stored for the kernel that runs it.
 struct ConvLayer {
     var spec: ConvSpec
     var weight: UnsafeMutablePointer<Float>
     var bias: UnsafeMutablePointer<Float>
     var winograd: Bool
-    var packed: Bool
+    var layout: WeightLayout
     var kdim: Int { spec.cin * spec.k * spec.k }
+    /// Packed for one of CKernels' GEMMs (AVX-512), not row-major for OpenBLAS.
+    var packed: Bool { layout != .rowMajor }
 }
 
 final class WeightStore {
@@ -89,18 +91,18 @@ final class WeightStore {
         // 3072 x 9 = 27648) are packed too since their im2col blocks stay in L2
         // (ConvStrategy.deepKBlockFloats) and the GEMM no longer ends a 100-column row on a lone
         // 16-column vector: OpenBLAS spent ~3% of the batch-1 run re-packing those weights.
-        let packed = [Bool](repeating: Engine.kernelSet == .avx512, count: convs.count)
+        // Convs with few output columns and Cout a multiple of 64 take gemm_wide.c's channel panels
+        // (WeightLayout.choose).
+        let layouts = convs.indices.map { WeightLayout.choose(convs[$0], winograd: wino[$0], kernelSet: Engine.kernelSet) }
         // One block: each conv's weights then bias, every piece starting on a 64-byte boundary.
         func round16(_ n: Int) -> Int { (n + 15) & ~15 }
         var offsets: [(Int, Int)] = []
         var total = 0
         for c in convs {
             let w = total
-            total += round16(c.cout * c.cin * c.k * c.k)
-            if packed[offsets.count] { total = w + round16(lstv_gemm_packed_count(Int32(c.cout), Int32(c.cin * c.k * c.k))) }
-            if wino[offsets.count] {
-                total = w + round16(16 * (packed[offsets.count] ? lstv_gemm_packed_count(Int32(c.cout), Int32(c.cin)) : c.cout * c.cin))
-            }
+            let layout = layouts[offsets.count]
+            total += wino[offsets.count] ? round16(16 * layout.count(rows: c.cout, k: c.cin))
+                                         : round16(max(layout.count(rows: c.cout, k: c.cin * c.k * c.k), c.cout * c.cin * c.k * c.k))
             offsets.append((w, total))
             total += round16(c.cout)
         }
@@ -133,29 +135,33 @@ final class WeightStore {
                 } else if let bias = c.bias {
                     try file.readFloats(file.tensors[bias]!, into: b)
                 }
-                if wino[i] && packed[i] {
-                    WeightStore.packWinograd(kernel, cout: c.cout, cin: c.cin, into: base + offsets[i].0)
-                } else if wino[i] {
-                    winogradWeights(kernel, cout: c.cout, cin: c.cin, into: base + offsets[i].0)
-                } else if packed[i] {
-                    WeightStore.packInPlace(kernel, rows: c.cout, kdim: kdim)
+                switch (wino[i], layouts[i]) {
+                case (true, .rowMajor): winogradWeights(kernel, cout: c.cout, cin: c.cin, into: base + offsets[i].0)
+                case (true, _): WeightStore.packWinograd(kernel, cout: c.cout, cin: c.cin, into: base + offsets[i].0)
+                case (false, .rowMajor): break
+                case (false, let layout): WeightStore.packInPlace(kernel, rows: c.cout, kdim: kdim, layout: layout)
                 }
-                layers.append(ConvLayer(spec: c, weight: base + offsets[i].0, bias: b, winograd: wino[i], packed: packed[i]))
+                layers.append(ConvLayer(spec: c, weight: base + offsets[i].0, bias: b, winograd: wino[i], layout: layouts[i]))
             }
         }
     }
 
-    /// Packs a row-major matrix for CKernels' GEMM in its own slot (sized for the packed count). A
-    /// panel of 8 rows occupies the same floats in both layouts, so one panel's rows are staged at a
-    /// time (at most 8 x K floats): no second copy of the weights at load, which would add to the peak RSS.
-    static func packInPlace(_ w: UnsafeMutablePointer<Float>, rows: Int, kdim: Int) {
-        let panel = Int(LSTV_GEMM_PANEL)
+    /// Packs a row-major matrix for one of CKernels' GEMMs in its own slot (sized for the packed
+    /// count). A panel's rows occupy the same floats in both layouts, so one panel's rows are staged
+    /// at a time (at most 64 x K floats): no second copy of the weights at load, which would add to
+    /// the peak RSS.
+    static func packInPlace(_ w: UnsafeMutablePointer<Float>, rows: Int, kdim: Int, layout: WeightLayout) {
+        let panel = layout.panelRows
         let staging = UnsafeMutablePointer<Float>.allocate(capacity: panel * kdim)
         defer { staging.deallocate() }
         for r0 in stride(from: 0, to: rows, by: panel) {
             let r = min(panel, rows - r0), slot = w + r0 * kdim
             staging.update(from: slot, count: r * kdim)
-            lstv_gemm_pack(staging, Int32(r), Int32(kdim), kdim, slot)
+            switch layout {
+            case .channelPanels: lstv_gemm_wide_pack(staging, Int32(r), Int32(kdim), kdim, slot)
+            case .columnPanels: lstv_gemm_pack(staging, Int32(r), Int32(kdim), kdim, slot)
+            case .rowMajor: preconditionFailure("row-major weights are not packed")
+            }
         }
     }
 

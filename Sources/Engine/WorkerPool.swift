@@ -1,14 +1,23 @@
-// A tiny fork-join pool for the session's own parallel loops: `threads - 1` pthreads that sleep on
-// a condition variable, plus the calling thread as part 0. `run(parts)` wakes them, every thread
-// runs `work.runPart(i, of: parts)`, and it returns when all are done.
+// A tiny fork-join pool for the session's own parallel loops: `threads - 1` pthreads plus the
+// calling thread as part 0. `run(parts)` starts them, every thread runs `work.runPart(i, of: parts)`,
+// and it returns when all are done.
 //
 // Why not OpenBLAS's threads: they parallelise inside each sgemm call, leaving im2col, Winograd
 // transforms and epilogues serial, and they synchronise (spinning) inside every one of the ~150
 // GEMMs per image, which collapses when the machine is busy. Splitting each op into independent
 // parts — each doing its own im2col + single-threaded sgemm + epilogue on its own scratch —
 // parallelises everything and synchronises once per op. Nothing here allocates after init.
+//
+// Waiting: a run has ~100 ops of 0.1-1 ms each at batch 1, so a futex wake per op (tens of
+// microseconds before a sleeping thread runs again) is a real share of the run. Both sides
+// therefore spin first (PAUSE, `spinLimit` polls, ~0.3-1 ms) and only then sleep on a
+// condition variable: within a run nobody sleeps, and between runs (an idle node) nobody spins
+// for long. The generation counter and the pending count are atomics; the mutex only guards the
+// sleeping, and each side re-checks the atomic under it, so a wake cannot be lost.
 
+import CKernels
 import Foundation
+import Synchronization
 
 protocol ParallelWork: AnyObject {
     func runPart(_ part: Int, of parts: Int)
@@ -16,23 +25,31 @@ protocol ParallelWork: AnyObject {
 
 final class WorkerPool {
     let threads: Int
+    /// Polls before a waiting thread goes to sleep.
+    static let spinLimit = 20_000
     private unowned(unsafe) let work: ParallelWork
-    private var mutex = pthread_mutex_t()
-    private var wake = pthread_cond_t()
-    private var done = pthread_cond_t()
-    private var generation = 0
-    private var pending = 0
-    private var parts = 1
-    private var stopping = false
-    private var nextIndex = 1
+    // Heap cells, not stored properties: pthread objects must not move, and `&property` would
+    // not promise a stable address.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Incremented by each run (and by shutdown): workers start a part when it moves.
+    private let generation = Atomic<Int>(0)
+    /// Workers still running the current generation's parts.
+    private let pending = Atomic<Int>(0)
+    /// Set (with its own generation) by shutdown.
+    private let stopping = Atomic<Bool>(false)
+    /// The current run's part count, written before `generation` moves (release/acquire).
+    private let parts = Atomic<Int>(1)
+    private let nextIndex = Atomic<Int>(1)
     private var handles: [pthread_t] = []
 
     init(threads: Int, work: ParallelWork) {
         self.threads = max(1, threads)
         self.work = work
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&wake, nil)
-        pthread_cond_init(&done, nil)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+        pthread_cond_init(done, nil)
         for _ in 1..<self.threads {
             var t = pthread_t()
             let me = Unmanaged.passUnretained(self).toOpaque()
@@ -47,37 +64,51 @@ final class WorkerPool {
 
     /// Stops and joins the workers. Must be called before the pool (and its work) go away.
     func shutdown() {
-        pthread_mutex_lock(&mutex)
-        stopping = true
-        pthread_cond_broadcast(&wake)
-        pthread_mutex_unlock(&mutex)
+        stopping.store(true, ordering: .releasing)
+        generation.add(1, ordering: .releasing)
+        pthread_mutex_lock(mutex)
+        pthread_cond_broadcast(wake)
+        pthread_mutex_unlock(mutex)
         for t in handles { pthread_join(t, nil) }
         handles = []
     }
 
     deinit {
-        pthread_cond_destroy(&wake)
-        pthread_cond_destroy(&done)
-        pthread_mutex_destroy(&mutex)
+        pthread_cond_destroy(wake)
+        pthread_cond_destroy(done)
+        pthread_mutex_destroy(mutex)
+        wake.deallocate()
+        done.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Waits until `condition` holds: spinning, then sleeping on `cond` (whose signaller changes the
+    /// condition's atomic before taking the mutex to signal).
+    private func wait(on cond: UnsafeMutablePointer<pthread_cond_t>, until condition: () -> Bool) {
+        for _ in 0..<WorkerPool.spinLimit {
+            if condition() { return }
+            lstv_spin_pause()
+        }
+        pthread_mutex_lock(mutex)
+        while !condition() { pthread_cond_wait(cond, mutex) }
+        pthread_mutex_unlock(mutex)
     }
 
     private func loop() {
-        pthread_mutex_lock(&mutex)
-        let index = nextIndex
-        nextIndex += 1
-        var seen = 0  // not `generation`: a run may already have started before this thread did
+        let index = nextIndex.add(1, ordering: .relaxed).oldValue
+        var seen = 0  // not the generation now: a run may already have started before this thread did
         while true {
-            while generation == seen && !stopping { pthread_cond_wait(&wake, &mutex) }
-            if stopping { break }
-            seen = generation
-            let n = parts
-            pthread_mutex_unlock(&mutex)
+            wait(on: wake) { generation.load(ordering: .acquiring) != seen }
+            if stopping.load(ordering: .acquiring) { return }
+            seen = generation.load(ordering: .acquiring)
+            let n = parts.load(ordering: .relaxed)
             if index < n { work.runPart(index, of: n) }
-            pthread_mutex_lock(&mutex)
-            pending -= 1
-            if pending == 0 { pthread_cond_signal(&done) }
+            if pending.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_signal(done)
+                pthread_mutex_unlock(mutex)
+            }
         }
-        pthread_mutex_unlock(&mutex)
     }
 
     /// Runs parts 0..<parts (parts <= threads); part 0 on the calling thread.
@@ -86,15 +117,13 @@ final class WorkerPool {
             work.runPart(0, of: 1)
             return
         }
-        pthread_mutex_lock(&mutex)
-        parts = n
-        pending = threads - 1
-        generation += 1
-        pthread_cond_broadcast(&wake)
-        pthread_mutex_unlock(&mutex)
+        parts.store(n, ordering: .relaxed)
+        pending.store(threads - 1, ordering: .relaxed)
+        generation.add(1, ordering: .releasing)
+        pthread_mutex_lock(mutex)
+        pthread_cond_broadcast(wake)
+        pthread_mutex_unlock(mutex)
         work.runPart(0, of: n)
-        pthread_mutex_lock(&mutex)
-        while pending > 0 { pthread_cond_wait(&done, &mutex) }
-        pthread_mutex_unlock(&mutex)
+        wait(on: done) { pending.load(ordering: .acquiring) == 0 }
     }
 }

@@ -94,6 +94,13 @@ final class GoldenTests: XCTestCase {
         let model = try LocalizerModel(contentsOf: fixture("golden_bottleneck.safetensors"))
         if Engine.kernelSet == .avx512 {
             XCTAssertTrue(model.weights.layers.allSatisfy(\.packed))
+            // Channel panels (gemm_wide.c) exactly where the output plane is small and Cout a
+            // multiple of 64; the fixture has both kinds.
+            for l in model.weights.layers {
+                let wide = !l.winograd && l.spec.cout % 64 == 0 && l.spec.plane <= WeightLayout.channelPanelsMaxPlane
+                XCTAssertEqual(l.layout, wide ? .channelPanels : .columnPanels, l.spec.weight)
+            }
+            XCTAssertEqual(Set(model.weights.layers.map(\.layout)), [.channelPanels, .columnPanels])
         } else {
             XCTAssertFalse(model.weights.layers.contains(where: \.packed))
         }

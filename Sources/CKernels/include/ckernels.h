@@ -52,6 +52,36 @@ void lstv_gemm_pack(const float *a, int m, int k, long lda, float *packed);
 void lstv_gemm_packed(const float *a, long panel_stride, int m, int n, int k, const float *b, long ldb,
                       float *c, long ldc, int accumulate, const float *bias, int relu);
 
+/// Rows of a wide panel (gemm_wide.c: vectors along the output channels, for few output columns):
+/// A (M x K) is stored as ceil(M/64) panels of K x 64, rows past M zero. With M a multiple of 64 the
+/// packed matrix has the same size as the row-major one, so it can be packed in place panel by panel.
+enum { LSTV_GEMM_WIDE_PANEL = 64 };
+
+/// Floats of A packed in wide panels (M x K).
+long lstv_gemm_wide_count(int m, int k);
+
+/// Packs a row-major A (M x K, lda) into wide panels (lstv_gemm_wide_count(m, k) floats, 64-byte aligned).
+void lstv_gemm_wide_pack(const float *a, int m, int k, long lda, float *packed);
+
+/// AVX-512 only: CT (n x m, ldct: row j holds output column j's m channels) = (A * B)^T, or
+/// CT += (A * B)^T when accumulate. `a` is the wide panel holding C's row 0, advanced to column k0
+/// (a = packed + panel * K * 64 + k0 * 64); panel_stride = K * 64; m a multiple of 64.
+/// B is k x n row-major (ldb), its row 0 being A's column k0, read in place.
+void lstv_gemm_wide(const float *a, long panel_stride, int m, int n, int k, const float *b, long ldb,
+                    float *ct, long ldct, int accumulate);
+
+/// AVX-512 only: C (m x n, ldc) = CT^T, or C += CT^T when accumulate (a residual), then + bias[row]
+/// and ReLU when bias is not NULL (the order of lstv_gemm_packed's epilogue).
+void lstv_gemm_wide_store(const float *ct, long ldct, int m, int n, float *c, long ldc, int accumulate,
+                          const float *bias, int relu);
+
+/// A spin-wait hint (x86 PAUSE) for the engine's worker pool while it waits for the next op.
+static inline void lstv_spin_pause(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+}
+
 #ifdef __cplusplus
 }
 #endif
