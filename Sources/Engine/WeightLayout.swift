@@ -11,14 +11,15 @@ enum WeightLayout: Equatable {
     /// the result transposed through a scratch).
     case channelPanels
 
-    /// Output planes up to this size (at the model's input size: 20x20, 10x10, 5x5 for 160x160)
-    /// take channel panels when Cout is a multiple of 64. There a 16-column vector wastes lanes
-    /// (25 or 100 columns) and each k does more broadcasts than FMAs; on larger planes gemm.c is as
-    /// fast and needs no transposing scratch (the bench network at 1 thread: 73.8-74.9 ms with this
-    /// bound, 76.1-77.1 ms with channel panels on every plane). Winograd's U keeps column panels:
+    /// Output planes up to this size (at the model's input size: 10x10 and 5x5 for 160x160) take
+    /// channel panels when Cout is a multiple of 64. There a 16-column vector wastes lanes (25 or
+    /// 100 columns) and each k does more broadcasts than FMAs; on larger planes gemm.c is faster
+    /// and needs no transposing scratch (bench network, 1 thread, interleaved profiles: layer 2's
+    /// convs at 20x20 took 10.0 ms on channel panels, 9.0 on column panels; channel panels on every
+    /// plane made the whole network 2-3 ms slower). Winograd's U keeps column panels:
     /// its 16 GEMMs per conv at 10x10 (25 tiles) gained nothing measurable with channel panels
     /// once their results were transposed back (three interleaved pairs, 76.0-77.4 vs 76.1-77.0 ms).
-    static let channelPanelsMaxPlane = 400
+    static let channelPanelsMaxPlane = 100
 
     static func choose(_ s: ConvSpec, winograd: Bool, kernelSet: KernelSet) -> WeightLayout {
         guard kernelSet == .avx512 else { return .rowMajor }

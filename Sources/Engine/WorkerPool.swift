@@ -10,10 +10,14 @@
 //
 // Waiting: a run has ~100 ops of 0.1-1 ms each at batch 1, so a futex wake per op (tens of
 // microseconds before a sleeping thread runs again) is a real share of the run. Both sides
-// therefore spin first (PAUSE, `spinLimit` polls, ~0.3-1 ms) and only then sleep on a
-// condition variable: within a run nobody sleeps, and between runs (an idle node) nobody spins
-// for long. The generation counter and the pending count are atomics; the mutex only guards the
-// sleeping, and each side re-checks the atomic under it, so a wake cannot be lost.
+// therefore poll first and only then sleep on a condition variable: a few hundred PAUSEs, then
+// `sched_yield` (which returns at once on an idle core but lets another runnable task have a busy
+// one), `spinLimit` polls in all (~1 ms), so within a run nobody sleeps and between runs (an idle
+// node) nobody polls for long. Measured with the bench network at 2 threads, batch 1: quiet,
+// sleeping at once 45-53 ms, polling 40-48; with a busy loop on one core, sleeping at once 87-99
+// ms, polling with PAUSE alone 151-156 ms (the poller took CPU from the part it waited for),
+// PAUSE then yield 83-93 ms. The generation counter and the pending count are atomics; the mutex
+// only guards the sleeping, and each side re-checks the atomic under it, so a wake cannot be lost.
 
 import CKernels
 import Foundation
@@ -25,8 +29,10 @@ protocol ParallelWork: AnyObject {
 
 final class WorkerPool {
     let threads: Int
-    /// Polls before a waiting thread goes to sleep.
-    static let spinLimit = 20_000
+    /// Polls before a waiting thread goes to sleep; the first `pausePolls` with PAUSE, the rest
+    /// with sched_yield.
+    static let spinLimit = 2_000
+    static let pausePolls = 256
     private unowned(unsafe) let work: ParallelWork
     // Heap cells, not stored properties: pthread objects must not move, and `&property` would
     // not promise a stable address.
@@ -85,9 +91,9 @@ final class WorkerPool {
     /// Waits until `condition` holds: spinning, then sleeping on `cond` (whose signaller changes the
     /// condition's atomic before taking the mutex to signal).
     private func wait(on cond: UnsafeMutablePointer<pthread_cond_t>, until condition: () -> Bool) {
-        for _ in 0..<WorkerPool.spinLimit {
+        for i in 0..<WorkerPool.spinLimit {
             if condition() { return }
-            lstv_spin_pause()
+            if i < WorkerPool.pausePolls { lstv_spin_pause() } else { sched_yield() }
         }
         pthread_mutex_lock(mutex)
         while !condition() { pthread_cond_wait(cond, mutex) }
