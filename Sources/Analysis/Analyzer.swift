@@ -165,7 +165,8 @@ public final class Analyzer {
 
         func discs(image k: Int) throws -> [LevelName: LevelMetrics] {
             try Metrics.levels(probabilities: image(k), classes: analyzer.model.classes,
-                               rows: analyzer.model.inputHeight, columns: analyzer.model.inputWidth)
+                               rows: analyzer.model.inputHeight, columns: analyzer.model.inputWidth,
+                               threads: analyzer.session.threads)
         }
 
         func sites(image k: Int) throws -> [LevelName: [PixelPoint]] {

@@ -137,26 +137,29 @@ func upsample2x(_ x: UnsafePointer<Float>, planes: Int, h: Int, w: Int, _ y: Uns
     }
 }
 
-/// Softmax over `classes` rows of CNHW logits (row stride n*plane) into NCHW probabilities.
-func softmaxToNCHW(_ logits: UnsafePointer<Float>, classes: Int, n: Int, plane: Int, _ out: UnsafeMutablePointer<Float>) {
-    let row = n * plane
+/// Softmax over `classes` rows of CNHW logits (row stride n*plane) into NCHW probabilities, for the
+/// pixels `pixels` of each image's plane (the threads split the plane).
+func softmaxToNCHW(_ logits: UnsafePointer<Float>, classes: Int, n: Int, plane: Int, _ out: UnsafeMutablePointer<Float>,
+                   pixels: Range<Int>) {
+    let row = n * plane, count = pixels.count
+    if count == 0 { return }
     for img in 0..<n {
-        let src = logits + img * plane, dst = out + img * classes * plane
+        let src = logits + img * plane + pixels.lowerBound, dst = out + img * classes * plane + pixels.lowerBound
         // Pass 1: max per pixel into dst[0..plane) as scratch; pass 2: exp and sum; pass 3: scale.
         // Class-major loops keep every access contiguous.
         let m = dst
-        m.update(from: src, count: plane)
+        m.update(from: src, count: count)
         for c in 1..<max(classes, 1) {
             let s = src + c * row
-            for j in 0..<plane { m[j] = max(m[j], s[j]) }
+            for j in 0..<count { m[j] = max(m[j], s[j]) }
         }
         // Store exp(l - max) in classes 1..C-1 first, class 0 last (it overwrites the max scratch).
         for c in stride(from: classes - 1, through: 0, by: -1) {
             let s = src + c * row, d = dst + c * plane
-            for j in 0..<plane { d[j] = expf(s[j] - m[j]) }
+            for j in 0..<count { d[j] = expf(s[j] - m[j]) }
         }
         // Sum and normalise per pixel.
-        for j in 0..<plane {
+        for j in 0..<count {
             var sum: Float = 0
             for c in 0..<classes { sum += dst[c * plane + j] }
             let inv = 1 / sum

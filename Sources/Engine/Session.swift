@@ -67,6 +67,8 @@ public final class Session: ParallelWork {
         case multiplyBlock(op: Int, channels: Range<Int>)
         case splitK(op: Int)
         case reduceK(op: Int)
+        /// The softmax into the caller's output, split by pixels.
+        case softmax(UnsafeMutablePointer<Float>)
     }
     private var step = Step.op(0)
     /// Images in the run in progress.
@@ -265,7 +267,8 @@ public final class Session: ParallelWork {
                 pool.run(parts: parts)
             }
         }
-        softmaxToNCHW(ptr(graph.logits, n), classes: classes, n: n, plane: height * width, out)
+        step = .softmax(out)
+        pool.run(parts: parts)
     }
 
     static func clock() -> Double {
@@ -285,6 +288,10 @@ public final class Session: ParallelWork {
         let i: Int
         switch step {
         case .op(let op): i = op
+        case .softmax(let out):
+            let plane = height * width
+            softmaxToNCHW(ptr(graph.logits, n), classes: classes, n: n, plane: plane, out, pixels: split(plane, part, parts, align: 16))
+            return
         case let .splitK(op), let .reduceK(op):
             guard case let .conv(l, x, x2, y, relu, acc) = graph.ops[op] else { preconditionFailure("a split-K step of a non-conv op") }
             if case .splitK = step {

@@ -26,6 +26,12 @@ final class MetricsTests: XCTestCase {
         }
         XCTAssertNil(got[.l5_s1]!.point)
         XCTAssertEqual(RiskThresholds.default.classify(got[.l5_s1]!.entropy).rawValue, p.risk)
+        // Measured concurrently (analysis threads > 1) the numbers are the same to the bit.
+        let concurrent = try Metrics.levels(probabilities: probs[...], classes: p.classes, rows: p.rows, columns: p.cols, threads: 2)
+        XCTAssertEqual(concurrent, got)
+        // And a missing class is still an error, not a hole in the result.
+        XCTAssertThrowsError(try Metrics.levels(probabilities: probs[...], classes: p.classes.map { $0 == "L5/S1" ? "other" : $0 },
+                                                rows: p.rows, columns: p.cols, threads: 2))
     }
 
     /// Channels are found by name: landmark classes after the discs and a shuffled order change nothing.
