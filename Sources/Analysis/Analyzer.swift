@@ -171,7 +171,8 @@ public final class Analyzer {
 
         func sites(image k: Int) throws -> [LevelName: [PixelPoint]] {
             try Metrics.discSites(probabilities: image(k), classes: analyzer.model.classes,
-                                  rows: analyzer.model.inputHeight, columns: analyzer.model.inputWidth)
+                                  rows: analyzer.model.inputHeight, columns: analyzer.model.inputWidth,
+                                  threads: analyzer.session.threads)
         }
 
         /// The suspicion evidence of image `k`, whose 8-bit input was `grid`, from the disc metrics and

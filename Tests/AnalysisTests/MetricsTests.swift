@@ -29,6 +29,8 @@ final class MetricsTests: XCTestCase {
         // Measured concurrently (analysis threads > 1) the numbers are the same to the bit.
         let concurrent = try Metrics.levels(probabilities: probs[...], classes: p.classes, rows: p.rows, columns: p.cols, threads: 2)
         XCTAssertEqual(concurrent, got)
+        XCTAssertEqual(try Metrics.discSites(probabilities: probs[...], classes: p.classes, rows: p.rows, columns: p.cols, threads: 2),
+                       try Metrics.discSites(probabilities: probs[...], classes: p.classes, rows: p.rows, columns: p.cols))
         // And a missing class is still an error, not a hole in the result.
         XCTAssertThrowsError(try Metrics.levels(probabilities: probs[...], classes: p.classes.map { $0 == "L5/S1" ? "other" : $0 },
                                                 rows: p.rows, columns: p.cols, threads: 2))
