@@ -118,8 +118,9 @@ public final class Session: ParallelWork {
         flopsPerImage = flops
 
         // --- the arena ---
-        // Each part's scratch: the gathered input first, the transposed result after it (a block
-        // step's parts share part 0's gathered input while each keeps its own transposed sums).
+        // Each part's scratch: the gathered input first, the transposed result of channel-panel
+        // GEMMs after it (split K: each part sums its own input channels there, and reduceK adds the
+        // other parts' sums into part 0's).
         gatherFloats = need.gather
         plan = MemoryPlan(graph: g, batch: batch, scratchFloatsPerPart: need.gather + need.transposed, parts: parts)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: plan.arenaFloats * 4, alignment: 64)
