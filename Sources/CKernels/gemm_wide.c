@@ -32,6 +32,25 @@ void lstv_gemm_wide_pack(const float *a, int m, int k, long lda, float *packed) 
     }
 }
 
+void lstv_gemm_wide_pack_panel_in_place(float *a, int k, unsigned long long *visited) {
+    // Element (r, kk) moves from r * k + kk to kk * 64 + r: follow each cycle of that permutation,
+    // carrying one value, with a bit per element marking what has been placed.
+    const long n = (long)WIDE * k;
+    for (long start = 0; start < n; start++) {
+        if (visited[start >> 6] >> (start & 63) & 1) continue;
+        long cur = start;
+        float carried = a[start];
+        do {
+            const long next = (cur % k) * WIDE + cur / k;
+            const float displaced = a[next];
+            a[next] = carried;
+            carried = displaced;
+            visited[next >> 6] |= 1ull << (next & 63);
+            cur = next;
+        } while (cur != start);
+    }
+}
+
 #if defined(__x86_64__)
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
 

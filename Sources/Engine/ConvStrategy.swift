@@ -27,6 +27,9 @@ enum ConvStrategy: Equatable {
         }
     }
 
+    /// Floats of a pointwise chunk's transposed result on channel panels (512 KB: in L2).
+    static let transposedFloats = 1 << 17
+
     /// im2col convs with a K at least this deep (decoder block 0 of the reference network: 3072 x 9 =
     /// 27648) cut K into blocks of about `deepKBlockRows` rows (the GEMM's own K block): the im2col
     /// block (256 x 100 floats at batch 1, <= 512 KB at batch 8) stays in L2 between im2col writing
@@ -77,7 +80,11 @@ enum ConvStrategy: Equatable {
             layer.layout == .channelPanels ? s.cout * min(columns, max(chunkColumns, fewColumns)) : 0
         }
         if s.k == 1 && s.stride == 1 {
-            let perChunk = max(16, budget.pointwise / s.cout)
+            // On channel panels a chunk's result also passes through the transposed scratch, so
+            // those chunks are kept to `transposedFloats`: the pointwise budget's 2 MB per part put
+            // `analyze`'s peak RSS over 2x the weights (2.03x; 1.98x before the channel panels).
+            let floats = layer.layout == .channelPanels ? min(budget.pointwise, transposedFloats) : budget.pointwise
+            let perChunk = max(16, floats / s.cout)
             return (.pointwise(columnsPerChunk: perChunk), Scratch(transposed: transposed(chunkColumns: perChunk)))
         }
         let kdim = s.cin * s.k * s.k

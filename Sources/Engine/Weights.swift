@@ -147,21 +147,33 @@ final class WeightStore {
     }
 
     /// Packs a row-major matrix for one of CKernels' GEMMs in its own slot (sized for the packed
-    /// count). A panel's rows occupy the same floats in both layouts, so one panel's rows are staged
-    /// at a time (at most 64 x K floats): no second copy of the weights at load, which would add to
-    /// the peak RSS.
+    /// count): no second copy of the weights at load, which would add to the peak RSS. A panel's
+    /// rows occupy the same floats in both layouts: a column panel's 8 rows are staged (8 x K
+    /// floats), a channel panel's 64 are permuted in place (staging them, 7 MB for decoder block 0's
+    /// K = 27648, put `analyze`'s peak RSS over 2x the weights).
     static func packInPlace(_ w: UnsafeMutablePointer<Float>, rows: Int, kdim: Int, layout: WeightLayout) {
-        let panel = layout.panelRows
-        let staging = UnsafeMutablePointer<Float>.allocate(capacity: panel * kdim)
-        defer { staging.deallocate() }
-        for r0 in stride(from: 0, to: rows, by: panel) {
-            let r = min(panel, rows - r0), slot = w + r0 * kdim
-            staging.update(from: slot, count: r * kdim)
-            switch layout {
-            case .channelPanels: lstv_gemm_wide_pack(staging, Int32(r), Int32(kdim), kdim, slot)
-            case .columnPanels: lstv_gemm_pack(staging, Int32(r), Int32(kdim), kdim, slot)
-            case .rowMajor: preconditionFailure("row-major weights are not packed")
+        switch layout {
+        case .channelPanels:
+            let panel = Int(LSTV_GEMM_WIDE_PANEL)
+            precondition(rows % panel == 0, "channel panels need whole panels, not \(rows) rows")
+            let words = (panel * kdim + 63) / 64
+            let visited = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
+            defer { visited.deallocate() }
+            for r0 in stride(from: 0, to: rows, by: panel) {
+                visited.initialize(repeating: 0, count: words)
+                lstv_gemm_wide_pack_panel_in_place(w + r0 * kdim, Int32(kdim), visited)
             }
+        case .columnPanels:
+            let panel = Int(LSTV_GEMM_PANEL)
+            let staging = UnsafeMutablePointer<Float>.allocate(capacity: panel * kdim)
+            defer { staging.deallocate() }
+            for r0 in stride(from: 0, to: rows, by: panel) {
+                let r = min(panel, rows - r0), slot = w + r0 * kdim
+                staging.update(from: slot, count: r * kdim)
+                lstv_gemm_pack(staging, Int32(r), Int32(kdim), kdim, slot)
+            }
+        case .rowMajor:
+            preconditionFailure("row-major weights are not packed")
         }
     }
 

@@ -17,6 +17,19 @@ final class GemmKernelTests: XCTestCase {
         }
     }
 
+    func testInPlacePackingMatchesThePackedCopy() {
+        // The loader permutes a channel panel's 64 rows in place; it must give what packing a copy gives.
+        for k in [1, 3, 64, 255, 4608] {
+            let a = matrix(64 * k, seed: UInt64(k))
+            var want = [Float](repeating: .nan, count: 64 * k)
+            lstv_gemm_wide_pack(a, 64, Int32(k), k, &want)
+            var got = a
+            var visited = [UInt64](repeating: 0, count: (64 * k + 63) / 64)
+            lstv_gemm_wide_pack_panel_in_place(&got, Int32(k), &visited)
+            XCTAssertEqual(got, want, "k \(k)")
+        }
+    }
+
     func testWideGemmMatchesFloat64() throws {
         guard Engine.kernelSet == .avx512 else {
             // Without AVX-512 the wide kernel never runs: no layer is packed for it.

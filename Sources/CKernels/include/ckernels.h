@@ -63,6 +63,11 @@ long lstv_gemm_wide_count(int m, int k);
 /// Packs a row-major A (M x K, lda) into wide panels (lstv_gemm_wide_count(m, k) floats, 64-byte aligned).
 void lstv_gemm_wide_pack(const float *a, int m, int k, long lda, float *packed);
 
+/// Packs one full wide panel in place: `a` holds its 64 rows row-major (64 x K) and receives the
+/// panel (K x 64) in the same floats. `visited` is a zeroed bitset of ceil(64 * K / 64) words. No
+/// staging copy of the rows: 64 x K floats (7 MB for K = 27648) would add to the peak RSS at load.
+void lstv_gemm_wide_pack_panel_in_place(float *a, int k, unsigned long long *visited);
+
 /// AVX-512 only: CT (n x m, ldct: row j holds output column j's m channels) = (A * B)^T, or
 /// CT += (A * B)^T when accumulate. `a` is the wide panel holding C's row 0, advanced to column k0
 /// (a = packed + panel * K * 64 + k0 * 64); panel_stride = K * 64; m a multiple of 64.
