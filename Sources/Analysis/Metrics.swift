@@ -191,7 +191,7 @@ public enum Metrics {
     /// are most of the work around the network: ~2 ms of a series at 160x160 on one thread.
     static func perLevel<T>(threads: Int, _ body: (LevelName) throws -> T) throws -> [LevelName: T] {
         let all = LevelName.allCases
-        var results = [Result<T, Error>](repeating: .failure(MetricsError.missingClass("")), count: all.count)
+        var results = [Result<T, Error>?](repeating: nil, count: all.count)
         if threads > 1 {
             results.withUnsafeMutableBufferPointer { slots in
                 DispatchQueue.concurrentPerform(iterations: all.count) { i in slots[i] = Result { try body(all[i]) } }
@@ -200,7 +200,7 @@ public enum Metrics {
             for i in all.indices { results[i] = Result { try body(all[i]) } }
         }
         var out: [LevelName: T] = [:]
-        for (level, r) in zip(all, results) { out[level] = try r.get() }
+        for (level, r) in zip(all, results) { out[level] = try r!.get() }
         return out
     }
 

@@ -21,17 +21,6 @@
 
 long lstv_gemm_wide_count(int m, int k) { return (long)((m + WIDE - 1) / WIDE) * WIDE * k; }
 
-void lstv_gemm_wide_pack(const float *a, int m, int k, long lda, float *packed) {
-    for (int p = 0; p < (m + WIDE - 1) / WIDE; p++) {
-        float *dst = packed + (long)p * WIDE * k;
-        for (int kk = 0; kk < k; kk++)
-            for (int r = 0; r < WIDE; r++) {
-                int row = p * WIDE + r;
-                dst[(long)kk * WIDE + r] = row < m ? a[(long)row * lda + kk] : 0;
-            }
-    }
-}
-
 void lstv_gemm_wide_pack_panel_in_place(float *a, int k, unsigned long long *visited) {
     // Element (r, kk) moves from r * k + kk to kk * 64 + r: follow each cycle of that permutation,
     // carrying one value, with a bit per element marking what has been placed.

@@ -15,23 +15,24 @@ func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafeP
 }
 
 /// One K block of a conv's GEMM: C (rows x n, ldc) = W[rows, k0 ..< k0+k] * B (k x n, ldb), the
-/// blocks summed in order (k0 > 0 adds to the earlier ones), plus C's old value when `residual`;
+/// blocks summed in order (all but the `first` add to the earlier ones; a split-K part's first block
+/// starts past k0 = 0), plus C's old value when `residual`;
 /// bias + ReLU after the last block (`epilogue`). By the layer's weight layout: column panels
 /// (CKernels' gemm.c, summing in C), channel panels (gemm_wide.c, summing in `transposed`, this
 /// part's n x rows floats, and storing into C after the last block) or row-major (OpenBLAS, then
 /// the epilogue). Packed rows must start on a panel.
 func convGemm(_ L: ConvLayer, rows: Range<Int>, k0: Int, k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int,
-              c: UnsafeMutablePointer<Float>, ldc: Int, residual: Bool, epilogue: Bool, relu: Bool,
+              c: UnsafeMutablePointer<Float>, ldc: Int, first: Bool, residual: Bool, epilogue: Bool, relu: Bool,
               transposed: UnsafeMutablePointer<Float>) {
     let kdim = L.kdim, panel = L.layout.panelRows
     precondition(rows.lowerBound % panel == 0, "packed rows from \(rows.lowerBound)")
     let bias = epilogue ? UnsafePointer(L.bias + rows.lowerBound) : nil
-    let accumulate = k0 > 0 || residual
+    let accumulate = !first || residual
     switch L.layout {
     case .channelPanels:
         precondition(rows.count % panel == 0, "channel panels: \(rows.count) rows")
         lstv_gemm_wide(L.weight + rows.lowerBound * kdim + k0 * panel, kdim * panel, Int32(rows.count), Int32(n), Int32(k),
-                       b, ldb, transposed, rows.count, k0 > 0 ? 1 : 0)
+                       b, ldb, transposed, rows.count, first ? 0 : 1)
         if epilogue {
             lstv_gemm_wide_store(transposed, rows.count, Int32(rows.count), Int32(n), c, ldc, residual ? 1 : 0, bias, relu ? 1 : 0)
         }

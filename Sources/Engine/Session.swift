@@ -248,11 +248,12 @@ public final class Session: ParallelWork {
             let t0 = profiling ? Session.clock() : 0
             defer { if profiling { opSeconds[i] += Session.clock() - t0 } }
             if case .im2col = strategies[i], case let .conv(l, _, _, y, _, _) = graph.ops[i], parts > 1,
-               n * y.h * y.w < Session.minColumnsPerPart * parts, layers[l].layout == .channelPanels {
-                step = .splitK(op: i); pool.run(parts: parts)
-                step = .reduceK(op: i); pool.run(parts: parts)
-            } else if case .im2col = strategies[i], case let .conv(l, _, _, y, _, _) = graph.ops[i], parts > 1,
                n * y.h * y.w < Session.minColumnsPerPart * parts {
+                if layers[l].layout == .channelPanels {
+                    step = .splitK(op: i); pool.run(parts: parts)
+                    step = .reduceK(op: i); pool.run(parts: parts)
+                    continue
+                }
                 // Few output columns: all of them at once, K cut into channel blocks that fit the scratch.
                 let s = layers[l].spec, cols = n * y.h * y.w
                 // (Blocks as large as the scratch allows: each costs two pool barriers, and the parts
@@ -353,7 +354,7 @@ public final class Session: ParallelWork {
                 let m = split(s.cout, part, parts, align: L.layout.panelRows)
                 if m.isEmpty { return }
                 convGemm(L, rows: m, k0: 0, k: s.cin, n: ldy, b: xin, ldb: ldx, c: yout + m.lowerBound * ldy, ldc: ldy,
-                         residual: accumulate, epilogue: true, relu: relu, transposed: transposedScratch(part))
+                         first: true, residual: accumulate, epilogue: true, relu: relu, transposed: transposedScratch(part))
                 return
             }
             let range = split(ldy, part, parts, align: 16)
@@ -361,7 +362,7 @@ public final class Session: ParallelWork {
             while c0 < range.upperBound {
                 let cols = min(columnsPerChunk, range.upperBound - c0)
                 convGemm(L, rows: 0..<s.cout, k0: 0, k: s.cin, n: cols, b: xin + c0, ldb: ldx, c: yout + c0, ldc: ldy,
-                         residual: accumulate, epilogue: true, relu: relu, transposed: transposedScratch(part))
+                         first: true, residual: accumulate, epilogue: true, relu: relu, transposed: transposedScratch(part))
                 c0 += cols
             }
         case .im2col(let rowsPerChunk):
@@ -384,7 +385,7 @@ public final class Session: ParallelWork {
                     im2col(xin, c1: x.c, xin2, cin: s.cin, h: x.h, w: x.w, n: n, k: s.k, stride: s.stride, pad: s.pad,
                            oh: y.h, ow: y.w, r0: r0, r1: r1, col: scratch, channels: c0..<c1, colBase: c0)
                     convGemm(L, rows: 0..<s.cout, k0: c0 * kk, k: (c1 - c0) * kk, n: cols, b: scratch, ldb: cols,
-                             c: c, ldc: ldy, residual: accumulate, epilogue: c1 == s.cin, relu: relu,
+                             c: c, ldc: ldy, first: c0 == 0, residual: accumulate, epilogue: c1 == s.cin, relu: relu,
                              transposed: transposedScratch(part))
                     c0 = c1
                 }
@@ -396,7 +397,7 @@ public final class Session: ParallelWork {
     /// A split-K step's first half: this part's input channels, gathered in L2-sized blocks on its
     /// own scratch and multiplied into its own transposed sums (all output channels, all columns).
     private func splitKPart(_ L: ConvLayer, _ x: Ref, _ x2: Ref?, _ y: Ref, n: Int, part: Int, parts: Int) {
-        let s = L.spec, kk = s.k * s.k, cols = n * y.h * y.w, panel = L.layout.panelRows
+        let s = L.spec, kk = s.k * s.k, cols = n * y.h * y.w
         let ct = transposedScratch(part)
         let channels = split(s.cin, part, parts)
         if channels.isEmpty {
@@ -409,8 +410,10 @@ public final class Session: ParallelWork {
             let c1 = min(channels.upperBound, c0 + perBlock)
             im2col(ptr(x, n), c1: x.c, x2.map { ptr($0, n) }, cin: s.cin, h: x.h, w: x.w, n: n, k: s.k, stride: s.stride, pad: s.pad,
                    oh: y.h, ow: y.w, r0: 0, r1: n * y.h, col: scratch(part), channels: c0..<c1, colBase: c0)
-            lstv_gemm_wide(L.weight + c0 * kk * panel, L.kdim * panel, Int32(s.cout), Int32(cols), Int32((c1 - c0) * kk),
-                           scratch(part), cols, ct, s.cout, c0 > channels.lowerBound ? 1 : 0)
+            // Not the epilogue: reduceK adds the parts' sums and stores them.
+            convGemm(L, rows: 0..<s.cout, k0: c0 * kk, k: (c1 - c0) * kk, n: cols, b: scratch(part), ldb: cols,
+                     c: ptr(y, n), ldc: cols, first: c0 == channels.lowerBound, residual: false, epilogue: false,
+                     relu: false, transposed: ct)
             c0 = c1
         }
     }
@@ -454,7 +457,7 @@ public final class Session: ParallelWork {
         if m.isEmpty { return }
         let ldy = n * y.h * y.w
         convGemm(L, rows: m, k0: block.lowerBound * kk, k: block.count * kk, n: ldy, b: scratch(0), ldb: ldy,
-                 c: ptr(y, n) + m.lowerBound * ldy, ldc: ldy, residual: accumulate,
+                 c: ptr(y, n) + m.lowerBound * ldy, ldc: ldy, first: block.lowerBound == 0, residual: accumulate,
                  epilogue: block.upperBound == s.cin, relu: relu, transposed: transposedScratch(part))
     }
 }

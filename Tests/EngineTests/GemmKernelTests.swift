@@ -18,11 +18,11 @@ final class GemmKernelTests: XCTestCase {
     }
 
     func testInPlacePackingMatchesThePackedCopy() {
-        // The loader permutes a channel panel's 64 rows in place; it must give what packing a copy gives.
+        // The loader permutes a channel panel's 64 rows in place: (r, kk) must land at kk * 64 + r.
         for k in [1, 3, 64, 255, 4608] {
             let a = matrix(64 * k, seed: UInt64(k))
             var want = [Float](repeating: .nan, count: 64 * k)
-            lstv_gemm_wide_pack(a, 64, Int32(k), k, &want)
+            for r in 0..<64 { for kk in 0..<k { want[kk * 64 + r] = a[r * k + kk] } }
             var got = a
             var visited = [UInt64](repeating: 0, count: (64 * k + 63) / 64)
             lstv_gemm_wide_pack_panel_in_place(&got, Int32(k), &visited)
@@ -48,7 +48,12 @@ final class GemmKernelTests: XCTestCase {
                 let base = UnsafeMutableRawPointer(buf.baseAddress!)
                 let offset = (64 - Int(bitPattern: base) % 64) % 64 / 4
                 let p = buf.baseAddress! + offset
-                lstv_gemm_wide_pack(a, Int32(m), Int32(k), k, p)
+                p.update(from: a, count: m * k)
+                var visited = [UInt64](repeating: 0, count: (64 * k + 63) / 64)
+                for r0 in stride(from: 0, to: m, by: panel) {
+                    for i in visited.indices { visited[i] = 0 }
+                    lstv_gemm_wide_pack_panel_in_place(p + r0 * k, Int32(k), &visited)
+                }
                 var ct = [Float](repeating: .nan, count: n * m)
                 var c = residual
                 // Two K blocks when k > 1: the second accumulates in CT, as a conv's channel blocks do.

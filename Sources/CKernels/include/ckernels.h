@@ -60,9 +60,6 @@ enum { LSTV_GEMM_WIDE_PANEL = 64 };
 /// Floats of A packed in wide panels (M x K).
 long lstv_gemm_wide_count(int m, int k);
 
-/// Packs a row-major A (M x K, lda) into wide panels (lstv_gemm_wide_count(m, k) floats, 64-byte aligned).
-void lstv_gemm_wide_pack(const float *a, int m, int k, long lda, float *packed);
-
 /// Packs one full wide panel in place: `a` holds its 64 rows row-major (64 x K) and receives the
 /// panel (K x 64) in the same floats. `visited` is a zeroed bitset of ceil(64 * K / 64) words. No
 /// staging copy of the rows: 64 x K floats (7 MB for K = 27648) would add to the peak RSS at load.
